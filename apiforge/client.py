@@ -1,0 +1,144 @@
+"""A small async Python client for an apiforge server.
+
+``events()`` yields typed events and, when the connection drops, reconnects by itself with
+``Last-Event-ID`` so the caller sees every event exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse import aconnect_sse
+
+from apiforge.errors import ApiforgeError, ConflictError, InputError, NotFoundError
+from apiforge.events.types import TERMINAL_TYPES, Event, parse_event
+
+_ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {404: NotFoundError, 409: ConflictError}
+
+
+def _raise_for_error(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "http_error", f"HTTP {response.status_code}: {response.text[:200]}"
+    default: type[ApiforgeError] = InputError if response.status_code < 500 else ApiforgeError
+    cls = _ERRORS_BY_STATUS.get(response.status_code, default)
+    raise cls(message, code=code)
+
+
+class ApiforgeClient:
+    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def __aenter__(self) -> ApiforgeClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._http.request(method, path, **kwargs)
+        _raise_for_error(response)
+        return response.json() if response.content else None
+
+    async def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", "/api/health")
+        return result
+
+    async def create_project(self, prompt: str, name: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": prompt}
+        if name:
+            body["name"] = name
+        result: dict[str, Any] = await self._request("POST", "/api/projects", json=body)
+        return result
+
+    async def iterate(self, project_id: str, prompt: str) -> dict[str, Any]:
+        path = f"/api/projects/{project_id}/versions"
+        result = await self._request("POST", path, json={"prompt": prompt})
+        return dict(result["version"])
+
+    async def projects(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "/api/projects"))["projects"])
+
+    async def project(self, project_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", f"/api/projects/{project_id}")
+        return result
+
+    async def versions(self, project_id: str) -> list[dict[str, Any]]:
+        return list(
+            (await self._request("GET", f"/api/projects/{project_id}/versions"))["versions"]
+        )
+
+    async def files(self, project_id: str, number: int) -> dict[str, str]:
+        path = f"/api/projects/{project_id}/versions/{number}/files"
+        return dict((await self._request("GET", path))["files"])
+
+    async def messages(self, project_id: str) -> list[dict[str, Any]]:
+        return list(
+            (await self._request("GET", f"/api/projects/{project_id}/messages"))["messages"]
+        )
+
+    async def cancel(self, project_id: str) -> bool:
+        return bool(
+            (await self._request("POST", f"/api/projects/{project_id}/cancel"))["cancelled"]
+        )
+
+    async def delete(self, project_id: str) -> None:
+        await self._request("DELETE", f"/api/projects/{project_id}")
+
+    async def events(
+        self,
+        project_id: str,
+        *,
+        last_event_id: int | None = None,
+        until_version: int | None = None,
+        max_reconnects: int = 20,
+    ) -> AsyncIterator[Event]:
+        """Events of the project, resuming after drops; ends after ``until_version`` finishes."""
+        last_id, failures = last_event_id, 0
+        while True:
+            try:
+                async for event in self._events_once(project_id, last_id):
+                    failures = 0
+                    last_id = event.seq
+                    yield event
+                    if _ends(event, until_version):
+                        return
+            except (httpx.TransportError, httpx.StreamError):
+                pass
+            failures += 1
+            if failures > max_reconnects:
+                raise ApiforgeError(
+                    "Lost the event stream and could not reconnect", code="stream_lost"
+                )
+            await asyncio.sleep(min(0.1 * failures, 2.0))
+
+    async def _events_once(self, project_id: str, last_id: int | None) -> AsyncIterator[Event]:
+        headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
+        timeout = httpx.Timeout(10.0, read=None)
+        path = f"/api/stream/{project_id}"
+        async with aconnect_sse(
+            self._http, "GET", path, headers=headers, timeout=timeout
+        ) as source:
+            if not source.response.is_success:
+                await source.response.aread()
+                _raise_for_error(source.response)
+            async for sse in source.aiter_sse():
+                if sse.data:
+                    yield parse_event(sse.data)
+
+
+def _ends(event: Event, until_version: int | None) -> bool:
+    if until_version is None or event.version_number != until_version:
+        return False
+    return event.type in TERMINAL_TYPES

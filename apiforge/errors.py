@@ -1,0 +1,81 @@
+"""One error hierarchy for apiforge.
+
+Every error carries a stable ``code`` (sent to clients), a user-facing ``message`` and
+``retryable`` (whether trying the same thing again may succeed)::
+
+    ApiforgeError
+    ├── InputError            (4xx: the request itself is wrong)
+    │   ├── NotFoundError
+    │   └── ConflictError
+    ├── GenerationError       (a generation could not produce a version)
+    │   ├── PromptNotUnderstood
+    │   ├── ParseError
+    │   └── CancelledError
+    ├── ProviderError         (the LLM provider failed; see providers/errors)
+    └── ValidationFailed      (the sandbox rejected a version)
+"""
+
+from __future__ import annotations
+
+
+class ApiforgeError(Exception):
+    code = "internal_error"
+    status_code = 500
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class InputError(ApiforgeError):
+    code = "invalid_input"
+    status_code = 422
+
+
+class NotFoundError(InputError):
+    code = "not_found"
+    status_code = 404
+
+
+class ConflictError(InputError):
+    code = "conflict"
+    status_code = 409
+
+
+class GenerationError(ApiforgeError):
+    code = "generation_failed"
+
+
+class PromptNotUnderstood(GenerationError):
+    """The request could not be read as an API request; nothing was changed."""
+
+    code = "prompt_not_understood"
+    status_code = 422
+
+
+class ParseError(GenerationError):
+    code = "parse_error"
+
+
+class GenerationCancelled(GenerationError):
+    code = "cancelled"
+
+
+class ProviderError(ApiforgeError):
+    code = "provider_error"
+    status_code = 502
+
+
+class ValidationFailed(ApiforgeError):
+    code = "validation_failed"

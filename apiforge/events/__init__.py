@@ -1,0 +1,1 @@
+"""Typed events, the event log (sequencing, persistence, replay) and the live bus."""

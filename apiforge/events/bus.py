@@ -1,0 +1,117 @@
+"""Live fan-out of events to subscribers, behind an interface a Redis Streams bus can take over.
+
+The bus only delivers what is published while a subscriber listens; replay of older events is
+the event log's job (events/feed.py joins the two without gap or duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from apiforge.events.types import Event
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An event with its JSON encoded once, so fan-out never re-serialises per subscriber."""
+
+    event: Event
+    json: str
+    sse: bytes = field(repr=False)
+
+    @classmethod
+    def wrap(cls, event: Event) -> Envelope:
+        data = event.model_dump_json()
+        frame = f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode()
+        return cls(event=event, json=data, sse=frame)
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+    @property
+    def project_id(self) -> str:
+        return self.event.project_id
+
+
+class Subscription:
+    """One listener's bounded queue. On overflow it is closed: the client resumes by id."""
+
+    def __init__(self, project_id: str, max_queued: int) -> None:
+        self.project_id = project_id
+        self.overflowed = False
+        self._queue: asyncio.Queue[Envelope | None] = asyncio.Queue(max_queued)
+
+    def deliver(self, envelope: Envelope) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(envelope)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    def close(self) -> None:
+        self.overflowed = True
+        while True:
+            try:
+                self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+        self._queue.put_nowait(None)
+
+    async def get(self, timeout: float | None = None) -> Envelope | None:
+        """Next envelope; None on timeout. Raises EOFError once closed or overflowed."""
+        if self.overflowed and self._queue.empty():
+            raise EOFError
+        try:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+        if item is None:
+            raise EOFError
+        return item
+
+
+class EventBus(Protocol):
+    def publish(self, envelope: Envelope) -> None: ...
+
+    def subscribe(self, project_id: str) -> AbstractContextManager[Subscription]: ...
+
+    def subscriber_count(self, project_id: str | None = None) -> int: ...
+
+
+class InMemoryBus:
+    """Single-process bus: publishing is a put_nowait per subscriber of that project."""
+
+    def __init__(self, max_queued: int = 10_000) -> None:
+        self._max_queued = max_queued
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    def publish(self, envelope: Envelope) -> None:
+        for subscription in self._subscribers.get(envelope.project_id, ()):
+            subscription.deliver(envelope)
+
+    @contextmanager
+    def subscribe(self, project_id: str) -> Iterator[Subscription]:
+        subscription = Subscription(project_id, self._max_queued)
+        self._subscribers.setdefault(project_id, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            listeners = self._subscribers.get(project_id)
+            if listeners is not None:
+                listeners.discard(subscription)
+                if not listeners:
+                    del self._subscribers[project_id]
+
+    def subscriber_count(self, project_id: str | None = None) -> int:
+        if project_id is not None:
+            return len(self._subscribers.get(project_id, ()))
+        return sum(len(s) for s in self._subscribers.values())
+
+
+BUSES: dict[str, str] = {"memory": "apiforge.events.bus:InMemoryBus"}

@@ -1,0 +1,72 @@
+"""One client's view of a project's events: replay from the log, then live, joined exactly.
+
+Subscribe first, then read the log, then forward live events whose seq is greater than the
+last one sent. Anything published between the subscribe and the read arrives twice (once in
+each) and is dropped by seq; nothing can fall between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from apiforge.events.bus import Envelope, EventBus
+from apiforge.events.log import EventLog
+from apiforge.events.types import Snapshot
+
+Heartbeat = None
+SnapshotBuilder = Callable[[str], Awaitable[Snapshot]]
+
+
+async def project_feed(
+    *,
+    log: EventLog,
+    bus: EventBus,
+    project_id: str,
+    last_event_id: int | None,
+    heartbeat_s: float,
+    build_snapshot: SnapshotBuilder,
+) -> AsyncIterator[Envelope | None]:
+    """Yield envelopes in seq order; ``None`` when ``heartbeat_s`` passed with nothing to send.
+
+    Ends when the subscription overflows (a slow client): it reconnects with its last id.
+    """
+    with bus.subscribe(project_id) as subscription:
+        last_sent, replay = await _replay(log, project_id, last_event_id, build_snapshot)
+        for replayed in replay:
+            yield replayed
+        while True:
+            try:
+                live = await subscription.get(timeout=heartbeat_s)
+            except EOFError:
+                return
+            if live is None:
+                yield Heartbeat
+            elif live.seq > last_sent:
+                last_sent = live.seq
+                yield live
+
+
+async def _replay(
+    log: EventLog, project_id: str, last_event_id: int | None, build_snapshot: SnapshotBuilder
+) -> tuple[int, list[Envelope]]:
+    if last_event_id is None:
+        start = await log.latest_generation_start(project_id)
+        after = start - 1 if start is not None else 0
+    else:
+        after = last_event_id
+        if after < await log.trimmed_through(project_id):
+            return await _snapshot_then_rest(log, project_id, build_snapshot)
+    replay = await log.read_after(project_id, after)
+    last_sent = replay[-1].seq if replay else after
+    return last_sent, replay
+
+
+async def _snapshot_then_rest(
+    log: EventLog, project_id: str, build_snapshot: SnapshotBuilder
+) -> tuple[int, list[Envelope]]:
+    """The client's position was trimmed away: send the whole current state, then go on."""
+    newest = await log.read_after(project_id, await log.trimmed_through(project_id))
+    snapshot = await build_snapshot(project_id)
+    seq = newest[-1].seq if newest else 0
+    envelope = Envelope.wrap(snapshot.model_copy(update={"seq": seq}))
+    return seq, [envelope]

@@ -1,0 +1,177 @@
+"""The event contract: every event a generation emits, in one discriminated union.
+
+docs/events.md documents these for clients; keep the two in step. ``seq`` and ``ts`` are
+assigned by the event log when an event is appended, so producers leave them at 0.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Step = Literal["planning", "generating", "validating", "complete"]
+FileOperation = Literal["created", "modified", "deleted"]
+
+
+class BaseEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    project_id: str
+    version_number: int
+    seq: int = 0
+    ts: float = 0.0
+
+
+class VersionStart(BaseEvent):
+    type: Literal["version:start"] = "version:start"
+    version_id: str
+    prompt: str
+
+
+class StepStart(BaseEvent):
+    type: Literal["step:start"] = "step:start"
+    step: Step
+    message: str
+    progress: int = Field(ge=0, le=100)
+
+
+class StepProgress(BaseEvent):
+    type: Literal["step:progress"] = "step:progress"
+    step: Step
+    message: str
+    progress: int = Field(ge=0, le=100)
+
+
+class StepComplete(BaseEvent):
+    type: Literal["step:complete"] = "step:complete"
+    step: Step
+    message: str
+    duration_ms: int
+
+
+class MessageChunk(BaseEvent):
+    type: Literal["message:chunk"] = "message:chunk"
+    text: str
+
+
+class FileGenerating(BaseEvent):
+    type: Literal["file:generating"] = "file:generating"
+    path: str
+    operation: FileOperation
+
+
+class CodeChunk(BaseEvent):
+    type: Literal["code:chunk"] = "code:chunk"
+    path: str
+    chunk: str
+    offset: int
+
+
+class FileComplete(BaseEvent):
+    type: Literal["file:complete"] = "file:complete"
+    path: str
+    operation: FileOperation
+    size: int
+    sha256: str
+    content: str
+
+
+class ValidationStart(BaseEvent):
+    type: Literal["validation:start"] = "validation:start"
+
+
+class ValidationProgress(BaseEvent):
+    type: Literal["validation:progress"] = "validation:progress"
+    stage: str
+    ok: bool
+    detail: str = ""
+    duration_ms: int = 0
+
+
+class ValidationComplete(BaseEvent):
+    type: Literal["validation:complete"] = "validation:complete"
+    ok: bool
+    stages: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PreviewReady(BaseEvent):
+    type: Literal["preview:ready"] = "preview:ready"
+    url: str
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class VersionComplete(BaseEvent):
+    type: Literal["version:complete"] = "version:complete"
+    summary: str
+    files_changed: int
+    duration_ms: int
+    usage: Usage = Field(default_factory=Usage)
+    status: str = "complete"
+
+
+class Cancelled(BaseEvent):
+    type: Literal["cancelled"] = "cancelled"
+    reason: str
+
+
+class ErrorEvent(BaseEvent):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class Snapshot(BaseEvent):
+    """Sent instead of a replay when the requested id is older than what is retained."""
+
+    type: Literal["snapshot"] = "snapshot"
+    version: dict[str, Any]
+    step: str | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+
+
+Event = Annotated[
+    VersionStart
+    | StepStart
+    | StepProgress
+    | StepComplete
+    | MessageChunk
+    | FileGenerating
+    | CodeChunk
+    | FileComplete
+    | ValidationStart
+    | ValidationProgress
+    | ValidationComplete
+    | PreviewReady
+    | VersionComplete
+    | Cancelled
+    | ErrorEvent
+    | Snapshot,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+TERMINAL_TYPES = frozenset({"version:complete", "cancelled", "error"})
+
+
+def parse_event(data: str | bytes) -> Event:
+    return EVENT_ADAPTER.validate_json(data)
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    return EVENT_ADAPTER.validate_python(data)

@@ -1,0 +1,174 @@
+"""Turns parser output into public file events and the version's staged file changes.
+
+A file enters the version only when its block closed and its content parses (invariant 4);
+content still streams to clients as it arrives, so people watch it being written.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from apiforge.events.types import (
+    FileComplete,
+    FileGenerating,
+    FileOperation,
+    MessageChunk,
+    StepComplete,
+    StepProgress,
+    StepStart,
+)
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.parse_events import (
+    FileClosed,
+    FileDeleted,
+    FileOpened,
+    FileText,
+    FileUnclosed,
+    ParseEvent,
+    Prose,
+    Rejected,
+    Summary,
+)
+
+PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
+
+
+def sha256_text(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def syntax_problem(path: str, content: str) -> str | None:
+    """Why ``content`` cannot be accepted as ``path``, or None when it parses."""
+    if path.endswith(".py"):
+        try:
+            ast.parse(content, filename=path)
+        except SyntaxError as exc:
+            return f"{path}:{exc.lineno} - {exc.msg}"
+    return None
+
+
+@dataclass
+class StagedChanges:
+    """What the stream produced: new contents (None = deleted), prose, summary, problems."""
+
+    changes: dict[str, str | None] = field(default_factory=dict)
+    prose: list[str] = field(default_factory=list)
+    summary: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def apply_to(self, previous: Mapping[str, str]) -> dict[str, str]:
+        files = dict(previous)
+        for path, content in self.changes.items():
+            if content is None:
+                files.pop(path, None)
+            else:
+                files[path] = content
+        return files
+
+
+class Assembler:
+    def __init__(self, emitter: VersionEmitter, previous: Mapping[str, str]) -> None:
+        self._emit = emitter
+        self._previous = previous
+        self.staged = StagedChanges()
+        self._planning_done = False
+        self._files_started = 0
+        self._files_done = 0
+        self._current_kind = "file"
+
+    def operation(self, path: str) -> FileOperation:
+        return "modified" if path in self._previous else "created"
+
+    async def handle(self, item: ParseEvent) -> None:
+        if isinstance(item, Prose):
+            self.staged.prose.append(item.text)
+            await self._emit.emit(MessageChunk, text=item.text)
+        elif isinstance(item, FileOpened):
+            await self._open(item)
+        elif isinstance(item, FileText):
+            if self._current_kind == "file":
+                await self._emit.code(item.path, item.text)
+        elif isinstance(item, FileClosed):
+            await self._close(item)
+        elif isinstance(item, FileDeleted):
+            await self._delete(item.path)
+        elif isinstance(item, Summary):
+            self.staged.summary = item.text.strip()
+        elif isinstance(item, FileUnclosed):
+            self.staged.problems.append(f"{item.path} was cut off before it was complete")
+        elif isinstance(item, Rejected):
+            self.staged.problems.append(f"{item.path}: {item.reason}")
+
+    async def finish_planning(self) -> None:
+        if self._planning_done:
+            return
+        self._planning_done = True
+        await self._emit.emit(StepComplete, step="planning", message="Plan ready", duration_ms=0)
+        await self._emit.emit(
+            StepStart, step="generating", message="Writing files", progress=GENERATING_PROGRESS
+        )
+
+    async def _open(self, item: FileOpened) -> None:
+        await self.finish_planning()
+        self._current_kind = item.kind
+        self._files_started += 1
+        self._emit.reset_file(item.path)
+        await self._emit.emit(FileGenerating, path=item.path, operation=self.operation(item.path))
+        await self._emit.emit(
+            StepProgress,
+            step="generating",
+            message=f"Generating {item.path} ({self._files_started} files so far)",
+            progress=self._progress(),
+        )
+
+    async def _close(self, item: FileClosed) -> None:
+        content = item.body
+        if item.kind == "edit":
+            applied = self._apply_edit(item.path, item.body)
+            if applied is None:
+                return
+            content = applied
+            await self._emit.code(item.path, content)
+        problem = syntax_problem(item.path, content)
+        if problem is not None:
+            self.staged.problems.append(f"{problem} (file not stored)")
+            return
+        self.staged.changes[item.path] = content
+        self._files_done += 1
+        await self._emit.emit(
+            FileComplete,
+            path=item.path,
+            operation=self.operation(item.path),
+            size=len(content.encode()),
+            sha256=sha256_text(content),
+            content=content,
+        )
+
+    def _apply_edit(self, path: str, body: str) -> str | None:
+        from apiforge.generation.edits import apply_edit_text
+
+        original = self.staged.changes.get(path) or self._previous.get(path)
+        if original is None:
+            self.staged.problems.append(f"{path}: an edit for a file that does not exist")
+            return None
+        new_text, problems = apply_edit_text(original, body)
+        self.staged.problems.extend(f"{path}: {p}" for p in problems)
+        return new_text
+
+    async def _delete(self, path: str) -> None:
+        await self.finish_planning()
+        if path not in self._previous and path not in self.staged.changes:
+            return
+        self.staged.changes[path] = None
+        await self._emit.emit(FileGenerating, path=path, operation="deleted")
+        await self._emit.emit(
+            FileComplete, path=path, operation="deleted", size=0, sha256="", content=""
+        )
+
+    def _progress(self) -> int:
+        span = VALIDATING_PROGRESS - GENERATING_PROGRESS
+        done = self._files_done
+        return GENERATING_PROGRESS + int(span * done / (done + 4))

@@ -1,0 +1,132 @@
+"""The last step: store the version's files and status, tell the chat, send the terminal event."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from apiforge.events.types import (
+    Cancelled,
+    ErrorEvent,
+    PreviewReady,
+    StepComplete,
+    StepStart,
+    Usage,
+    VersionComplete,
+)
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.validating import files_after
+from apiforge.store import repository as repo
+from apiforge.versions.history import store_version_files
+
+
+@dataclass
+class Verdict:
+    status: str  # complete | failed | cancelled
+    error: dict[str, Any] | None
+    store_files: bool
+
+
+def judge(outcome: dict[str, Any]) -> Verdict:
+    if outcome["status"] == "failed":
+        return Verdict("failed", outcome["error"], store_files=False)
+    if outcome["status"] == "cancelled":
+        return Verdict("cancelled", None, store_files=True)
+    if not outcome["changes"]:
+        problems = "; ".join(outcome["problems"]) or "the reply contained no file blocks"
+        message = f"No files were produced: {problems}"
+        return Verdict("failed", {"code": "no_files", "message": message, "retryable": True}, False)
+    if outcome.get("validation_ok") is False:
+        failed = [s for s in outcome["validation"] if not s["ok"]]
+        detail = "; ".join(f"{s['stage']}: {s['detail']}" for s in failed)
+        error = {"code": "validation_failed", "message": f"Validation failed — {detail}"}
+        return Verdict("failed", {**error, "retryable": True}, store_files=True)
+    return Verdict("complete", None, store_files=True)
+
+
+def assistant_text(outcome: dict[str, Any], verdict: Verdict, files_changed: int) -> str:
+    parts = [outcome["prose"].strip()]
+    if verdict.status == "cancelled":
+        parts.append(f"Stopped at your request. Kept {files_changed} completed file(s).")
+    elif verdict.error is not None and verdict.error["code"] != "prompt_not_understood":
+        parts.append(verdict.error["message"])
+    elif verdict.error is not None:
+        parts = [verdict.error["message"]]
+    if outcome["summary"] and verdict.status != "failed":
+        parts.append(outcome["summary"])
+    if outcome["problems"]:
+        parts.append("Problems: " + "; ".join(outcome["problems"]))
+    return "\n\n".join(p for p in parts if p)
+
+
+async def _store(
+    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any], verdict: Verdict
+) -> tuple[int, dict[str, str]]:
+    files: dict[str, str] = {}
+    previous: dict[str, str] = {}
+    if verdict.store_files:
+        previous = await files_after(runtime, emitter, {})
+        files = await files_after(runtime, emitter, outcome["changes"])
+    usage = Usage.model_validate(outcome["usage"])
+    async with runtime.db.transaction() as session:
+        version = await repo.get_version(session, emitter.project_id, emitter.version_number)
+        if version.status in ("complete", "failed", "cancelled"):
+            # A re-run of this step after a crash: the first run already committed.
+            return version.files_changed, files
+        changed = 0
+        if verdict.store_files:
+            changed = await store_version_files(
+                session,
+                version_id=version.id,
+                project_id=version.project_id,
+                version_number=version.version_number,
+                files=files,
+                previous=previous,
+            )
+        version.status = verdict.status
+        version.summary = outcome["summary"]
+        version.error = verdict.error["message"] if verdict.error else None
+        version.completed_at = repo.now()
+        version.files_changed = changed
+        version.prompt_tokens = usage.prompt_tokens
+        version.completion_tokens = usage.completion_tokens
+        if outcome.get("validation") is not None:
+            version.validation = json.dumps(outcome["validation"])
+        text = assistant_text(outcome, verdict, changed)
+        await repo.add_message(
+            session, project_id=version.project_id, role="assistant", content=text, version=version
+        )
+    runtime.cache.invalidate_project(emitter.project_id)
+    return changed, files
+
+
+async def finish_version(
+    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
+) -> None:
+    verdict = judge(outcome)
+    changed, files = await _store(runtime, emitter, outcome, verdict)
+    runtime.live.pop(emitter.project_id, None)
+    runtime.cancel_requested.pop(emitter.project_id, None)
+    duration_ms = int((time.time() - outcome["started"]) * 1000)
+    if verdict.status == "cancelled":
+        await emitter.emit(Cancelled, reason="Stopped at your request")
+        return
+    if verdict.error is not None and not verdict.store_files:
+        await emitter.emit(ErrorEvent, **verdict.error)
+        return
+    await emitter.emit(StepStart, step="complete", message="Saving the version", progress=100)
+    await emitter.emit(StepComplete, step="complete", message="Version saved", duration_ms=0)
+    await emitter.emit(
+        VersionComplete,
+        summary=outcome["summary"],
+        files_changed=changed,
+        duration_ms=duration_ms,
+        usage=Usage.model_validate(outcome["usage"]),
+        status=verdict.status,
+    )
+    if verdict.status == "complete" and runtime.previews is not None:
+        url = await runtime.previews.start(emitter.project_id, emitter.version_number, files)
+        await emitter.emit(PreviewReady, url=url)

@@ -1,0 +1,122 @@
+"""Starting, cancelling and recovering generations: what the HTTP, WebSocket and CLI layers call."""
+
+from __future__ import annotations
+
+import logging
+
+from dbos import DBOS, SetWorkflowID
+
+from apiforge.errors import ConflictError, InputError
+from apiforge.events.types import ErrorEvent
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.workflow import GenerationWorkflow, workflow_id
+from apiforge.store import repository as repo
+from apiforge.store.models import ApiVersion, Project
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "The server stopped while this version was being generated. Send the prompt again."
+
+
+class GenerationService:
+    def __init__(self, runtime: GenerationRuntime, workflow: GenerationWorkflow) -> None:
+        self.runtime = runtime
+        self.workflow = workflow
+
+    def check_prompt(self, prompt: str) -> str:
+        text = prompt.strip()
+        if not text:
+            raise InputError("The prompt is empty", code="empty_prompt")
+        limit = self.runtime.settings.max_prompt_chars
+        if len(text) > limit:
+            raise InputError(
+                f"The prompt is {len(text)} characters; the limit is {limit}",
+                code="prompt_too_long",
+            )
+        return text
+
+    async def create_project(self, prompt: str, name: str | None) -> tuple[Project, ApiVersion]:
+        text = self.check_prompt(prompt)
+        project_name = (name or "").strip() or _name_from_prompt(text)
+        async with self.runtime.db.transaction() as session:
+            project = await repo.create_project(
+                session, name=project_name[:200], owner_id=repo.LOCAL_OWNER
+            )
+            version = await repo.create_version(session, project=project, prompt=text)
+            await repo.add_message(
+                session, project_id=project.id, role="user", content=text, version=version
+            )
+        await self._start(version)
+        return project, version
+
+    async def iterate(self, project_id: str, prompt: str, origin: str = "prompt") -> ApiVersion:
+        text = self.check_prompt(prompt)
+        async with self.runtime.db.transaction() as session:
+            project = await repo.get_project(session, project_id)
+            running = await repo.active_version(session, project_id)
+            if running is not None:
+                raise ConflictError(
+                    f"Version {running.version_number} is still being generated; "
+                    "wait for it or cancel it first",
+                    code="generation_running",
+                )
+            version = await repo.create_version(
+                session, project=project, prompt=text, origin=origin
+            )
+            await repo.add_message(
+                session, project_id=project_id, role="user", content=text, version=version
+            )
+        await self._start(version)
+        return version
+
+    async def _start(self, version: ApiVersion) -> None:
+        self.runtime.cancel_flag(version.project_id).clear()
+        with SetWorkflowID(workflow_id(version.id)):
+            await DBOS.start_workflow_async(
+                self.workflow.run, version.project_id, version.version_number
+            )
+
+    async def cancel(self, project_id: str) -> bool:
+        """Ask the running generation to stop; False when nothing is running."""
+        async with self.runtime.db.read() as session:
+            await repo.get_project(session, project_id)
+            running = await repo.active_version(session, project_id)
+        if running is None:
+            return False
+        self.runtime.cancel_flag(project_id).set()
+        return True
+
+    async def fail_interrupted(self) -> int:
+        """Mark versions whose workflow will not resume as failed; never leave them running."""
+        async with self.runtime.db.read() as session:
+            active = await repo.all_active_versions(session)
+        failed = 0
+        for version in active:
+            status = await DBOS.get_workflow_status_async(workflow_id(version.id))
+            if status is not None and status.status in ("PENDING", "ENQUEUED"):
+                continue
+            await self._mark_failed(version)
+            failed += 1
+        return failed
+
+    async def _mark_failed(self, version: ApiVersion) -> None:
+        async with self.runtime.db.transaction() as session:
+            row = await repo.get_version(session, version.project_id, version.version_number)
+            row.status, row.error, row.completed_at = "failed", INTERRUPTED, repo.now()
+            await repo.add_message(
+                session, project_id=row.project_id, role="system", content=INTERRUPTED, version=row
+            )
+        emitter = VersionEmitter(
+            self.runtime.log,
+            project_id=version.project_id,
+            version_number=version.version_number,
+            coalesce_s=0,
+        )
+        await emitter.emit(ErrorEvent, code="interrupted", message=INTERRUPTED, retryable=True)
+
+
+def _name_from_prompt(prompt: str) -> str:
+    words = prompt.split()
+    name = " ".join(words[:8])
+    return name + ("…" if len(words) > 8 else "")

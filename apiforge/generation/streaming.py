@@ -1,0 +1,124 @@
+"""The streaming step: provider text → parser → events, until done, failed or cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+from apiforge.generation.attempt import stream_attempt
+
+from apiforge.errors import ApiforgeError, GenerationCancelled
+from apiforge.events.types import Usage
+from apiforge.generation.assembler import Assembler
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.runtime import GenerationRuntime, LiveState
+from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
+from apiforge.store import repository as repo
+from apiforge.versions.history import load_version_files
+
+T = TypeVar("T")
+
+
+async def load_request(
+    runtime: GenerationRuntime, project_id: str, version_number: int
+) -> tuple[GenerationRequest, dict[str, str]]:
+    async with runtime.db.read() as session:
+        version = await repo.get_version(session, project_id, version_number)
+        previous: dict[str, str] = {}
+        if version_number > 1:
+            previous = await load_version_files(
+                session,
+                project_id=project_id,
+                version_number=version_number - 1,
+                cache=runtime.cache,
+            )
+        messages = await repo.list_messages(session, project_id)
+    turns = [
+        ChatTurn(role=m.role, content=m.content)  # type: ignore[arg-type]
+        for m in messages
+        if m.version_number is not None and m.version_number < version_number
+    ]
+    request = GenerationRequest(
+        prompt=version.prompt,
+        version_number=version_number,
+        previous_files=previous,
+        history=tuple(turns[-runtime.settings.history_turns :]),
+    )
+    return request, previous
+
+
+async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dict[str, Any]:
+    project_id, number = emitter.project_id, emitter.version_number
+    started = time.time()
+    request, previous = await load_request(runtime, project_id, number)
+    live = runtime.live[project_id] = LiveState(version_number=number, files=dict(previous))
+    assembler = Assembler(emitter, previous)
+    usage, status, error = Usage(), "generated", None
+    source = stream_attempt(
+        runtime.provider,
+        request,
+        max_continuations=runtime.settings.max_continuations,
+        stall_timeout_s=runtime.settings.stall_timeout_s,
+    )
+    try:
+        async for item in until_cancelled(source, runtime.cancel_flag(project_id), emitter):
+            if isinstance(item, StreamEnd):
+                usage = usage + item.usage
+                continue
+            await assembler.handle(item)
+            live.files = assembler.staged.apply_to(previous)
+    except GenerationCancelled:
+        status = "cancelled"
+    except ApiforgeError as exc:
+        status = "failed"
+        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+    await emitter.flush_chunks()
+    staged = assembler.staged
+    return {
+        "status": status,
+        "started": started,
+        "changes": staged.changes,
+        "summary": staged.summary,
+        "prose": "".join(staged.prose),
+        "problems": staged.problems,
+        "usage": usage.model_dump(),
+        "error": error,
+    }
+
+
+async def until_cancelled(
+    source: AsyncIterator[T], cancel: asyncio.Event, emitter: VersionEmitter
+) -> AsyncIterator[T]:
+    """Items of ``source`` until it ends or ``cancel`` is set (then GenerationCancelled).
+
+    Also flushes held code chunks when their window passes while the provider is quiet.
+    Closing ``source`` early closes the provider's upstream stream, so no more tokens are billed.
+    """
+    cancel_wait = asyncio.ensure_future(cancel.wait())
+    try:
+        while True:
+            next_item = asyncio.ensure_future(anext(source))
+            done: set[asyncio.Future[Any]] = set()
+            while not done:
+                done, _ = await asyncio.wait(
+                    {next_item, cancel_wait},
+                    timeout=emitter.seconds_until_due(),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if not done:
+                    await emitter.flush_chunks()
+            if cancel_wait in done:
+                next_item.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await next_item
+                raise GenerationCancelled("Stopped at your request")
+            try:
+                yield next_item.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        cancel_wait.cancel()
+        await source.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,75 @@
+"""The durable generation workflow: begin → stream files → validate → finish.
+
+Each step is checkpointed by DBOS. If the process dies mid-stream, recovery re-runs the
+streaming step from its start; it announces itself with ``step:start`` so clients reset what
+that step had streamed. The streaming step is preemptible so a DBOS-level cancel stops it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbos import DBOS, DBOSConfiguredInstance
+
+from apiforge.events.types import StepStart, VersionStart
+from apiforge.generation import finishing, streaming, validating
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.runtime import GenerationRuntime
+from apiforge.store import repository as repo
+
+
+def workflow_id(version_id: str) -> str:
+    return f"generation-{version_id}"
+
+
+@DBOS.dbos_class()
+class GenerationWorkflow(DBOSConfiguredInstance):
+    def __init__(self, runtime: GenerationRuntime) -> None:
+        self.runtime = runtime
+        super().__init__("generation")
+
+    def emitter(self, project_id: str, version_number: int) -> VersionEmitter:
+        return VersionEmitter(
+            self.runtime.log,
+            project_id=project_id,
+            version_number=version_number,
+            coalesce_s=self.runtime.settings.chunk_coalesce_ms / 1000,
+        )
+
+    @DBOS.workflow()
+    async def run(self, project_id: str, version_number: int) -> str:
+        await self.begin(project_id, version_number)
+        outcome = await self.stream(project_id, version_number)
+        if outcome["status"] == "generated":
+            outcome = await self.validate(project_id, version_number, outcome)
+        await self.finish(project_id, version_number, outcome)
+        return str(outcome["status"])
+
+    @DBOS.step()
+    async def begin(self, project_id: str, version_number: int) -> None:
+        async with self.runtime.db.transaction() as session:
+            version = await repo.get_version(session, project_id, version_number)
+            version.status = "generating"
+            version.provider = self.runtime.provider.label
+            version_id, prompt = version.id, version.prompt
+        await self.emitter(project_id, version_number).emit(
+            VersionStart, version_id=version_id, prompt=prompt
+        )
+
+    @DBOS.step(preemptible=True)
+    async def stream(self, project_id: str, version_number: int) -> dict[str, Any]:
+        emitter = self.emitter(project_id, version_number)
+        await emitter.emit(StepStart, step="planning", message="Planning the API", progress=0)
+        return await streaming.run_stream(self.runtime, emitter)
+
+    @DBOS.step()
+    async def validate(
+        self, project_id: str, version_number: int, outcome: dict[str, Any]
+    ) -> dict[str, Any]:
+        emitter = self.emitter(project_id, version_number)
+        return await validating.run_validation(self.runtime, emitter, outcome)
+
+    @DBOS.step()
+    async def finish(self, project_id: str, version_number: int, outcome: dict[str, Any]) -> None:
+        emitter = self.emitter(project_id, version_number)
+        await finishing.finish_version(self.runtime, emitter, outcome)

@@ -1,0 +1,108 @@
+"""The app factory and its lifespan, which owns every long-lived service and task."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from apiforge.providers.registry import load_provider
+from dbos import DBOS, DBOSConfig
+from fastapi import FastAPI
+
+from apiforge.events.bus import BUSES
+from apiforge.events.log import EventLog
+from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.service import GenerationService
+from apiforge.generation.workflow import GenerationWorkflow
+from apiforge.registry import resolve
+from apiforge.sandbox.choose import load_previews, load_validator
+from apiforge.server import routes_projects, routes_stream, web
+from apiforge.server.errors import install_error_handlers
+from apiforge.server.state import AppServices
+from apiforge.settings import Settings
+from apiforge.store.db import Database
+from apiforge.versions.cache import VersionCache
+
+log = logging.getLogger("apiforge")
+
+
+def _prepare_dbos_sqlite(url: str) -> None:
+    """DBOS leaves SQLite in rollback-journal mode; WAL lets readers and the writer overlap."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def _launch_dbos(settings: Settings) -> None:
+    _prepare_dbos_sqlite(settings.resolved_dbos_url)
+    config: DBOSConfig = {
+        "name": "apiforge",
+        "system_database_url": settings.resolved_dbos_url,
+        "application_version": settings.application_version,
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+
+
+async def _build_services(settings: Settings) -> AppServices:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await db.migrate()
+    bus = resolve(BUSES, settings.bus, "event bus")()
+    event_log = EventLog(
+        db,
+        bus,
+        flush_interval_s=settings.event_flush_ms / 1000,
+        batch_max=settings.event_batch_max,
+        retention=settings.event_retention,
+    )
+    await event_log.start()
+    previews = load_previews(settings)
+    runtime = GenerationRuntime(
+        settings=settings,
+        db=db,
+        log=event_log,
+        provider=load_provider(settings),
+        validator=load_validator(settings),
+        cache=VersionCache(settings.version_cache_bytes),
+        previews=previews,
+    )
+    _launch_dbos(settings)
+    workflow = GenerationWorkflow(runtime)
+    generations = GenerationService(runtime, workflow)
+    return AppServices(settings, db, bus, event_log, runtime, generations, previews)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    services = await _build_services(settings)
+    app.state.services = services
+    DBOS.launch()
+    interrupted = await services.generations.fail_interrupted()
+    if interrupted:
+        log.warning("marked %d interrupted generation(s) as failed", interrupted)
+    try:
+        yield
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        if services.previews is not None:
+            await services.previews.aclose()
+        await services.log.aclose()
+        await services.db.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(title="apiforge", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings or Settings()
+    install_error_handlers(app)
+    app.include_router(routes_projects.router)
+    app.include_router(routes_stream.router)
+    web.mount(app)
+    return app

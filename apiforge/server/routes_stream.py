@@ -1,0 +1,133 @@
+"""Live events: Server-Sent Events and a WebSocket carrying the same events as JSON frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+
+from apiforge.errors import ApiforgeError, InputError
+from apiforge.events.bus import Envelope
+from apiforge.events.feed import project_feed
+from apiforge.events.types import Snapshot
+from apiforge.server.snapshots import build_snapshot
+from apiforge.server.state import AppServices, Services, ws_services
+from apiforge.store import repository as repo
+
+router = APIRouter(prefix="/api")
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+# Tells EventSource how soon to reconnect after a drop.
+RETRY_FRAME = b"retry: 1000\n\n"
+
+
+def _parse_last_id(header: str | None, query: str | None) -> int | None:
+    raw = header or query
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        message = f"Last-Event-ID must be an integer, got {raw!r}"
+        raise InputError(message, code="bad_event_id") from None
+    return max(value, 0)
+
+
+def _feed(
+    services: AppServices, project_id: str, last_id: int | None
+) -> AsyncIterator[Envelope | None]:
+    async def snapshot(pid: str) -> Snapshot:
+        return await build_snapshot(services, pid)
+
+    return project_feed(
+        log=services.log,
+        bus=services.bus,
+        project_id=project_id,
+        last_event_id=last_id,
+        heartbeat_s=services.settings.ping_interval_s,
+        build_snapshot=snapshot,
+    )
+
+
+async def _require_project(services: AppServices, project_id: str) -> None:
+    async with services.db.read() as session:
+        await repo.get_project(session, project_id)
+
+
+@router.get("/stream/{project_id}")
+async def stream(
+    project_id: str,
+    services: Services,
+    last_event_id: str | None = Header(default=None),
+    last_event_id_query: str | None = Query(default=None, alias="last_event_id"),
+) -> StreamingResponse:
+    await _require_project(services, project_id)
+    last_id = _parse_last_id(last_event_id, last_event_id_query)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield RETRY_FRAME
+        async for envelope in _feed(services, project_id, last_id):
+            yield b": ping\n\n" if envelope is None else envelope.sse
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.websocket("/ws/{project_id}")
+async def websocket_events(
+    websocket: WebSocket,
+    project_id: str,
+    services: Annotated[AppServices, Depends(ws_services)],
+    last_event_id: Annotated[str | None, Query()] = None,
+) -> None:
+    await websocket.accept()
+    try:
+        await _require_project(services, project_id)
+        last_id = _parse_last_id(None, last_event_id)
+    except ApiforgeError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        await websocket.close(code=4404 if exc.status_code == 404 else 4400)
+        return
+    sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
+    try:
+        await _receive_actions(websocket, services, project_id)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def _send_events(
+    websocket: WebSocket, services: AppServices, project_id: str, last_id: int | None
+) -> None:
+    async for envelope in _feed(services, project_id, last_id):
+        if envelope is None:
+            await websocket.send_json({"type": "ping"})
+        else:
+            await websocket.send_text(envelope.json)
+    await websocket.close(code=1013)
+
+
+async def _receive_actions(websocket: WebSocket, services: AppServices, project_id: str) -> None:
+    while True:
+        message: Any = await websocket.receive_json()
+        action = message.get("action") if isinstance(message, dict) else None
+        try:
+            if action == "prompt":
+                prompt = message.get("prompt")
+                if not isinstance(prompt, str):
+                    raise InputError("'prompt' must be a string", code="invalid_input")
+                version = await services.generations.iterate(project_id, prompt)
+                await websocket.send_json({"type": "ack", "version": repo.version_dict(version)})
+            elif action == "cancel":
+                cancelled = await services.generations.cancel(project_id)
+                await websocket.send_json({"type": "ack", "cancelled": cancelled})
+            else:
+                raise InputError(f"Unknown action {action!r}", code="unknown_action")
+        except ApiforgeError as exc:
+            await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})

@@ -1,0 +1,39 @@
+"""The app's services, built in the lifespan and reached from routes through dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, WebSocket
+
+from apiforge.events.bus import EventBus
+from apiforge.events.log import EventLog
+from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.service import GenerationService
+from apiforge.settings import Settings
+from apiforge.store.db import Database
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    log: EventLog
+    runtime: GenerationRuntime
+    generations: GenerationService
+    previews: Any = None
+
+
+def _services(request: Request) -> AppServices:
+    services: AppServices = request.app.state.services
+    return services
+
+
+def ws_services(websocket: WebSocket) -> AppServices:
+    services: AppServices = websocket.app.state.services
+    return services
+
+
+Services = Annotated[AppServices, Depends(_services)]

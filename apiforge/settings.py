@@ -1,0 +1,87 @@
+"""All configuration in one place: environment variables with the prefix ``APIFORGE_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APIFORGE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where databases and work dirs live")
+    host: str = Field(default="127.0.0.1", description="Address the server binds")
+    port: int = Field(default=8000, description="Port the server binds")
+    database_url: str | None = Field(
+        default=None, description="App database URL; default: SQLite file in the data dir"
+    )
+    dbos_database_url: str | None = Field(
+        default=None, description="DBOS system database URL; default: SQLite file in the data dir"
+    )
+    application_version: str = Field(
+        default="apiforge-1", description="Pinned DBOS application version (recovery matches it)"
+    )
+    provider: str = Field(
+        default="auto", description="offline, openai, anthropic, or auto (offline without a key)"
+    )
+    model: str | None = Field(default=None, description="Model name for an LLM provider")
+    engine_delay_ms: float = Field(
+        default=0.0, description="Offline engine pacing per chunk (0 = as fast as possible)"
+    )
+    max_prompt_chars: int = Field(default=8000, description="Longest prompt accepted")
+    ping_interval_s: float = Field(default=15.0, description="SSE heartbeat comment interval")
+    chunk_coalesce_ms: float = Field(
+        default=50.0, description="code:chunk events per file are merged to one per this window"
+    )
+    event_flush_ms: float = Field(default=50.0, description="Batch window for event persistence")
+    event_retention: int = Field(
+        default=100_000, description="Events kept per project before older ones are dropped"
+    )
+    event_batch_max: int = Field(default=500, description="Most events written per transaction")
+    bus: str = Field(default="memory", description="Live event bus: memory (redis later)")
+    validator: str = Field(default="auto", description="Validator: auto, sandbox, none")
+    sandbox_unsafe_local: bool = Field(
+        default=False,
+        description="UNSAFE: without bubblewrap, run generated code as plain local processes",
+    )
+    sandbox_slots: int = Field(default=2, description="Validations that may run at once")
+    sandbox_first_uid: int = Field(
+        default=62000, description="First unprivileged uid of the sandbox slots (as root)"
+    )
+    sandbox_memory_mb: int = Field(default=768, description="Memory per sandboxed process tree")
+    sandbox_disk_mb: int = Field(default=64, description="Size of the sandbox's /app and /tmp")
+    sandbox_max_processes: int = Field(default=128, description="Processes+threads per sandbox")
+    sandbox_boot_timeout_s: float = Field(default=15.0, description="Time for the app to serve")
+    sandbox_tests_timeout_s: float = Field(default=60.0, description="Time for the test suite")
+    sandbox_fuzz_s: float = Field(default=2.0, description="Contract fuzzing budget (0 = off)")
+    preview_max: int = Field(default=4, description="Previews running at once (LRU evicted)")
+    preview_idle_s: float = Field(default=900.0, description="A preview stops after this idle")
+    max_continuations: int = Field(
+        default=2, description="Times a model cut off for length is asked to continue"
+    )
+    stall_timeout_s: float = Field(
+        default=60.0, description="Abort (and retry once) a provider stream silent this long"
+    )
+    history_turns: int = Field(default=20, description="Chat turns sent along with a follow-up")
+    version_max_chain: int = Field(
+        default=10, ge=0, description="Most diffs between full snapshots of a stored file"
+    )
+    version_cache_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0, description="Memory for reconstructed versions (LRU)"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'apiforge.sqlite3').resolve()}"
+
+    @property
+    def resolved_dbos_url(self) -> str:
+        if self.dbos_database_url:
+            return self.dbos_database_url
+        return f"sqlite:///{(self.data_dir / 'dbos.sqlite3').resolve()}"

@@ -1,0 +1,112 @@
+"""The relational schema. Alembic migrations in store/migrations create exactly this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Highest seq handed out (or reserved) for this project's events; see events/log.py.
+    seq_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # Highest seq removed by retention: a client asking to resume from before it gets a snapshot.
+    events_trimmed_through: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiVersion(Base):
+    __tablename__ = "api_versions"
+    __table_args__ = (UniqueConstraint("project_id", "version_number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    version_number: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    files_changed: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    provider: Mapped[str] = mapped_column(String(100), default="")
+    # JSON list of validation stage results, or null before validation ran.
+    validation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What produced it: prompt, restore, regenerate, fork.
+    origin: Mapped[str] = mapped_column(String(16), default="prompt")
+
+
+class VersionFile(Base):
+    """One file change of a version. Unchanged files store nothing.
+
+    ``full_content`` or ``content_diff`` (against the previous version's content) is set;
+    ``sha256`` is always the hash of the full content so reconstruction can be checked.
+    """
+
+    __tablename__ = "version_files"
+    __table_args__ = (UniqueConstraint("version_id", "file_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("api_versions.id", ondelete="CASCADE"), index=True
+    )
+    file_path: Mapped[str] = mapped_column(String(255))
+    operation: Mapped[str] = mapped_column(String(10))
+    content_diff: Mapped[str | None] = mapped_column(Text, nullable=True)
+    full_content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    # How many diffs separate this row from the nearest full snapshot (0 = full content).
+    chain_length: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("api_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredEvent(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_project_version", "project_id", "version_number"),)
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)

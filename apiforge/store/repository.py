@@ -1,0 +1,206 @@
+"""Reading and writing projects, versions and chat messages. Keyword-only, session-scoped."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apiforge.errors import NotFoundError
+from apiforge.store.models import ApiVersion, ChatMessage, Project
+
+LOCAL_OWNER = "local"
+ACTIVE_STATUSES = ("pending", "generating", "validating")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def version_dict(version: ApiVersion) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "project_id": version.project_id,
+        "number": version.version_number,
+        "prompt": version.prompt,
+        "summary": version.summary,
+        "status": version.status,
+        "created_at": _iso(version.created_at),
+        "completed_at": _iso(version.completed_at),
+        "files_changed": version.files_changed,
+        "error": version.error,
+        "usage": {
+            "prompt_tokens": version.prompt_tokens,
+            "completion_tokens": version.completion_tokens,
+        },
+        "provider": version.provider,
+        "validation": json.loads(version.validation) if version.validation else None,
+        "origin": version.origin,
+    }
+
+
+def project_dict(project: Project, latest: ApiVersion | None) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "owner_id": project.owner_id,
+        "created_at": _iso(project.created_at),
+        "updated_at": _iso(project.updated_at),
+        "latest_version": version_dict(latest) if latest else None,
+    }
+
+
+def message_dict(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "role": message.role,
+        "content": message.content,
+        "version_number": message.version_number,
+        "created_at": _iso(message.created_at),
+    }
+
+
+async def create_project(session: AsyncSession, *, name: str, owner_id: str) -> Project:
+    stamp = now()
+    project = Project(
+        id=new_id(),
+        owner_id=owner_id,
+        name=name,
+        created_at=stamp,
+        updated_at=stamp,
+        seq_reserved=0,
+        events_trimmed_through=0,
+    )
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def get_project(session: AsyncSession, project_id: str) -> Project:
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise NotFoundError(f"No project with id {project_id!r}")
+    return project
+
+
+async def list_projects(session: AsyncSession, *, owner_id: str) -> list[Project]:
+    rows = await session.execute(
+        select(Project).where(Project.owner_id == owner_id).order_by(Project.updated_at.desc())
+    )
+    return list(rows.scalars())
+
+
+async def create_version(
+    session: AsyncSession, *, project: Project, prompt: str, origin: str = "prompt"
+) -> ApiVersion:
+    highest = await session.execute(
+        select(func.max(ApiVersion.version_number)).where(ApiVersion.project_id == project.id)
+    )
+    stamp = now()
+    version = ApiVersion(
+        id=new_id(),
+        project_id=project.id,
+        version_number=(highest.scalar_one_or_none() or 0) + 1,
+        prompt=prompt,
+        summary="",
+        status="pending",
+        created_at=stamp,
+        files_changed=0,
+        prompt_tokens=0,
+        completion_tokens=0,
+        provider="",
+        origin=origin,
+    )
+    session.add(version)
+    project.updated_at = stamp
+    await session.flush()
+    return version
+
+
+async def get_version(session: AsyncSession, project_id: str, number: int) -> ApiVersion:
+    version = (
+        await session.execute(
+            select(ApiVersion).where(
+                ApiVersion.project_id == project_id, ApiVersion.version_number == number
+            )
+        )
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFoundError(f"Project {project_id!r} has no version {number}")
+    return version
+
+
+async def list_versions(session: AsyncSession, project_id: str) -> list[ApiVersion]:
+    rows = await session.execute(
+        select(ApiVersion)
+        .where(ApiVersion.project_id == project_id)
+        .order_by(ApiVersion.version_number)
+    )
+    return list(rows.scalars())
+
+
+async def latest_version(session: AsyncSession, project_id: str) -> ApiVersion | None:
+    rows = await session.execute(
+        select(ApiVersion)
+        .where(ApiVersion.project_id == project_id)
+        .order_by(ApiVersion.version_number.desc())
+        .limit(1)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def active_version(session: AsyncSession, project_id: str) -> ApiVersion | None:
+    rows = await session.execute(
+        select(ApiVersion).where(
+            ApiVersion.project_id == project_id, ApiVersion.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    return rows.scalars().first()
+
+
+async def all_active_versions(session: AsyncSession) -> list[ApiVersion]:
+    rows = await session.execute(select(ApiVersion).where(ApiVersion.status.in_(ACTIVE_STATUSES)))
+    return list(rows.scalars())
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    role: str,
+    content: str,
+    version: ApiVersion | None = None,
+) -> ChatMessage:
+    message = ChatMessage(
+        project_id=project_id,
+        version_id=version.id if version else None,
+        version_number=version.version_number if version else None,
+        role=role,
+        content=content,
+        created_at=now(),
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def list_messages(session: AsyncSession, project_id: str) -> list[ChatMessage]:
+    rows = await session.execute(
+        select(ChatMessage).where(ChatMessage.project_id == project_id).order_by(ChatMessage.id)
+    )
+    return list(rows.scalars())
