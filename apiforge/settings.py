@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,7 +72,22 @@ class Settings(BaseSettings):
     version_cache_bytes: int = Field(
         default=64 * 1024 * 1024, ge=0, description="Memory for reconstructed versions (LRU)"
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    provider_options: dict[str, Any] = Field(
+        default={}, description='JSON provider options, e.g. {"temperature": 0.2}; unknown = error'
+    )
+    provider_max_retries: int = Field(
+        default=3, ge=0, description="Retries of a rate-limited or unavailable LLM call"
+    )
+    provider_max_wait_s: float = Field(
+        default=30.0, ge=0, description="Longest wait before one retry (a longer Retry-After fails)"
+    )
+    max_output_tokens: int = Field(default=8192, gt=0, description="Most tokens in one LLM reply")
+    context_budget_tokens: int = Field(
+        default=24_000, gt=0, description="Prompt budget for previous files and chat history"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Server log level"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -54,17 +54,18 @@ class EventLog:
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
+        self._closing = False
 
     async def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name="event-log-writer")
 
     async def aclose(self) -> None:
+        # The writer is asked to stop, not cancelled: a cancel between a batch's commit and its
+        # removal from the pending list would make the final flush write that batch twice.
         if self._writer is not None:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
+            self._closing = True
+            self._wakeup.set()
+            await self._writer
             self._writer = None
         await self.flush()
 
@@ -107,7 +108,7 @@ class EventLog:
         self._pending = [e for e in self._pending if e.project_id != project_id]
 
     async def _write_loop(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self._flush_interval_s)
             except TimeoutError:
@@ -117,7 +118,8 @@ class EventLog:
                 await self.flush()
             except Exception:
                 log.exception("event flush failed; retrying")
-                await asyncio.sleep(0.5)
+                if not self._closing:
+                    await asyncio.sleep(0.5)
 
     async def flush(self) -> None:
         async with self._flush_lock:

@@ -20,6 +20,7 @@ from apiforge.events.types import (
     StepProgress,
     StepStart,
 )
+from apiforge.generation.edits import apply_edit
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.parse_events import (
     FileClosed,
@@ -148,15 +149,15 @@ class Assembler:
         )
 
     def _apply_edit(self, path: str, body: str) -> str | None:
-        from apiforge.generation.edits import apply_edit_text
-
         original = self.staged.changes.get(path) or self._previous.get(path)
         if original is None:
             self.staged.problems.append(f"{path}: an edit for a file that does not exist")
             return None
-        new_text, problems = apply_edit_text(original, body)
-        self.staged.problems.extend(f"{path}: {p}" for p in problems)
-        return new_text
+        result = apply_edit(original, body)
+        if not result.ok:
+            # Sections that applied are kept; what failed is told in the chat.
+            self.staged.problems.append(result.failure_message(path))
+        return result.text
 
     async def _delete(self, path: str) -> None:
         await self.finish_planning()

@@ -17,10 +17,10 @@ from apiforge.events.types import (
     VersionComplete,
 )
 from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
-from apiforge.generation.validating import files_after
 from apiforge.store import repository as repo
-from apiforge.versions.history import store_version_files
+from apiforge.versions import store_version_files
 
 
 @dataclass
@@ -66,10 +66,10 @@ async def _store(
     runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any], verdict: Verdict
 ) -> tuple[int, dict[str, str]]:
     files: dict[str, str] = {}
-    previous: dict[str, str] = {}
     if verdict.store_files:
-        previous = await files_after(runtime, emitter, {})
-        files = await files_after(runtime, emitter, outcome["changes"])
+        files = await files_after(
+            runtime, emitter.project_id, emitter.version_number, outcome["changes"]
+        )
     usage = Usage.model_validate(outcome["usage"])
     async with runtime.db.transaction() as session:
         version = await repo.get_version(session, emitter.project_id, emitter.version_number)
@@ -84,7 +84,7 @@ async def _store(
                 project_id=version.project_id,
                 version_number=version.version_number,
                 files=files,
-                previous=previous,
+                cache=runtime.cache,
             )
         version.status = verdict.status
         version.summary = outcome["summary"]
@@ -99,7 +99,6 @@ async def _store(
         await repo.add_message(
             session, project_id=version.project_id, role="assistant", content=text, version=version
         )
-    runtime.cache.invalidate_project(emitter.project_id)
     return changed, files
 
 

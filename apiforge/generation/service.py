@@ -50,7 +50,13 @@ class GenerationService:
         await self._start(version)
         return project, version
 
-    async def iterate(self, project_id: str, prompt: str, origin: str = "prompt") -> ApiVersion:
+    async def iterate(
+        self,
+        project_id: str,
+        prompt: str,
+        origin: str = "prompt",
+        base_version_number: int | None = None,
+    ) -> ApiVersion:
         text = self.check_prompt(prompt)
         async with self.runtime.db.transaction() as session:
             project = await repo.get_project(session, project_id)

@@ -8,16 +8,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-from apiforge.generation.attempt import stream_attempt
-
 from apiforge.errors import ApiforgeError, GenerationCancelled
 from apiforge.events.types import Usage
 from apiforge.generation.assembler import Assembler
+from apiforge.generation.attempt import stream_attempt
 from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.files import load_base_files
 from apiforge.generation.runtime import GenerationRuntime, LiveState
 from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
 from apiforge.store import repository as repo
-from apiforge.versions.history import load_version_files
 
 T = TypeVar("T")
 
@@ -25,16 +24,9 @@ T = TypeVar("T")
 async def load_request(
     runtime: GenerationRuntime, project_id: str, version_number: int
 ) -> tuple[GenerationRequest, dict[str, str]]:
+    previous = await load_base_files(runtime, project_id, version_number)
     async with runtime.db.read() as session:
         version = await repo.get_version(session, project_id, version_number)
-        previous: dict[str, str] = {}
-        if version_number > 1:
-            previous = await load_version_files(
-                session,
-                project_id=project_id,
-                version_number=version_number - 1,
-                cache=runtime.cache,
-            )
         messages = await repo.list_messages(session, project_id)
     turns = [
         ChatTurn(role=m.role, content=m.content)  # type: ignore[arg-type]

@@ -14,38 +14,16 @@ from apiforge.events.types import (
 )
 from apiforge.generation.assembler import VALIDATING_PROGRESS
 from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.sandbox.base import StageResult
 from apiforge.store import repository as repo
-from apiforge.versions.history import load_version_files
 
 
 async def _set_status(runtime: GenerationRuntime, emitter: VersionEmitter, status: str) -> None:
     async with runtime.db.transaction() as session:
         version = await repo.get_version(session, emitter.project_id, emitter.version_number)
         version.status = status
-
-
-async def files_after(
-    runtime: GenerationRuntime, emitter: VersionEmitter, changes: dict[str, str | None]
-) -> dict[str, str]:
-    """The version's whole file set: the previous version's files with this one's changes."""
-    files: dict[str, str] = {}
-    if emitter.version_number > 1:
-        async with runtime.db.read() as session:
-            files = await load_version_files(
-                session,
-                project_id=emitter.project_id,
-                version_number=emitter.version_number - 1,
-                cache=runtime.cache,
-            )
-    files = dict(files)
-    for path, content in changes.items():
-        if content is None:
-            files.pop(path, None)
-        else:
-            files[path] = content
-    return files
 
 
 async def run_validation(
@@ -68,7 +46,9 @@ async def run_validation(
         StepStart, step="validating", message="Running the API", progress=VALIDATING_PROGRESS
     )
     await emitter.emit(ValidationStart)
-    files = await files_after(runtime, emitter, outcome["changes"])
+    files = await files_after(
+        runtime, emitter.project_id, emitter.version_number, outcome["changes"]
+    )
 
     async def on_stage(stage: StageResult) -> None:
         await emitter.emit(

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from apiforge.providers.registry import load_provider
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 
@@ -17,9 +16,10 @@ from apiforge.events.log import EventLog
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.workflow import GenerationWorkflow
+from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
-from apiforge.server import routes_projects, routes_stream, web
+from apiforge.server import routes_preview, routes_projects, routes_stream, routes_versions, web
 from apiforge.server.errors import install_error_handlers
 from apiforge.server.state import AppServices
 from apiforge.settings import Settings
@@ -96,6 +96,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await services.previews.aclose()
         await services.log.aclose()
         await services.db.close()
+        provider_close = getattr(services.runtime.provider, "aclose", None)
+        if provider_close is not None:
+            await provider_close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -104,5 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_projects.router)
     app.include_router(routes_stream.router)
+    app.include_router(routes_versions.router)
+    app.include_router(routes_preview.router)
     web.mount(app)
     return app

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
-from apiforge.versions.history import load_version_files
+from apiforge.versions import load_version_files
 
 router = APIRouter(prefix="/api")
 

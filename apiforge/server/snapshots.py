@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiforge.events.types import Snapshot
 from apiforge.server.state import AppServices
 from apiforge.store import repository as repo
-from apiforge.versions.history import load_version_files
+from apiforge.versions import load_version_files
 
 
 async def build_snapshot(services: AppServices, project_id: str) -> Snapshot:

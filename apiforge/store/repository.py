@@ -52,6 +52,7 @@ def version_dict(version: ApiVersion) -> dict[str, Any]:
         "provider": version.provider,
         "validation": json.loads(version.validation) if version.validation else None,
         "origin": version.origin,
+        "base_version_number": version.base_version_number,
     }
 
 
@@ -106,7 +107,12 @@ async def list_projects(session: AsyncSession, *, owner_id: str) -> list[Project
 
 
 async def create_version(
-    session: AsyncSession, *, project: Project, prompt: str, origin: str = "prompt"
+    session: AsyncSession,
+    *,
+    project: Project,
+    prompt: str,
+    origin: str = "prompt",
+    base_version_number: int | None = None,
 ) -> ApiVersion:
     highest = await session.execute(
         select(func.max(ApiVersion.version_number)).where(ApiVersion.project_id == project.id)
@@ -125,6 +131,7 @@ async def create_version(
         completion_tokens=0,
         provider="",
         origin=origin,
+        base_version_number=base_version_number,
     )
     session.add(version)
     project.updated_at = stamp

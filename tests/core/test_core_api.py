@@ -28,8 +28,16 @@ async def test_create_returns_pending_version_at_once(live_server: ServerProcess
     assert body["project"]["name"] == "Todos"
     version = body["version"]
     assert version["number"] == 1 and version["status"] == "pending"
-    for key in ("id", "project_id", "prompt", "summary", "created_at", "completed_at",
-                "files_changed", "error"):
+    for key in (
+        "id",
+        "project_id",
+        "prompt",
+        "summary",
+        "created_at",
+        "completed_at",
+        "files_changed",
+        "error",
+    ):
         assert key in version
     pid = body["project"]["id"]
     await read_until_terminal(live_server.url, pid, 1)
@@ -51,7 +59,10 @@ async def test_follow_up_makes_next_version_and_chat(live_server: ServerProcess)
     assert [(v["number"], v["status"]) for v in versions] == [(1, "complete"), (2, "complete")]
     chat = httpx.get(f"{live_server.url}/api/projects/{pid}/messages").json()["messages"]
     assert [(m["role"], m["version_number"]) for m in chat] == [
-        ("user", 1), ("assistant", 1), ("user", 2), ("assistant", 2)
+        ("user", 1),
+        ("assistant", 1),
+        ("user", 2),
+        ("assistant", 2),
     ]
     assert chat[2]["content"] == "add pagination"
 

@@ -67,8 +67,12 @@ async def test_join_has_no_gap_or_duplicate_under_concurrent_appends(database: D
 
     async def consume(last_id: int, count: int) -> list[int]:
         feed = project_feed(
-            log=log, bus=bus, project_id=pid, last_event_id=last_id,
-            heartbeat_s=5, build_snapshot=empty_snapshot,
+            log=log,
+            bus=bus,
+            project_id=pid,
+            last_event_id=last_id,
+            heartbeat_s=5,
+            build_snapshot=empty_snapshot,
         )
         return await collect(feed, count)
 
@@ -104,8 +108,12 @@ async def test_trimmed_position_gets_a_snapshot(database: Database) -> None:
     await log.flush()
     assert await log.trimmed_through(pid) == seqs[19]
     feed = project_feed(
-        log=log, bus=bus, project_id=pid, last_event_id=seqs[2],
-        heartbeat_s=5, build_snapshot=empty_snapshot,
+        log=log,
+        bus=bus,
+        project_id=pid,
+        last_event_id=seqs[2],
+        heartbeat_s=5,
+        build_snapshot=empty_snapshot,
     )
     first = await anext(feed)
     assert first is not None and first.event.type == "snapshot" and first.seq == seqs[-1]
@@ -118,8 +126,12 @@ async def test_heartbeat_and_overflowed_subscriber(database: Database) -> None:
     log = EventLog(database, bus)
     pid = await new_project(database)
     feed = project_feed(
-        log=log, bus=bus, project_id=pid, last_event_id=None,
-        heartbeat_s=0.05, build_snapshot=empty_snapshot,
+        log=log,
+        bus=bus,
+        project_id=pid,
+        last_event_id=None,
+        heartbeat_s=0.05,
+        build_snapshot=empty_snapshot,
     )
     assert await anext(feed) is None
     for i in range(10):

@@ -23,7 +23,9 @@ def wait_for_status(server: ServerProcess, pid: str, timeout: float = 30) -> str
     deadline = time.monotonic() + timeout
     status = "?"
     while time.monotonic() < deadline:
-        status = httpx.get(f"{server.url}/api/projects/{pid}/versions/1").json()["version"]["status"]
+        status = httpx.get(f"{server.url}/api/projects/{pid}/versions/1").json()["version"][
+            "status"
+        ]
         if status not in ACTIVE:
             return str(status)
         time.sleep(0.1)
@@ -40,7 +42,9 @@ async def test_resume_with_last_event_id_after_restart(own_server: ServerProcess
     assert [f.data for f in rest] == [f.data for f in full[cut + 1 :]]
 
 
-async def test_restart_mid_generation_resumes_without_reusing_seq(own_server: ServerProcess) -> None:
+async def test_restart_mid_generation_resumes_without_reusing_seq(
+    own_server: ServerProcess,
+) -> None:
     own_server.env["APIFORGE_ENGINE_DELAY_MS"] = "20"
     own_server.start()
     pid = start_project(own_server)

@@ -65,7 +65,9 @@ async def test_replay_without_id_rebuilds_latest_generation(live_server: ServerP
     first = await read_until_terminal(live_server.url, pid, 1)
     again = await read_until_terminal(live_server.url, pid, 1)
     assert [f.id for f in again] == [f.id for f in first]
-    httpx.post(f"{live_server.url}/api/projects/{pid}/versions", json={"prompt": "add a health endpoint"})
+    httpx.post(
+        f"{live_server.url}/api/projects/{pid}/versions", json={"prompt": "add a health endpoint"}
+    )
     second = await read_until_terminal(live_server.url, pid, 2)
     assert second[0].event == "version:start" and second[0].data["version_number"] == 2
     assert second[0].id > first[-1].id
@@ -81,7 +83,9 @@ async def test_resume_from_any_point_gives_exact_rest(live_server: ServerProcess
         assert [f.data for f in rest] == [f.data for f in full[cut + 1 :]]
 
 
-async def test_reconnecting_during_live_generation_loses_nothing(slow_server: ServerProcess) -> None:
+async def test_reconnecting_during_live_generation_loses_nothing(
+    slow_server: ServerProcess,
+) -> None:
     pid = project_id_of(create(slow_server))
     rng = random.Random(11)
     seen: list[Frame] = []
@@ -138,5 +142,3 @@ async def test_heartbeat_comment(own_server: ServerProcess) -> None:
         async for line in response.aiter_lines():
             if line == ": ping":
                 break
-
-

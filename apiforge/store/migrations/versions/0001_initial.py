@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(100), nullable=False),
         sa.Column("validation", sa.Text, nullable=True),
         sa.Column("origin", sa.String(16), nullable=False),
+        sa.Column("base_version_number", sa.Integer, nullable=True),
         sa.UniqueConstraint("project_id", "version_number"),
     )
     op.create_table(

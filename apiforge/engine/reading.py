@@ -1,0 +1,133 @@
+"""Reading sentences into resources, field phrases and relations (shared by both parsers)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from apiforge.engine.nouns import Noun, resource_noun
+from apiforge.engine.text import split_top_level
+
+_WORD = (
+    r"(?!(?:and|or|with|but|that|which|who|to|of|in|on|for|has|have|is|are|belongs?)\b)"
+    r"[a-z][a-z0-9_-]*"
+)
+NP = rf"({_WORD}(?: {_WORD})?)"
+DET = r"(?:(?:each|every|a|an|the|one|all|any|our)\s+)?"
+HAS = (
+    r"(?:should |must |will |can |shall |need to |needs to |)"
+    r"(?:has|have|contains?|includes?|stores?|needs?|requires?|consists? of|is made of|"
+    r"gets?|keeps?|holds?|tracks?|carr(?:y|ies)|comes? with|records?)"
+)
+_HAS_FIELDS = re.compile(
+    rf"^{DET}{NP}\s+{HAS}(?: the following| these| such)?"
+    r"(?: (?:fields|attributes|properties|columns|data|info|details))?"
+    r"(?: like| such as| including)?"
+    r"\s*:?\s+(.+)$"
+)
+_WITH_FIELDS = re.compile(
+    rf"^{DET}{NP}\s*(?:\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*)?(?::|\bwith\b(?: fields| attributes)?"
+    r"|\bthat (?:have|has|store)\b|\bhaving\b|\bcontaining\b)\s*:?\s*(.*)$"
+)
+_PARENS = re.compile(rf"^{DET}{NP}\s*\((.*)\)$")
+_FOR_EACH = re.compile(
+    rf"^(?:for|on) (?:each|every|the|all)?\s*{NP},?\s+(?:we |i |you )?"
+    rf"(?:need|want|store|keep|track|record|save)s?(?: to store| to keep)?\s+(.+)$"
+)
+RELATIONS = (
+    # (pattern, child group, parent group, default required)
+    (rf"{DET}{NP} (?:belongs?|belonging) to {DET}{NP}", 1, 2),
+    (rf"{DET}{NP} (?:has|have|can have|contains?|includes?) (?:many|multiple|several|"
+     rf"(?:a )?lots of|zero or more|one or more|a number of|some|a list of) {NP}", 2, 1),
+    (rf"{DET}{NP} (?:is|are|can be|may be|must be) (?:assigned|linked|attached|tied|related|"
+     rf"connected) to {DET}{NP}", 1, 2),
+    (rf"{DET}{NP} (?:is|are|can be|must be) (?:written|owned|created|made|placed|posted|"
+     rf"authored|submitted|booked) by {DET}{NP}", 1, 2),
+    (rf"{DET}{NP} (?:is|are) (?:in|inside|part of|under) {DET}{NP}", 1, 2),
+)  # fmt: skip
+
+
+@dataclass
+class Draft:
+    noun: Noun
+    phrases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """What the sentences said so far, in the order they said it."""
+
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    relations: list[tuple[str, str, bool]] = field(default_factory=list)  # child, parent, req.
+
+    def add(self, noun: Noun, phrases: Iterable[str] = ()) -> Draft:
+        draft = self.drafts.setdefault(noun.name, Draft(noun))
+        draft.phrases += list(phrases)
+        return draft
+
+
+def find_relations(sentence: str, reading: Reading) -> str:
+    """Record the relations a sentence states; returns the sentence without them."""
+    rest = sentence
+    for pattern, child_group, parent_group in RELATIONS:
+        for match in re.finditer(pattern, sentence):
+            child = resource_noun(match.group(child_group))
+            parent = resource_noun(match.group(parent_group))
+            if child is None or parent is None or child.name == parent.name:
+                continue
+            optional = bool(re.search(r"\b(can|may|optionally|might)\b", match.group(0)))
+            reading.add(parent)
+            reading.add(child)
+            reading.relations.append((child.name, parent.name, not optional))
+            rest = rest.replace(match.group(0), " ")
+    return rest.strip(" ,.")
+
+
+def field_statement(sentence: str) -> tuple[Noun, list[str]] | None:
+    """ "Each recipe has a name, …" / "books: title, …" / "For each member, store …"."""
+    for pattern in (_FOR_EACH, _HAS_FIELDS):
+        if match := pattern.match(sentence):
+            noun = resource_noun(match.group(1))
+            if noun is not None:
+                return noun, split_top_level(match.group(2))
+    return None
+
+
+def resource_items(text: str) -> list[tuple[Noun, list[str]]]:
+    """ "books (title, price) and members with name and email" -> resources with phrases."""
+    found: list[tuple[Noun, list[str]]] = []
+    for item in split_top_level(text):
+        entry = _resource_item(item)
+        if entry is not None and not (
+            entry[1] == [] and found and _opens_field_list(text, found[-1][0])
+        ):
+            found.append(entry)
+        elif found and _opens_field_list(text, found[-1][0]):
+            found[-1][1].append(item)
+    return found
+
+
+def _opens_field_list(text: str, noun: Noun) -> bool:
+    words = re.escape(noun.name.replace("_", " "))
+    return re.search(rf"\b{words}\s*(:|with\b|having\b|that\b)", text) is not None
+
+
+def _only_hints(text: str) -> bool:
+    return (
+        re.fullmatch(r"\s*(optional|required|mandatory|nullable|[a-z]+ only)\s*", text) is not None
+    )
+
+
+def _resource_item(item: str) -> tuple[Noun, list[str]] | None:
+    if match := _PARENS.match(item):
+        noun = resource_noun(match.group(1), plural_only=True)
+        if noun is not None and not _only_hints(match.group(2)):
+            return noun, split_top_level(match.group(2))
+    if match := _WITH_FIELDS.match(item):
+        noun = resource_noun(match.group(1))
+        if noun is not None:
+            inner = split_top_level(match.group(2) or "")
+            return noun, inner + split_top_level(match.group(3) or "")
+    noun = resource_noun(item, plural_only=True)
+    return (noun, []) if noun is not None else None

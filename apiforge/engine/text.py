@@ -1,0 +1,86 @@
+"""Prompt text handling: normalising, sentences, top-level lists, negation."""
+
+from __future__ import annotations
+
+import re
+
+_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
+_NEGATION = re.compile(
+    r"\b(no|not|without|don'?t|do not|doesn'?t|never|skip|remove|drop|disable|turn off|"
+    r"get rid of|no need for|stop|exclude|instead of|rather than|no longer|don'?t need)\b[^.,;]*$"
+)
+
+
+def normalize(prompt: str) -> str:
+    text = prompt.replace("\r\n", "\n").replace("\r", "\n").replace("’", "'")
+    text = re.sub(r"[“”]", '"', text)
+    text = text.replace("—", " - ").replace("–", " - ")
+    text = _enums_to_parens(text)
+    return text
+
+
+def _enums_to_parens(text: str) -> str:
+    """ "status which is one of draft, live or gone" -> "status (draft, live, gone)"."""
+    pattern = re.compile(
+        r"[ ,]*(?:\b(?:(?:which|that) (?:is|are|can be|could be|must be|should be)|that's|"
+        r"(?:is|can be|must be))(?: one of| either)?|\bone of|\beither)\s*:?\s*"
+        r"((?:[\w-]+,? )+or [\w-]+)",
+        re.IGNORECASE,
+    )
+
+    def to_parens(match: re.Match[str]) -> str:
+        values = re.split(r",\s*|\s+or\s+|\s+and\s+", match.group(1))
+        return " (" + ", ".join(value for value in values if value) + ")"
+
+    return pattern.sub(to_parens, text)
+
+
+def split_top_level(text: str, separators: str = r",|;|\band\b|&|\bplus\b") -> list[str]:
+    """Split on separators that are not inside parentheses."""
+    parts, depth, start = [], 0, 0
+    boundary = re.compile(separators)
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (match := boundary.match(text, index)) and match.end() > index:
+            parts.append(text[start:index])
+            start = index = match.end()
+            continue
+        index += 1
+    parts.append(text[start:])
+    return [part.strip(" .:\n\t") for part in parts if part.strip(" .:\n\t")]
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and bullet items; a "Heading:" line collects the bullets under it."""
+    result: list[str] = []
+    heading: str | None = None
+    for raw_line in text.split("\n"):
+        is_bullet = bool(_BULLET.match(raw_line))
+        line = _BULLET.sub("", raw_line).strip()
+        if not line:
+            continue
+        if heading is not None and is_bullet and ":" not in line and not _looks_like_sentence(line):
+            result[-1] += (", " if not result[-1].endswith(":") else " ") + line
+            continue
+        heading = None
+        for sentence in split_top_level(line, r"(?<=[.!?;])\s+|(?<=[a-z)])\.$"):
+            result.append(sentence)
+        if line.endswith(":"):
+            heading = line
+            result[-1] = line
+    return [s.strip() for s in result if s.strip(" .:")]
+
+
+def _looks_like_sentence(line: str) -> bool:
+    return len(line.split()) > 6 or bool(re.search(r"\b(has|have|belongs?|should|must)\b", line))
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the words before ``start`` (in the same clause) negate what follows."""
+    before = text[max(0, start - 40) : start].lower()
+    return _NEGATION.search(before) is not None

@@ -1,0 +1,169 @@
+"""The grammar of the tagged output format: tags, safe paths, markdown fences, path hints.
+
+Pure functions over complete strings; the incremental parser decides *when* a string is
+complete enough to ask them. See docs/output-format.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+# Every tag the parser understands starts with one of these; anything else after a ``<`` is text.
+TAG_PREFIXES = (
+    "<file",
+    "<edit",
+    "<delete",
+    "<summary",
+    "</file",
+    "</edit",
+    "</delete",
+    "</summary",
+)
+
+_PATH_VALUE = r"""(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'>/]+))"""
+_BLOCK_TAG = re.compile(rf"<(file|edit)\s+path\s*=\s*{_PATH_VALUE}\s*>")
+_DELETE_TAG = re.compile(rf"<delete\s+path\s*=\s*{_PATH_VALUE}\s*/?\s*>")
+_SUMMARY_TAG = re.compile(r"<summary\s*>")
+_STRAY_CLOSE = re.compile(r"</(file|edit|delete|summary)\s*>")
+
+_FENCE_OPEN = re.compile(r" {0,3}```[\w+.#-]*\s*")
+_FENCE_OPEN_PREFIX = re.compile(r" {0,3}(`{0,3}|```[\w+.#-]*\s*)")
+_FENCE_CLOSE = re.compile(r" {0,3}```\s*")
+_FENCE_CLOSE_PREFIX = re.compile(r" {0,3}(`{0,3}|```\s*)")
+_MARKDOWN_SUFFIXES = (".md", ".markdown", ".rst")
+_MARKDOWN_FENCE_LANGS = {"markdown", "md"}
+
+_PATH_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
+_BARE_NAMES = {"Dockerfile", "Makefile", "Procfile"}
+_HINT_LABEL = re.compile(r"^(?:#+\s*)?(?:(?:file|filename|path)\s*[:\-]\s*)?", re.IGNORECASE)
+_BACKTICKED = re.compile(r"`([^`\s]+)`")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class BlockTag:
+    kind: Literal["file", "edit"]
+    path: str
+
+
+@dataclass(frozen=True)
+class DeleteTag:
+    path: str
+
+
+@dataclass(frozen=True)
+class SummaryTag:
+    pass
+
+
+@dataclass(frozen=True)
+class StrayCloseTag:
+    """A closing tag outside its block (e.g. ``</delete>``): swallowed, not shown in chat."""
+
+
+Tag = BlockTag | DeleteTag | SummaryTag | StrayCloseTag
+
+
+def could_be_tag(text: str) -> bool:
+    """Whether ``text`` (starting at a ``<``) may still turn out to be a tag we understand."""
+    return any(prefix.startswith(text) or text.startswith(prefix) for prefix in TAG_PREFIXES)
+
+
+def _path_of(match: re.Match[str]) -> str:
+    return next(group for group in match.groups()[-3:] if group is not None)
+
+
+def parse_tag(candidate: str) -> Tag | None:
+    """Read one complete tag, ``<`` through ``>``; ``None`` if it is not one of ours."""
+    if match := _BLOCK_TAG.fullmatch(candidate):
+        kind: Literal["file", "edit"] = "file" if match.group(1) == "file" else "edit"
+        return BlockTag(kind, _path_of(match))
+    if match := _DELETE_TAG.fullmatch(candidate):
+        return DeleteTag(_path_of(match))
+    if _SUMMARY_TAG.fullmatch(candidate):
+        return SummaryTag()
+    if _STRAY_CLOSE.fullmatch(candidate):
+        return StrayCloseTag()
+    return None
+
+
+def normalize_path(path: str) -> str:
+    return path[2:] if path.startswith("./") else path
+
+
+def path_problem(path: str, max_chars: int) -> str | None:
+    """Why ``path`` is not a safe relative POSIX path, or ``None`` if it is."""
+    if not path:
+        return "empty path"
+    if len(path) > max_chars:
+        return f"path longer than {max_chars} characters"
+    if "\x00" in path or any(ord(ch) < 32 for ch in path):
+        return "control character in path"
+    if "\\" in path:
+        return "backslash in path"
+    if path.startswith("/") or _DRIVE.match(path):
+        return "absolute path"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return "path with '..', '.' or an empty segment"
+    return None
+
+
+def could_be_fence_open(partial_line: str) -> bool:
+    return _FENCE_OPEN_PREFIX.fullmatch(partial_line) is not None
+
+
+def is_fence_open(line: str) -> bool:
+    return _FENCE_OPEN.fullmatch(line) is not None
+
+
+def could_be_fence_close(partial_line: str) -> bool:
+    return _FENCE_CLOSE_PREFIX.fullmatch(partial_line) is not None
+
+
+def is_fence_close(line: str) -> bool:
+    return _FENCE_CLOSE.fullmatch(line) is not None
+
+
+def fence_strip_allowed(path: str, fence_line: str) -> bool:
+    """A markdown file may legitimately start with a code block; strip only a markdown fence."""
+    if not path.lower().endswith(_MARKDOWN_SUFFIXES):
+        return True
+    return fence_line.strip().removeprefix("```").lower() in _MARKDOWN_FENCE_LANGS
+
+
+def _looks_like_path(token: str) -> bool:
+    if not _PATH_TOKEN.fullmatch(token):
+        return False
+    last = token.rsplit("/", 1)[-1]
+    return last in _BARE_NAMES or re.search(r"\.[A-Za-z0-9]+$", last) is not None
+
+
+def path_hint(line: str) -> str | None:
+    """The file a prose line names, when a model writes ``app/main.py`` above a bare fence.
+
+    Accepts a line that is only a path (``app/main.py``, ``**app/main.py**``,
+    ``# File: app/main.py``, ```` `app/main.py`: ````) or a line ending in ``:`` with exactly
+    one backticked path (``Here is `app/main.py`:``).
+    """
+    text = line.strip()
+    if not text or len(text) > 200:
+        return None
+    bare = _HINT_LABEL.sub("", text).strip("*_`: ")
+    bare = _HINT_LABEL.sub("", bare).strip("*_`: ")
+    if _looks_like_path(bare):
+        return bare
+    if text.rstrip("*_ ").endswith(":"):
+        tokens = [tok for tok in _BACKTICKED.findall(text) if _looks_like_path(tok)]
+        if len(tokens) == 1:
+            return str(tokens[0])
+    return None
+
+
+def partial_suffix_len(text: str, tag: str) -> int:
+    """Length of the longest end of ``text`` that is a proper beginning of ``tag``."""
+    for length in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:length]):
+            return length
+    return 0

@@ -1,0 +1,34 @@
+"""The offline provider: the deterministic engine, streamed like a model's reply."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from apiforge.engine import generate, tagged_text
+from apiforge.engine.stream_text import chunks
+from apiforge.events.types import Usage
+from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd, TextDelta
+from apiforge.settings import Settings
+
+
+class OfflineProvider:
+    name = "offline"
+    label = "offline engine"
+
+    def __init__(self, delay_ms: float = 0.0) -> None:
+        self.delay_s = max(0.0, delay_ms) / 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OfflineProvider:
+        return cls(delay_ms=settings.engine_delay_ms)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+        # Runs fully before the first yield, so an unreadable prompt raises
+        # PromptNotUnderstood with nothing streamed.
+        text = tagged_text(generate(request.prompt, dict(request.previous_files)))
+        for index, piece in enumerate(chunks(text)):
+            if self.delay_s and index:
+                await asyncio.sleep(self.delay_s)
+            yield TextDelta(piece)
+        yield StreamEnd(finish_reason="stop", usage=Usage())

@@ -1,0 +1,192 @@
+"""Live previews: a validated version's app kept running in its sandbox, one per project.
+
+Bounded in number (the least recently used is stopped to make room), stopped after an idle
+timeout, and stopped when a newer version of the same project starts. Each preview holds a slot
+(its own uid) for its lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from apiforge.errors import NotFoundError, ValidationFailed
+from apiforge.sandbox.bwrap import JobPaths
+from apiforge.sandbox.connection import BootFailed
+from apiforge.sandbox.runner import SandboxRunner, SandboxTools, detect_tools
+from apiforge.sandbox.runtime import ValidationRuntime, current_runtime
+from apiforge.sandbox.slots import SlotPool
+from apiforge.sandbox.stages import RunningApp, find_app_target, start_app
+from apiforge.sandbox.validator import jobs_dir, limits_from
+from apiforge.sandbox.workdir import create_job, remove_job
+from apiforge.settings import Settings
+
+logger = logging.getLogger(__name__)
+PREVIEW_CPU_SECONDS = 6 * 3600
+PREVIEW_READ_TIMEOUT_S = 300.0  # long enough for a slow stream, short enough to free a stuck one
+
+
+@dataclass
+class Preview:
+    project_id: str
+    version_number: int
+    app: RunningApp
+    job: JobPaths
+    uid: int | None
+    last_used: float = field(default_factory=time.monotonic)
+    active_requests: int = 0
+
+    @property
+    def url(self) -> str:
+        return preview_url(self.project_id)
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+
+def preview_url(project_id: str) -> str:
+    return f"/preview/{project_id}/"
+
+
+class PreviewManager:
+    """Owned by the server lifespan: ``PreviewManager(settings)`` … ``await manager.aclose()``."""
+
+    def __init__(self, settings: Settings, runtime: ValidationRuntime | None = None) -> None:
+        self._settings = settings
+        self._runtime = runtime or current_runtime()
+        # Preview uids follow the validator's, so the two never share a process budget.
+        first_uid = settings.sandbox_first_uid + settings.sandbox_slots
+        self._slots = SlotPool(first_uid, settings.preview_max)
+        self._previews: dict[str, Preview] = {}
+        self._lock = asyncio.Lock()
+        self._reaper: asyncio.Task[None] | None = None
+        self._wake_reaper = asyncio.Event()
+        self._closed = False
+
+    def running(self) -> dict[str, int]:
+        """project_id -> version number of every running preview."""
+        return {pid: p.version_number for pid, p in self._previews.items()}
+
+    async def start(self, project_id: str, version_number: int, files: Mapping[str, str]) -> str:
+        """Start (or replace) the project's preview; returns its URL path."""
+        if self._closed:
+            raise ValidationFailed("previews are shut down", code="preview_closed")
+        tools = detect_tools(allow_unsafe=self._settings.sandbox_unsafe_local)
+        target = find_app_target(files)
+        if target is None:
+            raise ValidationFailed("no FastAPI app to preview", code="preview_failed")
+        async with self._lock:
+            await self._stop_locked(project_id)
+            while self._slots.available == 0 and self._previews:
+                oldest = min(self._previews.values(), key=lambda p: p.last_used)
+                await self._stop_locked(oldest.project_id)
+            taken, uid = self._slots.try_take()
+            if not taken:
+                raise ValidationFailed("no preview slot free", code="preview_busy", retryable=True)
+            try:
+                preview = await self._launch(project_id, version_number, files, target, uid, tools)
+            except BaseException:
+                self._slots.give_back(uid)
+                raise
+            self._previews[project_id] = preview
+            self._ensure_reaper()
+        return preview.url
+
+    async def _launch(
+        self,
+        project_id: str,
+        version_number: int,
+        files: Mapping[str, str],
+        target: str,
+        uid: int | None,
+        tools: SandboxTools,
+    ) -> Preview:
+        base = jobs_dir(self._settings)
+        job = await asyncio.to_thread(create_job, base, files, uid, unsafe=tools.unsafe)
+        runner = SandboxRunner(tools, self._runtime, job, uid, limits_from(self._settings))
+        try:
+            app = await start_app(
+                runner,
+                target,
+                self._settings.sandbox_boot_timeout_s,
+                root_path=preview_url(project_id).rstrip("/"),
+                cpu_seconds=PREVIEW_CPU_SECONDS,
+                read_timeout=PREVIEW_READ_TIMEOUT_S,
+            )
+        except BaseException as error:
+            await asyncio.to_thread(remove_job, job)
+            if isinstance(error, BootFailed):
+                message = f"preview did not start: {error}"
+                raise ValidationFailed(message, code="preview_failed") from error
+            raise
+        return Preview(project_id, version_number, app, job, uid)
+
+    async def stop(self, project_id: str) -> None:
+        async with self._lock:
+            await self._stop_locked(project_id)
+
+    async def _stop_locked(self, project_id: str) -> None:
+        preview = self._previews.get(project_id)
+        if preview is None:
+            return
+        try:
+            await preview.app.stop()
+        finally:
+            # Listed until really gone, so `running()` never shows a preview as stopped early.
+            self._previews.pop(project_id, None)
+            await asyncio.to_thread(remove_job, preview.job)
+            self._slots.give_back(preview.uid)
+
+    def acquire(self, project_id: str) -> Preview:
+        """For one proxied request: the running preview, marked busy until ``release``."""
+        preview = self._previews.get(project_id)
+        if preview is None or preview.app.process.returncode is not None:
+            raise NotFoundError(f"No preview is running for project {project_id}")
+        preview.active_requests += 1
+        preview.touch()
+        return preview
+
+    def release(self, preview: Preview) -> None:
+        preview.active_requests = max(0, preview.active_requests - 1)
+        preview.touch()
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_forever(), name="preview-reaper")
+
+    async def _reap_forever(self) -> None:
+        """Runs while previews exist. Never cancelled mid-stop: ``aclose`` wakes it and waits."""
+        interval = min(max(self._settings.preview_idle_s / 4, 0.05), 5.0)
+        while self._previews and not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_reaper.wait(), interval)
+            if not self._closed:
+                await self.reap_idle()
+
+    async def reap_idle(self) -> list[str]:
+        """Stop previews idle longer than the timeout (or whose app died); returns their ids."""
+        now, idle = time.monotonic(), self._settings.preview_idle_s
+        stopped: list[str] = []
+        async with self._lock:
+            for project_id, preview in list(self._previews.items()):
+                dead = preview.app.process.returncode is not None
+                idle_too_long = preview.active_requests == 0 and now - preview.last_used > idle
+                if dead or idle_too_long:
+                    await self._stop_locked(project_id)
+                    stopped.append(project_id)
+        for project_id in stopped:
+            logger.info("preview of %s stopped (idle or exited)", project_id)
+        return stopped
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._wake_reaper.set()
+        if self._reaper is not None:
+            await self._reaper
+        async with self._lock:
+            for project_id in list(self._previews):
+                await self._stop_locked(project_id)

@@ -1,0 +1,125 @@
+"""The preview reverse proxy: ``/preview/{project_id}/{path}`` -> that project's app socket.
+
+The upstream is only ever the preview's own Unix socket (the URL host is fixed and the transport
+ignores it anyway). The generated app is untrusted and is served on apiforge's origin, so its
+responses are fenced: no cookies in either direction, and a CSP ``sandbox`` that gives its pages
+an opaque origin (its scripts cannot read apiforge's pages or call its API as the user).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from apiforge.sandbox.preview import Preview, PreviewManager
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+}
+_DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "content-length"}
+_DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie"}
+FENCE_HEADERS = {
+    "content-security-policy": "sandbox allow-scripts allow-forms allow-popups allow-modals",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def _upstream_url(path: str, query: str) -> httpx.URL:
+    return httpx.URL(scheme="http", host="app", path="/" + path.lstrip("/"), query=query.encode())
+
+
+def _response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
+    kept = [
+        (name, value)
+        for name, value in upstream.headers.multi_items()
+        if name.lower() not in _DROPPED_RESPONSE and name.lower() not in FENCE_HEADERS
+    ]
+    return kept + list(FENCE_HEADERS.items())
+
+
+class _Lease:
+    """Releases the preview exactly once, whichever of stream end or background runs first."""
+
+    def __init__(self, manager: PreviewManager, preview: Preview) -> None:
+        self._manager, self._preview, self._held = manager, preview, True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._manager.release(self._preview)
+
+
+async def proxy_request(
+    manager: PreviewManager, project_id: str, request: Request, path: str
+) -> Response:
+    """Forward ``request`` to the project's preview and stream the answer back.
+
+    Raises NotFoundError when no preview runs for ``project_id``.
+    """
+    preview = manager.acquire(project_id)
+    lease = _Lease(manager, preview)
+    try:
+        body = await _read_body(request)
+    except BodyTooLarge:
+        lease.release()
+        return JSONResponse({"detail": "request body too large for the preview"}, 413)
+    client = preview.app.connection.client
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_REQUEST]
+    url = _upstream_url(path, request.url.query)
+    outgoing = client.build_request(request.method, url, headers=headers, content=body)
+    try:
+        upstream = await client.send(outgoing, stream=True)
+    except httpx.HTTPError as error:
+        lease.release()
+        message = f"the preview app did not answer ({type(error).__name__})"
+        return JSONResponse({"detail": message}, status_code=502)
+    return _stream_back(upstream, lease)
+
+
+def _stream_back(upstream: httpx.Response, lease: _Lease) -> StreamingResponse:
+    async def relay() -> None:
+        await upstream.aclose()
+        lease.release()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        except httpx.HTTPError:
+            return  # the app went away mid-stream; end the response
+        finally:
+            lease.release()
+
+    return StreamingResponse(
+        chunks(),
+        status_code=upstream.status_code,
+        headers=dict(_response_headers(upstream)),
+        background=BackgroundTask(relay),
+    )

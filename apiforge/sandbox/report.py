@@ -1,0 +1,84 @@
+"""Stage results with the problems behind them, the problem list for a fix round, and the
+one-line chat summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiforge.sandbox.base import StageResult
+
+STAGES = ("syntax", "dependencies", "boot", "smoke", "tests", "fuzz")
+MAX_PROBLEMS = 30
+
+
+@dataclass(frozen=True)
+class SandboxStageResult(StageResult):
+    """A StageResult that also carries machine-usable problems (``file:line - message``,
+    failing test names with their assertion line, failing requests)."""
+
+    problems: tuple[str, ...] = field(default=())
+    metrics: tuple[tuple[str, float], ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event payload (``validation:progress``): the four base fields only."""
+        return {
+            "stage": self.stage,
+            "ok": self.ok,
+            "detail": self.detail,
+            "duration_ms": self.duration_ms,
+        }
+
+    def metric(self, name: str) -> float | None:
+        return dict(self.metrics).get(name)
+
+
+def stage_result(
+    stage: str,
+    ok: bool,
+    detail: str,
+    started: float,
+    ended: float,
+    problems: Sequence[str] = (),
+    **metrics: float,
+) -> SandboxStageResult:
+    return SandboxStageResult(
+        stage=stage,
+        ok=ok,
+        detail=detail,
+        duration_ms=max(0, round((ended - started) * 1000)),
+        problems=tuple(problems[:MAX_PROBLEMS]),
+        metrics=tuple(sorted(metrics.items())),
+    )
+
+
+def validation_ok(results: Sequence[StageResult]) -> bool:
+    return bool(results) and all(result.ok for result in results)
+
+
+def problem_list(results: Sequence[StageResult]) -> list[str]:
+    """What a self-correction round sends back to the model: the problems of every failed stage,
+    each prefixed by its stage (``tests: FAILED tests/test_items.py::test_read - assert 404 ==
+    200``)."""
+    problems: list[str] = []
+    for result in results:
+        if result.ok:
+            continue
+        found = getattr(result, "problems", ()) or (result.detail,)
+        problems += [f"{result.stage}: {problem}" for problem in found]
+    return problems[:MAX_PROBLEMS]
+
+
+def summary_line(results: Sequence[StageResult]) -> str:
+    """The one-line chat summary, e.g. ``Validated: boots in 0.3 s, 14 routes answered,
+    22/22 tests passed``."""
+    failed = [result for result in results if not result.ok]
+    if failed:
+        first = failed[0]
+        return f"Validation failed at {first.stage}: {first.detail}"
+    parts: list[str] = []
+    for result in results:
+        if result.stage in ("boot", "smoke", "tests"):
+            parts.append(result.detail)
+    return "Validated: " + ", ".join(parts) if parts else "Validated"

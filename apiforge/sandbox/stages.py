@@ -1,0 +1,236 @@
+"""The validation stages: syntax -> dependencies -> boot -> smoke -> tests -> fuzz.
+
+Each returns a SandboxStageResult with a short human detail and the problems behind a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from apiforge.sandbox.connection import AppConnection, BootFailed, wait_until_serving
+from apiforge.sandbox.dependencies import check_requirements
+from apiforge.sandbox.harness import RESULT_MARKER, script
+from apiforge.sandbox.process import RunResult, SandboxProcess
+from apiforge.sandbox.pytest_output import summarize_pytest
+from apiforge.sandbox.report import SandboxStageResult, stage_result
+from apiforge.sandbox.runner import SandboxRunner
+from apiforge.sandbox.smoke import run_smoke
+
+_APP_ASSIGNMENT = re.compile(r"^app\s*(?::[^=\n]+)?=\s*\w*FastAPI\(", re.MULTILINE)
+_ENTRY_CANDIDATES = ("app/main.py", "main.py", "src/main.py", "app.py", "api/main.py")
+# Autoloading every plugin of the runtime (schemathesis, hypothesis, playwright...) costs seconds;
+# generated suites need only the async ones.
+PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+PYTEST_ARGS = (
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "anyio.pytest_plugin",
+    "-p",
+    "pytest_asyncio.plugin",
+    "-o",
+    "asyncio_default_fixture_loop_scope=function",
+    "--tb=line",
+    "-rfE",
+    "--color=no",
+    "--no-header",
+)
+
+
+@dataclass(frozen=True)
+class StageTimeouts:
+    syntax: float = 20.0
+    boot: float = 15.0
+    smoke: float = 20.0
+    tests: float = 60.0
+    fuzz_budget: float = 2.0
+    fuzz_examples: int = 10
+
+
+@dataclass
+class RunningApp:
+    process: SandboxProcess
+    connection: AppConnection
+    document: dict[str, Any]
+    boot_s: float
+
+    async def stop(self) -> None:
+        # Kill first: its SIGKILL is sent before the first await, so even a cancelled stop
+        # leaves nothing running.
+        try:
+            await self.process.kill()
+        finally:
+            await self.connection.aclose()
+
+
+def find_app_target(files: Mapping[str, str]) -> str | None:
+    """``module:app`` of the FastAPI instance: the usual entry points first, then any module."""
+    ordered = [p for p in _ENTRY_CANDIDATES if p in files] + sorted(files)
+    for path in ordered:
+        if path.endswith(".py") and _APP_ASSIGNMENT.search(files[path]):
+            module = path.removesuffix(".py").replace("/", ".")
+            return f"{module.removesuffix('.__init__')}:app"
+    return None
+
+
+def _marked_result(run: RunResult) -> dict[str, Any] | None:
+    for line in reversed(run.output.splitlines()):
+        if line.startswith(RESULT_MARKER):
+            try:
+                found = json.loads(line[len(RESULT_MARKER) :])
+            except ValueError:
+                return None
+            return found if isinstance(found, dict) else None
+    return None
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)[-800:]
+
+
+def _run_failure(what: str, run: RunResult, timeout: float) -> str:
+    if run.timed_out:
+        return f"{what} timed out after {timeout:g} s"
+    return f"{what} exited with code {run.returncode}: {_tail(run.output, 3)}"
+
+
+async def syntax_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> SandboxStageResult:
+    started = time.monotonic()
+    run = await runner.run(runner.python("-c", script("check_syntax")), timeouts.syntax)
+    found = _marked_result(run)
+    if found is None:
+        detail = _run_failure("the syntax check", run, timeouts.syntax)
+        return stage_result("syntax", False, detail, started, time.monotonic(), [detail])
+    problems = [f"{p['file']}:{p['line']} - {p['message']}" for p in found.get("problems", [])]
+    checked = int(found.get("checked", 0))
+    if problems:
+        detail = f"{len(problems)} of {checked} files do not parse: {problems[0]}"
+    else:
+        detail = f"{checked} files parse"
+    return stage_result("syntax", not problems, detail, started, time.monotonic(), problems)
+
+
+def dependencies_stage(
+    files: Mapping[str, str], installed: Mapping[str, str]
+) -> SandboxStageResult:
+    started = time.monotonic()
+    check = check_requirements(files, installed)
+    return stage_result(
+        "dependencies", check.ok, check.detail, started, time.monotonic(), check.problems
+    )
+
+
+async def start_app(
+    runner: SandboxRunner,
+    target: str,
+    timeout: float,
+    *,
+    root_path: str = "",
+    cpu_seconds: int | None = None,
+    read_timeout: float = 10.0,
+) -> RunningApp:
+    """Start uvicorn on the job's socket and wait until it serves its OpenAPI document."""
+    command = ["-m", "uvicorn", target, "--uds", runner.socket_inside, "--no-access-log"]
+    command += ["--log-level", "warning", "--timeout-graceful-shutdown", "1"]
+    if root_path:
+        command += ["--root-path", root_path]
+    started = time.monotonic()
+    process = await runner.start(runner.python(*command), cpu_seconds=cpu_seconds, serve=True)
+    connection = AppConnection(runner.job, read_timeout)
+    try:
+        document = await asyncio.wait_for(
+            wait_until_serving(process, runner.job, connection, timeout), timeout + 1
+        )
+    except BaseException as error:
+        await connection.aclose()
+        await process.kill()
+        if isinstance(error, TimeoutError):
+            raise BootFailed(f"the app did not answer within {timeout:g} s") from error
+        if isinstance(error, BootFailed):
+            raise BootFailed(f"{error}\n{_tail(process.output())}".strip()) from error
+        raise
+    return RunningApp(process, connection, document, time.monotonic() - started)
+
+
+async def boot_stage(
+    runner: SandboxRunner, target: str | None, timeouts: StageTimeouts
+) -> tuple[SandboxStageResult, RunningApp | None]:
+    started = time.monotonic()
+    if target is None:
+        detail = "no FastAPI app found (expected `app = FastAPI(...)` in app/main.py or main.py)"
+        return stage_result("boot", False, detail, started, time.monotonic(), [detail]), None
+    try:
+        app = await start_app(runner, target, timeouts.boot)
+    except BootFailed as error:
+        message = str(error)
+        first = message.splitlines()[0]
+        return stage_result("boot", False, first, started, time.monotonic(), [message]), None
+    detail = f"boots in {app.boot_s:.1f} s"
+    return stage_result("boot", True, detail, started, time.monotonic(), boot_s=app.boot_s), app
+
+
+async def smoke_stage(app: RunningApp, timeouts: StageTimeouts) -> SandboxStageResult:
+    started = time.monotonic()
+    report = await run_smoke(app.connection.client, app.document, timeouts.smoke)
+    routes = report.called
+    trips = f", {report.round_trips} create→read round trips" if report.round_trips else ""
+    if report.ok:
+        detail = f"{routes} routes answered{trips}"
+    else:
+        detail = f"{len(report.failures)} problems in {routes} routes: {report.failures[0]}"
+    if app.process.returncode is not None and report.ok:
+        detail, report.failures = "the app exited during the smoke test", [detail]
+    return stage_result(
+        "smoke", report.ok, detail, started, time.monotonic(), report.failures, routes=routes
+    )
+
+
+async def tests_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> SandboxStageResult:
+    started = time.monotonic()
+    run = await runner.run(runner.python(*PYTEST_ARGS), timeouts.tests, env=PYTEST_ENV)
+    if run.timed_out:
+        detail = f"tests timed out after {timeouts.tests:g} s"
+        return stage_result("tests", False, detail, started, time.monotonic(), [detail])
+    summary = summarize_pytest(run.output, run.returncode, inside_dir=str(runner.job.work))
+    return stage_result(
+        "tests",
+        summary.ok,
+        summary.detail,
+        started,
+        time.monotonic(),
+        summary.problems,
+        passed=summary.passed,
+        total=summary.total,
+    )
+
+
+async def fuzz_stage(
+    runner: SandboxRunner, target: str, timeouts: StageTimeouts
+) -> SandboxStageResult:
+    started = time.monotonic()
+    budget = timeouts.fuzz_budget
+    args = [target, f"{budget:g}", str(timeouts.fuzz_examples)]
+    grace = budget + 20.0  # imports and schema loading come on top of the budget
+    run = await runner.run(runner.python("-c", script("fuzz_app"), *args), grace)
+    found = _marked_result(run)
+    if found is None:
+        detail = _run_failure("the fuzzer", run, grace)
+        return stage_result("fuzz", False, detail, started, time.monotonic(), [detail])
+    failures = [str(f) for f in found.get("failures", [])]
+    operations = int(found.get("operations", 0))
+    if failures:
+        detail = f"{len(failures)} server errors: {failures[0]}"
+    else:
+        cut = " (time budget reached)" if found.get("out_of_time") else ""
+        detail = f"{operations} operations fuzzed, no server errors{cut}"
+    return stage_result("fuzz", not failures, detail, started, time.monotonic(), failures)

@@ -1,0 +1,58 @@
+// The REST API client: every call returns parsed JSON or throws ApiError.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, "network", `Network error: ${error.message}`);
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const info = (data && data.error) || {};
+    throw new ApiError(response.status, info.code || "http_error", info.message || response.statusText);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+const projectPath = (id) => `/api/projects/${enc(id)}`;
+const versionPath = (id, n) => `${projectPath(id)}/versions/${n}`;
+
+export const api = {
+  listProjects: () => request("GET", "/api/projects"),
+  createProject: (prompt) => request("POST", "/api/projects", { prompt }),
+  getProject: (id) => request("GET", projectPath(id)),
+  deleteProject: (id) => request("DELETE", projectPath(id)),
+  listVersions: (id) => request("GET", `${projectPath(id)}/versions`),
+  getVersion: (id, n) => request("GET", versionPath(id, n)),
+  createVersion: (id, prompt) => request("POST", `${projectPath(id)}/versions`, { prompt }),
+  getFiles: (id, n) => request("GET", `${versionPath(id, n)}/files`),
+  getDiff: (id, n, against) => request("GET", `${versionPath(id, n)}/diff?against=${against}`),
+  cancel: (id) => request("POST", `${projectPath(id)}/cancel`),
+  messages: (id) => request("GET", `${projectPath(id)}/messages`),
+  restore: (id, n) => request("POST", `${versionPath(id, n)}/restore`),
+  regenerate: (id, n) => request("POST", `${versionPath(id, n)}/regenerate`),
+  fork: (id, n) => request("POST", `${versionPath(id, n)}/fork`),
+  archiveUrl: (id, n) => `${versionPath(id, n)}/archive.zip`,
+  streamUrl: (id) => `/api/stream/${enc(id)}`,
+};

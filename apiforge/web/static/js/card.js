@@ -1,0 +1,100 @@
+// The compact, collapsible version card: "› Built API v1 ⋮" with its files and actions menu.
+import { baseName, h } from "./dom.js";
+
+const ACTIONS = [
+  ["regenerate", "Regenerate"],
+  ["copy", "Copy all files"],
+  ["zip", "Download ZIP"],
+  ["compare", "Compare with previous"],
+  ["restore", "Restore this version"],
+];
+
+export class VersionCard {
+  constructor({ onAction, onOpenFile }) {
+    this.onAction = onAction;
+    this.onOpenFile = onOpenFile;
+    this.expanded = new Set();
+    this.onDocumentClick = (event) => {
+      if (!event.target.closest(".card-menu-wrap")) closeMenus();
+    };
+    document.addEventListener("click", this.onDocumentClick);
+  }
+
+  destroy() {
+    document.removeEventListener("click", this.onDocumentClick);
+  }
+
+  render(version, files) {
+    const number = version.number;
+    const open = this.expanded.has(number);
+    const listId = `card-files-v${number}`;
+    const toggle = h("button", {
+      type: "button", class: "card-toggle", "aria-expanded": String(open), "aria-controls": listId,
+      onclick: () => {
+        if (this.expanded.has(number)) this.expanded.delete(number);
+        else this.expanded.add(number);
+        const card = toggle.closest(".version-card");
+        card.replaceWith(this.render(version, files));
+      },
+    }, h("span", { class: "chevron", "aria-hidden": "true" }, "›"),
+    h("span", { class: "card-title" }, titleFor(version)),
+    h("span", { class: "card-version" }, `v${number}`));
+    return h("div", { class: `version-card${open ? " open" : ""}`, "data-version": String(number) },
+      h("div", { class: "card-head" }, toggle, this.menu(version)),
+      open ? fileList(listId, files, (path) => this.onOpenFile(number, path)) : null);
+  }
+
+  menu(version) {
+    const button = h("button", { type: "button", class: "icon-btn card-menu-btn", "aria-haspopup": "menu", "aria-expanded": "false", "aria-label": `Actions for v${version.number}` }, "⋮");
+    const items = ACTIONS.map(([action, label]) => h("button", {
+      type: "button", role: "menuitem", class: "menu-item", "data-action": action,
+      disabled: action === "compare" && version.number < 2,
+      onclick: () => { closeMenus(); button.focus(); this.onAction(action, version.number); },
+    }, label));
+    const list = h("div", { class: "card-menu", role: "menu", hidden: true }, items);
+    button.addEventListener("click", () => {
+      const wasOpen = !list.hidden;
+      closeMenus();
+      list.hidden = wasOpen;
+      button.setAttribute("aria-expanded", String(!wasOpen));
+      if (!wasOpen) items.find((item) => !item.disabled).focus();
+    });
+    list.addEventListener("keydown", (event) => menuKeys(event, items, list, button));
+    return h("div", { class: "card-menu-wrap" }, button, list);
+  }
+}
+
+function titleFor(version) {
+  if (version.origin === "restore") return "Restored API";
+  if (version.origin === "fork") return "Forked API";
+  return version.number === 1 ? "Built API" : "Updated API";
+}
+
+function fileList(id, files, open) {
+  if (!files) return h("p", { class: "card-files muted", id }, "Loading files…");
+  if (!files.length) return h("p", { class: "card-files muted", id }, "No file changes.");
+  return h("ul", { class: "card-files", id }, files.map((file) => h("li", {},
+    h("button", {
+      type: "button", class: `card-file op-${file.operation || "none"}`, "data-path": file.path,
+      disabled: file.operation === "deleted", onclick: () => open(file.path),
+    }, h("span", { class: "card-file-name" }, baseName(file.path)), h("span", { class: "card-file-path" }, file.path)))));
+}
+
+function menuKeys(event, items, list, button) {
+  const enabled = items.filter((item) => !item.disabled);
+  const index = enabled.indexOf(document.activeElement);
+  if (event.key === "Escape") {
+    list.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    enabled[(index + step + enabled.length) % enabled.length].focus();
+  }
+}
+
+function closeMenus() {
+  for (const menu of document.querySelectorAll(".card-menu")) menu.hidden = true;
+  for (const button of document.querySelectorAll(".card-menu-btn")) button.setAttribute("aria-expanded", "false");
+}

@@ -1,0 +1,50 @@
+// The chat input: auto-resizing textarea, Enter to send, and Stop while a version generates.
+import { clear, h } from "./dom.js";
+import { autoResize } from "./input.js";
+
+export class Composer {
+  constructor(container, { onSend, onStop }) {
+    this.area = h("textarea", {
+      id: "chat-input", class: "prompt-input", rows: "1", "aria-label": "Ask for a change",
+      placeholder: "Ask for a change… (Enter sends, Shift+Enter for a new line)",
+    });
+    this.status = h("span", { class: "composer-status", id: "composer-status", role: "status" });
+    this.stop = h("button", { type: "button", class: "btn danger", id: "stop-button", hidden: true, onclick: onStop }, "■ Stop");
+    this.send = h("button", { type: "submit", class: "btn primary", id: "send-button" }, "Send");
+    this.form = h("form", { class: "composer", "aria-label": "Follow-up prompt" }, this.area,
+      h("div", { class: "composer-row" }, this.status, this.stop, this.send));
+    clear(container, this.form);
+    autoResize(this.area);
+    this.generating = false;
+    this.area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.form.requestSubmit();
+      }
+    });
+    this.form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = this.area.value.trim();
+      if (!text || this.generating) return;
+      this.send.disabled = true;
+      const ok = await onSend(text);
+      if (ok) {
+        this.area.value = "";
+        autoResize(this.area);
+      }
+      this.send.disabled = this.generating;
+    });
+  }
+
+  setGenerating(number) {
+    this.generating = number !== null;
+    this.send.disabled = this.generating;
+    this.stop.hidden = !this.generating;
+    this.stop.disabled = false;
+    this.status.textContent = this.generating ? `Generating v${number}…` : "";
+  }
+
+  setNotice(text) {
+    this.status.textContent = text;
+  }
+}

@@ -1,0 +1,133 @@
+// The developer console: a bottom drawer with the raw event timeline, a JSON inspector,
+// the connection state and metrics. Ctrl/Cmd+Shift+D or ?debug=true; kept in localStorage.
+import { clear, download, formatSeconds, h } from "./dom.js";
+
+const STORAGE_KEY = "apiforge.devConsole";
+const MAX_ROWS = 2000;
+
+export function devConsoleWanted() {
+  const param = new URLSearchParams(location.search).get("debug");
+  if (param === "true" || param === "1") return true;
+  if (param === "false" || param === "0") return false;
+  return localStorage.getItem(STORAGE_KEY) === "open";
+}
+
+export class DevConsole {
+  constructor(pageStartedAt) {
+    this.pageStartedAt = pageStartedAt;
+    this.events = [];
+    this.connection = [];
+    this.firstEventAt = null;
+    this.codeBytes = 0;
+    this.usage = null;
+    this.stageTimes = [];
+    this.state = "idle";
+    this.lastEventId = "";
+    this.selected = null;
+    this.rows = h("ol", { class: "dev-timeline", id: "dev-events", "aria-label": "Events" });
+    this.inspector = h("pre", { class: "dev-inspector", id: "dev-inspector", tabindex: "0", "aria-label": "Event JSON" }, "Select an event.");
+    this.connectionLabel = h("span", { class: "dev-conn", id: "dev-connection" });
+    this.metrics = h("dl", { class: "dev-metrics", id: "dev-metrics" });
+    this.drawer = h("section", { class: "dev-console", id: "dev-console", "aria-label": "Developer console", hidden: true },
+      h("header", { class: "dev-head" }, h("h2", {}, "Developer console"), this.connectionLabel,
+        h("button", { type: "button", class: "btn small", id: "dev-export", onclick: () => this.exportLog() }, "Export log"),
+        h("button", { type: "button", class: "icon-btn", "aria-label": "Close developer console", onclick: () => this.toggle(false) }, "✕")),
+      h("div", { class: "dev-body" }, this.rows, this.inspector, this.metrics));
+    this.onKey = (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "d") {
+        event.preventDefault();
+        this.toggle();
+      }
+    };
+    document.addEventListener("keydown", this.onKey);
+    this.timer = setInterval(() => { if (!this.drawer.hidden) this.renderMetrics(); }, 1000);
+  }
+
+  mount(parent) {
+    parent.append(this.drawer);
+    this.toggle(devConsoleWanted(), false);
+  }
+
+  destroy() {
+    document.removeEventListener("keydown", this.onKey);
+    clearInterval(this.timer);
+    this.drawer.remove();
+  }
+
+  toggle(open = this.drawer.hidden, remember = true) {
+    this.drawer.hidden = !open;
+    document.body.classList.toggle("dev-open", open);
+    if (remember) localStorage.setItem(STORAGE_KEY, open ? "open" : "closed");
+    if (open) {
+      this.renderConnection();
+      this.renderMetrics();
+    }
+  }
+
+  recordEvent(event, lastEventId) {
+    const receivedAt = Date.now();
+    if (this.firstEventAt === null) this.firstEventAt = receivedAt;
+    if (lastEventId) this.lastEventId = lastEventId;
+    const entry = { receivedAt, event };
+    this.events.push(entry);
+    if (event.type === "code:chunk") this.codeBytes += event.chunk.length;
+    if (event.type === "version:complete") this.usage = event.usage;
+    if (event.type === "validation:progress") this.stageTimes.push([event.stage, event.duration_ms, event.ok]);
+    if (this.events.length <= MAX_ROWS) this.rows.append(this.row(entry));
+    this.renderConnection();
+  }
+
+  recordState(state) {
+    this.state = state;
+    this.connection.push({ at: Date.now(), state });
+    this.renderConnection();
+  }
+
+  row(entry) {
+    const { event } = entry;
+    const time = new Date(entry.receivedAt).toISOString().slice(11, 23);
+    const button = h("button", { type: "button", class: `dev-row t-${event.type.replace(":", "-")}`, onclick: () => this.inspect(entry, button) },
+      h("span", { class: "dev-time" }, time), h("span", { class: "dev-seq" }, `#${event.seq ?? ""}`),
+      h("span", { class: "dev-type" }, event.type), h("span", { class: "dev-brief" }, brief(event)));
+    return h("li", {}, button);
+  }
+
+  inspect(entry, button) {
+    if (this.selected) this.selected.removeAttribute("aria-current");
+    this.selected = button;
+    button.setAttribute("aria-current", "true");
+    this.inspector.textContent = JSON.stringify(entry.event, null, 2);
+  }
+
+  renderConnection() {
+    if (this.drawer.hidden) return;
+    this.connectionLabel.textContent = `${this.state} · last event id ${this.lastEventId || "–"} · ${this.events.length} events`;
+    this.connectionLabel.dataset.state = this.state;
+  }
+
+  renderMetrics() {
+    const now = Date.now();
+    const recent = this.events.filter((entry) => now - entry.receivedAt < 5000).length;
+    const span = this.events.length > 1 ? (this.events.at(-1).receivedAt - this.events[0].receivedAt) / 1000 : 0;
+    const metrics = [
+      ["Time to first event", this.firstEventAt ? `${this.firstEventAt - this.pageStartedAt} ms` : "–"],
+      ["Events / s (last 5 s)", (recent / 5).toFixed(1)],
+      ["Events / s (session)", span > 0 ? (this.events.length / span).toFixed(1) : "–"],
+      ["Code streamed", `${(this.codeBytes / 1024).toFixed(1)} KB`],
+      ["Tokens", this.usage ? `${this.usage.prompt_tokens} in / ${this.usage.completion_tokens} out` : "–"],
+      ...this.stageTimes.map(([stage, ms, ok]) => [`Stage ${stage}`, `${formatSeconds(ms)} (${ms} ms) ${ok ? "✓" : "✗"}`]),
+    ];
+    clear(this.metrics, metrics.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+  }
+
+  exportLog() {
+    const payload = { exported_at: new Date().toISOString(), page: location.href, connection: this.connection,
+      events: this.events.map((entry) => ({ received_at: new Date(entry.receivedAt).toISOString(), ...entry.event })) };
+    download(`apiforge-events-${Date.now()}.json`, new Blob([JSON.stringify(payload, null, 2)], { type: "application/json" }));
+  }
+}
+
+function brief(event) {
+  if (event.path) return event.type === "code:chunk" ? `${event.path} +${event.chunk.length}` : event.path;
+  return event.message || event.text || event.stage || event.summary || event.reason || event.url || "";
+}

@@ -1,0 +1,227 @@
+// The generation model: folds stream events into the picture of each version. No DOM here.
+
+export const STEPS = ["planning", "generating", "validating", "complete"];
+const ACTIVE_STATUSES = new Set(["pending", "generating", "validating"]);
+
+export function isActiveStatus(status) {
+  return ACTIVE_STATUSES.has(status);
+}
+
+function freshSteps() {
+  return Object.fromEntries(STEPS.map((step) => [step, { state: "pending", message: "", durationMs: null }]));
+}
+
+export function emptyLive(number) {
+  return {
+    number, status: "pending", step: null, steps: freshSteps(), subStep: "", progress: 0,
+    startedAt: null, endedAt: null, files: new Map(), order: [], currentPath: null,
+    text: "", activities: [], stages: [], validationOk: null, usage: null, summary: "",
+    error: null, previewUrl: null, planned: null, fromEvents: false, codeBytes: 0,
+  };
+}
+
+// Builds the same shape from a REST version record, for versions the stream never replays.
+export function liveFromVersion(version) {
+  const live = emptyLive(version.number);
+  live.status = version.status;
+  live.summary = version.summary || "";
+  live.usage = version.usage || null;
+  live.error = version.error || null;
+  live.stages = Array.isArray(version.validation) ? version.validation : [];
+  live.startedAt = Date.parse(version.created_at) / 1000 || null;
+  live.endedAt = version.completed_at ? Date.parse(version.completed_at) / 1000 : null;
+  const stepByStatus = { pending: "planning", generating: "generating", validating: "validating" };
+  const active = stepByStatus[version.status];
+  if (active) {
+    activateStep(live, active);
+  } else if (version.status === "complete") {
+    finishAll(live);
+  } else {
+    live.steps.planning.state = "done";
+    live.step = "generating";
+    live.steps.generating.state = version.status === "cancelled" ? "cancelled" : "failed";
+  }
+  return live;
+}
+
+function activateStep(live, step) {
+  const index = STEPS.indexOf(step);
+  STEPS.forEach((name, i) => {
+    const entry = live.steps[name];
+    if (i < index && entry.state !== "failed") entry.state = "done";
+    if (i === index) entry.state = "active";
+  });
+  live.step = step;
+}
+
+function finishAll(live) {
+  for (const step of STEPS) live.steps[step].state = "done";
+  live.step = "complete";
+  live.progress = 100;
+}
+
+function stopActiveStep(live, state) {
+  const step = live.step && live.step !== "complete" ? live.step : "generating";
+  live.steps[step].state = state;
+  live.step = step;
+}
+
+const PLAN_PATTERN = /plan(?:ned)?:?\s+(\d+)\s+files?/i;
+
+function notePlan(live, text) {
+  const match = PLAN_PATTERN.exec(text);
+  if (match) live.planned = Number(match[1]);
+}
+
+function fileEntry(live, path, operation) {
+  let entry = live.files.get(path);
+  if (!entry) {
+    entry = { content: "", operation, done: false, gap: false };
+    live.files.set(path, entry);
+    live.order.push(path);
+  }
+  return entry;
+}
+
+function applyChunk(live, event) {
+  const entry = fileEntry(live, event.path, "created");
+  // offset makes chunks idempotent: a resent chunk overwrites, a gap waits for file:complete.
+  if (event.offset > entry.content.length) {
+    entry.gap = true;
+    return;
+  }
+  entry.content = entry.content.slice(0, event.offset) + event.chunk;
+  live.currentPath = event.path;
+  live.codeBytes += event.chunk.length;
+}
+
+const HANDLERS = {
+  "version:start": (live, event) => {
+    Object.assign(live, emptyLive(live.number));
+    live.status = "generating";
+    live.startedAt = event.ts;
+    live.fromEvents = true;
+    activateStep(live, "planning");
+  },
+  "step:start": (live, event) => {
+    activateStep(live, event.step);
+    live.steps[event.step].message = event.message;
+    live.subStep = event.message;
+    live.progress = event.progress;
+    if (event.step === "validating") live.status = "validating";
+    if (event.step === "generating") resetUnfinishedFiles(live);
+  },
+  "step:progress": (live, event) => {
+    live.subStep = event.message;
+    live.progress = event.progress;
+    notePlan(live, event.message);
+  },
+  "step:complete": (live, event) => {
+    live.steps[event.step].state = "done";
+    live.steps[event.step].durationMs = event.duration_ms;
+    notePlan(live, event.message);
+    live.activities.push({ text: event.message, durationMs: event.duration_ms, ts: event.ts, step: event.step });
+  },
+  "message:chunk": (live, event) => {
+    live.text += event.text;
+    notePlan(live, live.text);
+  },
+  "file:generating": (live, event) => {
+    const entry = fileEntry(live, event.path, event.operation);
+    Object.assign(entry, { content: "", operation: event.operation, done: false, gap: false });
+    live.currentPath = event.path;
+    if (live.step !== "generating") activateStep(live, "generating");
+  },
+  "code:chunk": applyChunk,
+  "file:complete": (live, event) => {
+    const entry = fileEntry(live, event.path, event.operation);
+    Object.assign(entry, { content: event.content, operation: event.operation, done: true, gap: false });
+  },
+  "validation:start": (live) => {
+    live.status = "validating";
+    if (live.step !== "validating") activateStep(live, "validating");
+  },
+  "validation:progress": (live, event) => {
+    live.stages.push({ stage: event.stage, ok: event.ok, detail: event.detail, duration_ms: event.duration_ms });
+    live.subStep = `Validating: ${event.stage} ${event.ok ? "passed" : "failed"}`;
+  },
+  "validation:complete": (live, event) => {
+    live.validationOk = event.ok;
+    if (event.stages && event.stages.length) live.stages = event.stages;
+  },
+  "preview:ready": (live, event) => { live.previewUrl = event.url; },
+  "version:complete": (live, event) => {
+    live.status = event.status || "complete";
+    Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });
+    if (live.status === "complete") finishAll(live);
+    else stopActiveStep(live, "failed");
+  },
+  cancelled: (live, event) => {
+    Object.assign(live, { status: "cancelled", endedAt: event.ts, error: event.reason });
+    stopActiveStep(live, "cancelled");
+  },
+  error: (live, event) => {
+    Object.assign(live, { status: "failed", endedAt: event.ts, error: event.message });
+    stopActiveStep(live, "failed");
+  },
+  snapshot: (live, event) => {
+    const version = event.version || {};
+    Object.assign(live, liveFromVersion({ ...version, number: live.number }));
+    live.fromEvents = true;
+    if (event.step && STEPS.includes(event.step) && isActiveStatus(live.status)) activateStep(live, event.step);
+    for (const [path, content] of Object.entries(event.files || {})) {
+      Object.assign(fileEntry(live, path, null), { content, done: true });
+    }
+  },
+};
+
+function resetUnfinishedFiles(live) {
+  // A resumed generating step streams its files again: drop what the interrupted run left.
+  for (const [path, entry] of live.files) {
+    if (!entry.done) {
+      live.files.delete(path);
+      live.order = live.order.filter((p) => p !== path);
+    }
+  }
+}
+
+export class GenerationModel {
+  constructor() {
+    this.versions = new Map();
+    this.lastSeq = 0;
+  }
+
+  live(number) {
+    if (!this.versions.has(number)) this.versions.set(number, emptyLive(number));
+    return this.versions.get(number);
+  }
+
+  // Returns the touched version's state, or null when the event was a duplicate or unknown.
+  apply(event) {
+    if (event.seq && event.seq <= this.lastSeq) return null;
+    if (event.seq) this.lastSeq = event.seq;
+    const handler = HANDLERS[event.type];
+    if (!handler || typeof event.version_number !== "number") return null;
+    const live = this.live(event.version_number);
+    handler(live, event);
+    return live;
+  }
+
+  seedFromVersion(version) {
+    const existing = this.versions.get(version.number);
+    // Events are richer than the REST record, so only a terminal REST status overrides them.
+    if (existing && existing.fromEvents && (isActiveStatus(version.status) || !isActiveStatus(existing.status))) {
+      return existing;
+    }
+    const live = liveFromVersion(version);
+    if (existing) {
+      live.files = existing.files;
+      live.order = existing.order;
+      live.text = existing.text;
+      live.activities = existing.activities;
+      live.previewUrl = existing.previewUrl;
+    }
+    this.versions.set(version.number, live);
+    return live;
+  }
+}

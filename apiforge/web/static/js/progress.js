@@ -1,0 +1,72 @@
+// The progress tracker: Planning → Generating → Validating → Complete with sub-step and timing.
+import { clear, formatSeconds, h } from "./dom.js";
+import { STEPS, isActiveStatus } from "./model.js";
+
+const LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Complete" };
+const STATE_WORDS = { done: "done", active: "in progress", failed: "failed", cancelled: "cancelled", pending: "waiting" };
+
+export function subStepText(live) {
+  if (live.status === "cancelled") return `Stopped${live.error ? `: ${live.error}` : ""}`;
+  if (live.status === "failed") return `Failed${live.error ? `: ${live.error}` : ""}`;
+  if (live.status === "complete") return live.summary || "Done";
+  if (live.step === "generating" && live.currentPath) {
+    const index = live.order.indexOf(live.currentPath) + 1;
+    const total = Math.max(live.planned || 0, live.order.length);
+    return `Generating ${live.currentPath} (${index}/${total} files)`;
+  }
+  return live.subStep || "Starting…";
+}
+
+export class ProgressTracker {
+  constructor(container) {
+    this.container = container;
+    this.live = null;
+    this.steps = h("ol", { class: "steps" });
+    this.status = h("p", { class: "progress-sub", id: "progress-status", role: "status", "aria-live": "polite" });
+    this.timing = h("p", { class: "progress-timing", id: "progress-timing" });
+    this.bar = h("div", { class: "progress-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "Generation progress" }, h("span"));
+    clear(container, h("div", { class: "progress-head" }, this.steps, this.timing), this.bar, this.status);
+    container.hidden = true;
+    this.timer = setInterval(() => this.renderTiming(), 500);
+  }
+
+  destroy() {
+    clearInterval(this.timer);
+  }
+
+  render(live) {
+    this.live = live;
+    this.container.hidden = !live;
+    if (!live) return;
+    this.container.dataset.status = live.status;
+    this.container.dataset.version = String(live.number);
+    clear(this.steps, STEPS.map((step) => {
+      const entry = live.steps[step];
+      return h("li", { class: `step step-${entry.state}`, "data-step": step, "aria-current": entry.state === "active" ? "step" : null },
+        h("span", { class: "step-dot", "aria-hidden": "true" }),
+        h("span", { class: "step-label" }, LABELS[step]),
+        h("span", { class: "visually-hidden" }, ` (${STATE_WORDS[entry.state]})`));
+    }));
+    const text = `v${live.number}: ${subStepText(live)}`;
+    if (this.status.textContent !== text) this.status.textContent = text;
+    const percent = live.status === "complete" ? 100 : live.progress;
+    this.bar.firstChild.style.width = `${percent}%`;
+    this.bar.setAttribute("aria-valuenow", String(percent));
+    this.renderTiming();
+  }
+
+  renderTiming() {
+    const live = this.live;
+    if (!live || !live.startedAt) {
+      this.timing.textContent = "";
+      return;
+    }
+    const end = live.endedAt && !isActiveStatus(live.status) ? live.endedAt : Date.now() / 1000;
+    const elapsedMs = Math.max(0, (end - live.startedAt) * 1000);
+    let text = `${formatSeconds(elapsedMs)} elapsed`;
+    if (isActiveStatus(live.status) && live.progress >= 5) {
+      text += ` · about ${formatSeconds((elapsedMs * (100 - live.progress)) / live.progress)} left`;
+    }
+    this.timing.textContent = text;
+  }
+}

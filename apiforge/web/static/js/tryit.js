@@ -1,0 +1,152 @@
+// Try it: the preview's routes from its OpenAPI document, a request form, and the response.
+// FastAPI's own /docs needs a CDN, so the page renders its own small form instead.
+import { clear, h } from "./dom.js";
+
+const METHODS = ["get", "post", "put", "patch", "delete"];
+
+export function operationsFrom(spec) {
+  const out = [];
+  for (const [path, item] of Object.entries(spec.paths || {})) {
+    for (const method of METHODS) {
+      if (item[method]) out.push({ path, method, op: item[method], shared: item.parameters || [] });
+    }
+  }
+  return out;
+}
+
+function resolve(spec, schema, depth = 0) {
+  if (!schema || depth > 6) return schema || {};
+  if (schema.$ref) {
+    const target = schema.$ref.replace(/^#\//, "").split("/").reduce((node, key) => (node ? node[key] : undefined), spec);
+    return resolve(spec, target, depth + 1);
+  }
+  if (schema.anyOf || schema.oneOf) return resolve(spec, (schema.anyOf || schema.oneOf).find((s) => s.type !== "null") || {}, depth + 1);
+  if (schema.allOf) return resolve(spec, schema.allOf[0], depth + 1);
+  return schema;
+}
+
+export function exampleFor(spec, schema, depth = 0) {
+  const s = resolve(spec, schema);
+  if (s.example !== undefined) return s.example;
+  if (s.default !== undefined) return s.default;
+  if (depth > 4) return null;
+  if (s.type === "object" || s.properties) {
+    return Object.fromEntries(Object.entries(s.properties || {}).filter(([name]) => name !== "id")
+      .map(([name, prop]) => [name, exampleFor(spec, prop, depth + 1)]));
+  }
+  if (s.type === "array") return [exampleFor(spec, s.items, depth + 1)];
+  if (s.enum) return s.enum[0];
+  return { string: "string", integer: 0, number: 0, boolean: false }[s.type] ?? null;
+}
+
+export class TryItPanel {
+  constructor(container) {
+    this.container = container;
+    this.base = null;
+    this.spec = null;
+  }
+
+  async load(previewUrl) {
+    this.base = new URL(previewUrl, location.origin);
+    if (!this.base.pathname.endsWith("/")) this.base.pathname += "/";
+    clear(this.container, h("p", { class: "muted" }, "Loading the API description…"));
+    try {
+      const response = await fetch(new URL("openapi.json", this.base));
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      this.spec = await response.json();
+    } catch (error) {
+      clear(this.container, h("p", { class: "note note-failed" }, `The preview did not answer (${error.message}).`));
+      return false;
+    }
+    this.renderList();
+    return true;
+  }
+
+  renderList() {
+    const operations = operationsFrom(this.spec);
+    const detail = h("div", { class: "tryit-detail", id: "tryit-detail" }, h("p", { class: "muted" }, "Pick a route."));
+    const list = h("ul", { class: "tryit-routes", id: "tryit-routes" }, operations.map((operation) => h("li", {},
+      h("button", {
+        type: "button", class: "route-btn", "data-route": `${operation.method.toUpperCase()} ${operation.path}`,
+        onclick: (event) => {
+          for (const b of list.querySelectorAll(".route-btn")) b.removeAttribute("aria-current");
+          event.currentTarget.setAttribute("aria-current", "true");
+          this.renderForm(detail, operation);
+        },
+      }, h("span", { class: `method m-${operation.method}` }, operation.method.toUpperCase()), h("code", {}, operation.path),
+      operation.op.summary ? h("span", { class: "muted route-summary" }, operation.op.summary) : null))));
+    clear(this.container, h("div", { class: "tryit" },
+      h("p", { class: "tryit-base muted" }, "Preview: ", h("code", {}, this.base.pathname)), list, detail));
+  }
+
+  renderForm(detail, operation) {
+    const params = [...operation.shared, ...(operation.op.parameters || [])].filter((p) => ["path", "query", "header"].includes(p.in));
+    const inputs = params.map((param) => {
+      const schema = resolve(this.spec, param.schema);
+      const input = h("input", { type: "text", name: param.name, "data-in": param.in, required: param.required,
+        value: schema.default !== undefined ? String(schema.default) : "", "aria-label": `${param.name} (${param.in})` });
+      return { param, input, row: h("label", { class: "field" }, h("span", {}, `${param.name} `, h("small", { class: "muted" }, param.in + (param.required ? ", required" : ""))), input) };
+    });
+    const bodySchema = operation.op.requestBody?.content?.["application/json"]?.schema;
+    const body = bodySchema ? h("textarea", { class: "tryit-body", name: "body", rows: "7", "aria-label": "JSON body", spellcheck: "false" }) : null;
+    if (body) body.value = JSON.stringify(exampleFor(this.spec, bodySchema), null, 2);
+    const result = h("div", { class: "tryit-result", id: "tryit-result", "aria-live": "polite" });
+    const form = h("form", { class: "tryit-form" },
+      h("h3", {}, `${operation.method.toUpperCase()} ${operation.path}`),
+      inputs.map((item) => item.row),
+      body ? h("label", { class: "field" }, h("span", {}, "Body (JSON)"), body) : null,
+      h("button", { type: "submit", class: "btn primary", id: "tryit-send" }, "Send request"), result);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send(operation, inputs, body, result);
+    });
+    clear(detail, form);
+  }
+
+  async send(operation, inputs, body, result) {
+    let path = operation.path;
+    const query = new URLSearchParams();
+    const headers = {};
+    for (const { param, input } of inputs) {
+      if (input.value === "") continue;
+      if (param.in === "path") path = path.replace(`{${param.name}}`, encodeURIComponent(input.value));
+      else if (param.in === "query") query.set(param.name, input.value);
+      else headers[param.name] = input.value;
+    }
+    const init = { method: operation.method.toUpperCase(), headers };
+    if (body) {
+      try {
+        init.body = JSON.stringify(JSON.parse(body.value || "null"));
+      } catch (error) {
+        clear(result, h("p", { class: "note note-failed" }, `The body is not valid JSON: ${error.message}`));
+        return;
+      }
+      headers["Content-Type"] = "application/json";
+    }
+    const url = new URL(path.replace(/^\//, "") + (query.size ? `?${query}` : ""), this.base);
+    clear(result, h("p", { class: "muted" }, "Sending…"));
+    const started = performance.now();
+    try {
+      const response = await fetch(url, init);
+      const text = await response.text();
+      renderResponse(result, response, text, performance.now() - started);
+    } catch (error) {
+      clear(result, h("p", { class: "note note-failed" }, `Request failed: ${error.message}`));
+    }
+  }
+}
+
+function renderResponse(result, response, text, ms) {
+  let pretty = text;
+  try {
+    pretty = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // Not JSON: show as is.
+  }
+  const headerLines = [...response.headers.entries()].map(([k, v]) => `${k}: ${v}`).join("\n");
+  clear(result,
+    h("p", { class: "tryit-status" }, h("span", { class: `status-code s${String(response.status)[0]}xx`, id: "tryit-status" }, `${response.status} ${response.statusText}`),
+      h("span", { class: "muted" }, ` · ${Math.round(ms)} ms`)),
+    h("details", { class: "tryit-headers" }, h("summary", {}, "Headers"), h("pre", {}, headerLines)),
+    h("pre", { class: "tryit-response", id: "tryit-response" }, pretty));
+}

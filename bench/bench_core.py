@@ -1,0 +1,128 @@
+"""Core streaming benchmark: a real server process on loopback, measured from a client.
+
+Prints: POST→version id, SSE time to first byte, first code:chunk after POST, and
+emit→receive latency with 100 subscribers (p50/p99). Run: .venv/bin/python bench/bench_core.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.server_process import ServerProcess  # noqa: E402
+
+PROMPT = (
+    "a bookstore API with books (title, price, isbn) and authors (name, email), with pagination"
+)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def line(name: str, values: list[float], goal: str) -> None:
+    print(
+        f"{name:<42} n={len(values):<4} p50={pct(values, 50):8.2f} ms  "
+        f"p99={pct(values, 99):8.2f} ms   goal {goal}"
+    )
+
+
+async def post_latency(client: httpx.AsyncClient, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = await client.post("/api/projects", json={"prompt": PROMPT})
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 201
+        await asyncio.sleep(0.05)
+    return times
+
+
+async def sse_ttfb(client: httpx.AsyncClient, pid: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        async with client.stream("GET", f"/api/stream/{pid}") as response:
+            async for _chunk in response.aiter_bytes():
+                times.append((time.perf_counter() - start) * 1000)
+                break
+    return times
+
+
+async def first_chunk_after_post(client: httpx.AsyncClient, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        pid = (await client.post("/api/projects", json={"prompt": PROMPT})).json()["project"]["id"]
+        async with client.stream("GET", f"/api/stream/{pid}") as response:
+            async for text in response.aiter_lines():
+                if text == "event: code:chunk":
+                    times.append((time.perf_counter() - start) * 1000)
+                    break
+        await asyncio.sleep(0.2)
+    return times
+
+
+async def subscriber(url: str, pid: str, ready: asyncio.Event, out: list[float]) -> None:
+    async with httpx.AsyncClient(timeout=60) as client:
+        async with client.stream("GET", f"{url}/api/stream/{pid}?last_event_id=999999999") as r:
+            ready.set()
+            async for text in r.aiter_lines():
+                if text.startswith("data: "):
+                    received = time.time()
+                    event = json.loads(text[6:])
+                    out.append((received - event["ts"]) * 1000)
+                    if event["type"] == "version:complete":
+                        return
+
+
+async def fanout(url: str, client: httpx.AsyncClient, subscribers: int) -> list[float]:
+    pid = (await client.post("/api/projects", json={"prompt": PROMPT})).json()["project"]["id"]
+    await asyncio.sleep(1.0)
+    latencies: list[float] = []
+    readies = [asyncio.Event() for _ in range(subscribers)]
+    tasks = [asyncio.create_task(subscriber(url, pid, e, latencies)) for e in readies]
+    await asyncio.gather(*(e.wait() for e in readies))
+    await asyncio.sleep(0.5)
+    await client.post(f"/api/projects/{pid}/versions", json={"prompt": "add sorting"})
+    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    return latencies
+
+
+async def main() -> None:
+    data = Path(tempfile.mkdtemp(prefix="apiforge-bench-"))
+    server = ServerProcess(data, env={"APIFORGE_ENGINE_DELAY_MS": "5"})
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            posts = await post_latency(client, 40)
+            pid = (await client.get("/api/projects")).json()["projects"][0]["id"]
+            ttfb = await sse_ttfb(client, pid, 50)
+            first = await first_chunk_after_post(client, 15)
+            fan = await fanout(server.url, client, 100)
+    finally:
+        server.stop()
+    print(f"apiforge core benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}; client and server share the cores"
+    )
+    line("POST /api/projects → version id", posts, "< 25 ms")
+    line("SSE time to first byte", ttfb, "< 20 ms")
+    line("first code:chunk after POST", first, "< 150 ms")
+    line("emit→receive, 100 subscribers", fan, "p99 < 10 ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,287 @@
+"""The web UI end to end: a real apiforge server, Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.proxy import DroppingProxy
+from tests.server_process import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+PROMPT = "A library API with books and members"
+FOLLOW_UP = "Add pagination and a health endpoint"
+DONE_MS = 30_000
+
+
+class Server(Protocol):
+    url: str
+    port: int
+
+
+def create_project(server: Server, prompt: str = PROMPT) -> str:
+    response = httpx.post(f"{server.url}/api/projects", json={"prompt": prompt}, timeout=10)
+    assert response.status_code == 201, response.text
+    project_id: str = response.json()["project"]["id"]
+    return project_id
+
+
+def wait_for_status(server: Server, project_id: str, number: int, wanted: str) -> None:
+    deadline = time.monotonic() + DONE_MS / 1000
+    status = ""
+    while time.monotonic() < deadline:
+        url = f"{server.url}/api/projects/{project_id}/versions/{number}"
+        status = httpx.get(url, timeout=5).json()["version"]["status"]
+        if status == wanted:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"v{number} stayed {status!r}, wanted {wanted!r}")
+
+
+def files_of(server: Server, project_id: str, number: int) -> dict[str, str]:
+    url = f"{server.url}/api/projects/{project_id}/versions/{number}/files"
+    files: dict[str, str] = httpx.get(url, timeout=5).json()["files"]
+    return files
+
+
+def tree_paths(page: Page) -> set[str]:
+    paths: list[Any] = page.locator("#file-tree .tree-file").evaluate_all(
+        "rows => rows.map(row => row.dataset.path)"
+    )
+    return {str(path) for path in paths}
+
+
+def expect_tree(page: Page, wanted: set[str], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (shown := tree_paths(page)) != wanted and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert shown == wanted
+
+
+def expect_file_shown(page: Page, path: str, content: str) -> None:
+    page.locator(f'#file-tree .tree-file[data-path="{path}"]').click()
+    code = page.locator("#code-content")
+    expect(code).to_have_attribute("data-path", path)
+    expect(code).to_have_attribute("data-complete", "true", timeout=DONE_MS)
+    assert code.text_content() == content
+
+
+def expect_complete(page: Page, number: int) -> None:
+    progress = page.locator("#progress")
+    expect(progress).to_have_attribute("data-version", str(number), timeout=DONE_MS)
+    expect(progress).to_have_attribute("data-status", "complete", timeout=DONE_MS)
+
+
+def test_prompt_streams_files_and_finishes_with_a_card(
+    page: Page, slow_server: Server, artifacts: Path
+) -> None:
+    page.goto(f"{slow_server.url}/")
+    expect(page.locator("#home-prompt")).to_be_focused()
+    page.screenshot(path=artifacts / "home.png")
+    page.fill("#home-prompt", PROMPT)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/projects/[^/]+$"), timeout=3000)
+    project_id = page.url.rsplit("/", 1)[1]
+
+    expect(page.locator("#file-tree .tree-file").first).to_be_visible(timeout=DONE_MS)
+    expect(page.locator("#code-content .cursor")).to_be_visible(timeout=DONE_MS)
+    expect(page.locator("#progress-status")).to_contain_text("files)")
+    page.screenshot(path=artifacts / "generation-in-progress.png")
+
+    expect_complete(page, 1)
+    files = files_of(slow_server, project_id, 1)
+    expect_tree(page, set(files))
+    page.locator(".version-card .card-toggle").click()
+    expect(page.locator(".version-card .card-file")).to_have_count(len(files))
+    main_path = "app/main.py" if "app/main.py" in files else sorted(files)[0]
+    page.locator(f'.version-card .card-file[data-path="{main_path}"]').click()
+    code = page.locator("#code-content")
+    expect(code).to_have_attribute("data-path", main_path)
+    expect(code).to_have_attribute("data-complete", "true")
+    assert code.text_content() == files[main_path]
+    expect(page.locator("#chat-input")).to_be_enabled()
+    page.screenshot(path=artifacts / "finished-project.png")
+
+
+def test_reload_mid_generation_rebuilds_the_same_picture(page: Page, slow_server: Server) -> None:
+    project_id = create_project(slow_server)
+    page.goto(f"{slow_server.url}/projects/{project_id}")
+    expect(page.locator("#file-tree .tree-file").nth(1)).to_be_visible(timeout=DONE_MS)
+    page.reload()
+    expect(page.locator("#file-tree .tree-file").first).to_be_visible(timeout=DONE_MS)
+    expect_complete(page, 1)
+    files = files_of(slow_server, project_id, 1)
+    expect_tree(page, set(files))
+    for path in sorted(files)[:3]:
+        expect_file_shown(page, path, files[path])
+    # Once: one user prompt and one card, however many times the events were replayed.
+    expect(page.locator(".msg.user")).to_have_count(1)
+    expect(page.locator(".version-card")).to_have_count(1)
+
+
+def test_follow_up_switch_versions_and_compare(
+    page: Page, live_server: Server, artifacts: Path
+) -> None:
+    project_id = create_project(live_server)
+    wait_for_status(live_server, project_id, 1, "complete")
+    page.goto(f"{live_server.url}/projects/{project_id}")
+    expect_complete(page, 1)
+    page.fill("#chat-input", FOLLOW_UP)
+    page.keyboard.press("Enter")
+    expect_complete(page, 2)
+    expect(page.locator(".version-card")).to_have_count(2)
+    v1, v2 = files_of(live_server, project_id, 1), files_of(live_server, project_id, 2)
+    changed = sorted(path for path in v2 if v1.get(path) != v2[path])
+    assert changed, "the follow-up changed nothing"
+
+    select = page.locator("#version-select")
+    expect(select).to_have_value("2")
+    expect(select.locator("option")).to_have_count(2)
+    select.select_option("1")
+    expect_tree(page, set(v1))
+    expect_file_shown(page, sorted(v1)[0], v1[sorted(v1)[0]])
+    modified = next((p for p in changed if p in v1), None)
+    if modified:
+        expect_file_shown(page, modified, v1[modified])
+    select.select_option("2")
+    expect_file_shown(page, changed[0], v2[changed[0]])
+
+    page.locator(".version-card[data-version='2'] .card-menu-btn").click()
+    page.locator(".version-card[data-version='2'] .menu-item[data-action='compare']").click()
+    diff = page.locator("#diff-view")
+    expect(diff).to_be_visible()
+    expect(diff).to_have_attribute("data-from", "1")
+    expect(diff.locator(".diff-file")).to_have_count(len(changed) + len(set(v1) - set(v2)))
+    expect(diff.locator(".line-add").first).to_be_visible()
+    page.screenshot(path=artifacts / "diff-view.png")
+
+
+def test_stop_during_generation_marks_the_step_cancelled(page: Page, slow_server: Server) -> None:
+    project_id = create_project(slow_server)
+    page.goto(f"{slow_server.url}/projects/{project_id}")
+    stop = page.locator("#stop-button")
+    expect(stop).to_be_visible(timeout=DONE_MS)
+    expect(page.locator("#send-button")).to_be_disabled()
+    expect(page.locator("#composer-status")).to_have_text("Generating v1…")
+    expect(page.locator("#file-tree .tree-file").first).to_be_visible(timeout=DONE_MS)
+    stop.click()
+    expect(page.locator("#progress")).to_have_attribute("data-status", "cancelled", timeout=10_000)
+    expect(page.locator("#progress .step-cancelled")).to_have_count(1)
+    expect(stop).to_be_hidden()
+    expect(page.locator("#send-button")).to_be_enabled()
+    expect(page.locator(".note-cancelled")).to_be_visible()
+
+
+def test_developer_console_toggles_and_lists_events(page: Page, live_server: Server) -> None:
+    project_id = create_project(live_server)
+    wait_for_status(live_server, project_id, 1, "complete")
+    page.goto(f"{live_server.url}/projects/{project_id}")
+    expect_complete(page, 1)
+    console = page.locator("#dev-console")
+    expect(console).to_be_hidden()
+    page.keyboard.press("Control+Shift+D")
+    expect(console).to_be_visible()
+    expect(page.locator("#dev-connection")).to_contain_text("open")
+    rows = page.locator("#dev-events .dev-row")
+    expect(rows.first).to_be_visible()
+    assert rows.count() > 5
+    page.locator("#dev-events .dev-row", has_text="version:start").first.click()
+    expect(page.locator("#dev-inspector")).to_contain_text('"type": "version:start"')
+    expect(page.locator("#dev-metrics")).to_contain_text("Time to first event")
+    with page.expect_download() as download:
+        page.locator("#dev-export").click()
+    assert download.value.suggested_filename.endswith(".json")
+
+    page.reload()
+    expect(console).to_be_visible()  # the preference survives a reload
+    page.keyboard.press("Control+Shift+D")
+    expect(console).to_be_hidden()
+    page.goto(f"{live_server.url}/projects/{project_id}?debug=true")
+    expect(console).to_be_visible()
+
+
+def test_killed_stream_reconnects_then_falls_back_to_polling_and_recovers(
+    page: Page, slow_server: Server
+) -> None:
+    with DroppingProxy(slow_server.port) as proxy:
+        project_id = create_project(slow_server)
+        page.goto(f"{proxy.url}/projects/{project_id}")
+        badge = page.locator("#connection-state")
+        expect(badge).to_have_attribute("data-state", "open", timeout=10_000)
+        expect(page.locator("#file-tree .tree-file").first).to_be_visible(timeout=DONE_MS)
+        proxy.cut(refuse_for_s=0.5)
+        expect(badge).to_have_attribute("data-state", "reconnecting", timeout=5000)
+        expect(badge).to_have_text("Reconnecting…")
+        expect(badge).to_have_attribute("data-state", "open", timeout=10_000)
+        proxy.cut(refuse_for_s=3.0)
+        expect(badge).to_have_attribute("data-state", "polling", timeout=10_000)
+        expect(badge).to_have_attribute("data-state", "open", timeout=15_000)
+        expect_complete(page, 1)
+        files = files_of(slow_server, project_id, 1)
+        expect_tree(page, set(files))
+        path = sorted(files)[-1]
+        expect_file_shown(page, path, files[path])
+
+
+def test_narrow_screen_uses_tabs(page: Page, live_server: Server, artifacts: Path) -> None:
+    project_id = create_project(live_server)
+    wait_for_status(live_server, project_id, 1, "complete")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/projects/{project_id}")
+    expect_complete(page, 1)
+    expect(page.locator("#chat-col")).to_be_visible()
+    expect(page.locator("#code-col")).to_be_hidden()
+    page.screenshot(path=artifacts / "narrow-chat.png")
+    page.locator("#tab-code").click()
+    expect(page.locator("#code-col")).to_be_visible()
+    expect(page.locator("#chat-col")).to_be_hidden()
+    expect(page.locator("#code-content")).to_have_attribute("data-complete", "true")
+    page.screenshot(path=artifacts / "narrow-code.png")
+    page.locator("#tab-code").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#chat-col")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def preview_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    if shutil.which("bwrap") is None:
+        pytest.skip("previews need bubblewrap")
+    server = ServerProcess(
+        tmp_path_factory.mktemp("preview-server"), env={"APIFORGE_VALIDATOR": "sandbox"}
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_try_it_sends_a_request_through_the_preview(
+    page: Page, preview_server: ServerProcess, artifacts: Path
+) -> None:
+    project_id = create_project(preview_server)
+    page.goto(f"{preview_server.url}/projects/{project_id}")
+    expect_complete(page, 1)
+    tab = page.locator("#ptab-tryit")
+    expect(tab).to_be_enabled(timeout=DONE_MS)
+    tab.click()
+    routes = page.locator("#tryit-routes .route-btn")
+    expect(routes.first).to_be_visible(timeout=10_000)
+    listing = page.locator("#tryit-routes .route-btn[data-route^='GET /']").filter(has_not_text="{")
+    listing.first.click()
+    page.locator("#tryit-send").click()
+    expect(page.locator("#tryit-status")).to_have_text(re.compile(r"^200\b"), timeout=10_000)
+    expect(page.locator("#tryit-response")).not_to_be_empty()
+    page.locator(".tryit-headers summary").click()
+    expect(page.locator(".tryit-headers pre")).to_contain_text("content-type")
+    page.screenshot(path=artifacts / "try-it.png")

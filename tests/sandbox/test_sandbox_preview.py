@@ -1,0 +1,204 @@
+"""Live previews through the reverse proxy: real uvicorn on loopback, real sandboxed apps."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from textwrap import dedent
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from apiforge.errors import NotFoundError, ValidationFailed
+from apiforge.sandbox.preview import PreviewManager
+from apiforge.sandbox.proxy import proxy_request
+from apiforge.settings import Settings
+from tests.sandbox.conftest import needs_bwrap, wait_no_sandbox_pids
+
+pytestmark = [pytest.mark.sandbox, needs_bwrap]
+
+PREVIEW_APP = {
+    "app/__init__.py": "",
+    "app/main.py": dedent(
+        """\
+        import asyncio
+
+        from fastapi import FastAPI, Request, Response
+        from fastapi.responses import StreamingResponse
+
+        app = FastAPI()
+
+
+        @app.get("/hello")
+        def hello(request: Request) -> dict[str, object]:
+            return {"hello": "world", "cookie": request.headers.get("cookie")}
+
+
+        @app.get("/ticks")
+        async def ticks() -> StreamingResponse:
+            async def events():
+                for index in range(4):
+                    yield f"data: {index}\\n\\n"
+                    await asyncio.sleep(0.3)
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+
+        @app.get("/cookie")
+        def cookie(response: Response) -> dict[str, bool]:
+            response.set_cookie("stolen", "1", path="/")
+            return {"ok": True}
+
+
+        @app.post("/echo")
+        async def echo(request: Request) -> dict[str, int]:
+            return {"length": len(await request.body())}
+        """
+    ),
+}
+
+
+def proxy_app(manager: PreviewManager) -> FastAPI:
+    app = FastAPI()
+
+    @app.api_route("/preview/{project_id}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def preview(project_id: str, path: str, request: Request) -> Response:
+        try:
+            return await proxy_request(manager, project_id, request, path)
+        except NotFoundError as error:
+            return JSONResponse({"detail": error.message}, status_code=404)
+
+    return app
+
+
+@pytest.fixture
+async def manager(sandbox_settings: Settings) -> AsyncIterator[PreviewManager]:
+    previews = PreviewManager(sandbox_settings)
+    yield previews
+    await previews.aclose()
+
+
+@pytest.fixture
+async def front(manager: PreviewManager) -> AsyncIterator[httpx.AsyncClient]:
+    """apiforge's side: a real uvicorn on a loopback port serving the proxy route."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(proxy_app(manager), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = listener.getsockname()[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
+        yield client
+    server.should_exit = True
+    await task
+    listener.close()
+
+
+async def test_preview_answers_streams_and_is_fenced(
+    manager: PreviewManager, front: httpx.AsyncClient
+) -> None:
+    url = await manager.start("p1", 1, PREVIEW_APP)
+    assert url == "/preview/p1/"
+
+    hello = await front.get("/preview/p1/hello", headers={"cookie": "apiforge_session=secret"})
+    assert hello.status_code == 200
+    assert hello.json() == {"hello": "world", "cookie": None}
+    assert hello.headers["content-security-policy"].startswith("sandbox")
+
+    cookie = await front.get("/preview/p1/cookie")
+    assert cookie.status_code == 200 and "set-cookie" not in cookie.headers
+
+    echo = await front.post("/preview/p1/echo", content=b"x" * 100_000)
+    assert echo.json() == {"length": 100_000}
+
+    arrivals: list[float] = []
+    started = time.monotonic()
+    async with front.stream("GET", "/preview/p1/ticks") as stream:
+        async for chunk in stream.aiter_text():
+            arrivals.extend(time.monotonic() - started for _ in range(chunk.count("data:")))
+    assert len(arrivals) == 4
+    assert arrivals[-1] - arrivals[0] > 0.6  # chunks arrived as produced, not all at the end
+
+    await manager.stop("p1")
+    assert (await front.get("/preview/p1/hello")).status_code == 404
+
+
+async def test_proxy_reaches_nothing_but_the_preview_app(
+    manager: PreviewManager, front: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    hits: list[str] = []
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hits.append("hit")
+        writer.close()
+
+    bystander = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    port = bystander.sockets[0].getsockname()[1]
+    await manager.start("p1", 1, PREVIEW_APP)
+    async with bystander:
+        for path in (
+            f"//127.0.0.1:{port}/secret",
+            f"http://127.0.0.1:{port}/secret",
+            "..%2F..%2Fapi%2Fprojects",
+            f"@127.0.0.1:{port}/x",
+        ):
+            answer = await front.get(f"/preview/p1/{path}")
+            assert answer.status_code == 404, path
+            assert answer.json() == {"detail": "Not Found"}, path  # the preview app's own 404
+        other = await front.get("/preview/p2/hello")
+        assert other.status_code == 404 and "No preview" in other.json()["detail"]
+    assert hits == []
+
+
+async def test_socket_swapped_for_a_symlink_is_refused(
+    manager: PreviewManager, tmp_path: Path
+) -> None:
+    host_socket = tmp_path / "host.sock"
+    hits: list[str] = []
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hits.append("hit")
+        writer.close()
+
+    target = dedent(
+        f"""\
+        import os, time
+        os.symlink({str(host_socket)!r}, "/run/sbx/app.sock")
+        time.sleep(3600)
+        from fastapi import FastAPI
+        app = FastAPI()
+        """
+    )
+    server = await asyncio.start_unix_server(on_connect, path=str(host_socket))
+    async with server:
+        with pytest.raises(ValidationFailed, match="not a socket"):
+            await manager.start("p1", 1, {"app/__init__.py": "", "app/main.py": target})
+    assert hits == [] and manager.running() == {}
+
+
+async def test_previews_are_replaced_bounded_and_stop_when_idle(
+    sandbox_settings: Settings,
+) -> None:
+    settings = sandbox_settings.model_copy(update={"preview_max": 1, "preview_idle_s": 0.5})
+    manager = PreviewManager(settings)
+    try:
+        await manager.start("p1", 1, PREVIEW_APP)
+        await manager.start("p1", 2, PREVIEW_APP)
+        assert manager.running() == {"p1": 2}
+        await manager.start("p2", 1, PREVIEW_APP)
+        assert manager.running() == {"p2": 1}
+        deadline = time.monotonic() + 5
+        while manager.running() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert manager.running() == {}
+        assert wait_no_sandbox_pids() == []
+    finally:
+        await manager.aclose()
