@@ -16,7 +16,6 @@ from rich.table import Table
 
 from apiforge.cli_display import GenerationView, files_table
 from apiforge.client import ApiforgeClient
-from apiforge.embedded import embedded_server
 from apiforge.errors import ApiforgeError
 from apiforge.events.types import ErrorEvent, VersionComplete
 from apiforge.settings import Settings
@@ -35,6 +34,8 @@ async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
         async with ApiforgeClient(server) as client:
             yield client
         return
+    from apiforge.embedded import embedded_server  # slow to import; only embedded runs pay
+
     async with embedded_server(Settings()) as url, ApiforgeClient(url) as client:
         yield client
 
@@ -190,6 +191,9 @@ def versions(
 
 
 def main() -> None:
+    from apiforge.cli_versions import register  # here, not at the top: it imports this module
+
+    register(app)
     app()
 
 

@@ -83,6 +83,44 @@ class ApiforgeClient:
         path = f"/api/projects/{project_id}/versions/{number}/files"
         return dict((await self._request("GET", path))["files"])
 
+    async def diff(
+        self, project_id: str, number: int, against: int | None = None
+    ) -> dict[str, Any]:
+        """Per-file changes of version ``number`` against ``against`` (default: the previous)."""
+        params = {"against": against} if against is not None else {}
+        path = f"/api/projects/{project_id}/versions/{number}/diff"
+        result: dict[str, Any] = await self._request("GET", path, params=params)
+        return result
+
+    async def restore(self, project_id: str, number: int) -> dict[str, Any]:
+        """A new version holding version ``number``'s files; returns that version."""
+        path = f"/api/projects/{project_id}/versions/{number}/restore"
+        return dict((await self._request("POST", path))["version"])
+
+    async def regenerate(self, project_id: str, number: int) -> dict[str, Any]:
+        """Start a new version re-running version ``number``'s prompt; returns that version."""
+        path = f"/api/projects/{project_id}/versions/{number}/regenerate"
+        return dict((await self._request("POST", path))["version"])
+
+    async def fork(self, project_id: str, number: int) -> dict[str, Any]:
+        """A new project from version ``number``; returns ``{"project", "version"}``."""
+        path = f"/api/projects/{project_id}/versions/{number}/fork"
+        result: dict[str, Any] = await self._request("POST", path)
+        return result
+
+    async def _download(self, path: str) -> bytes:
+        response = await self._http.get(path)
+        _raise_for_error(response)
+        return response.content
+
+    async def archive(self, project_id: str, number: int) -> bytes:
+        """Version ``number`` as ZIP bytes."""
+        return await self._download(f"/api/projects/{project_id}/versions/{number}/archive.zip")
+
+    async def history_bundle(self, project_id: str) -> bytes:
+        """The project's completed versions as git bundle bytes (``git clone`` can read it)."""
+        return await self._download(f"/api/projects/{project_id}/history.bundle")
+
     async def messages(self, project_id: str) -> list[dict[str, Any]]:
         return list(
             (await self._request("GET", f"/api/projects/{project_id}/messages"))["messages"]

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     stall_timeout_s: float = Field(
         default=60.0, description="Abort (and retry once) a provider stream silent this long"
     )
+    fix_rounds: int = Field(
+        default=2, ge=0, description="Times a failed validation is sent back to the model (0 = off)"
+    )
     history_turns: int = Field(default=20, description="Chat turns sent along with a follow-up")
     version_max_chain: int = Field(
         default=10, ge=0, description="Most diffs between full snapshots of a stored file"

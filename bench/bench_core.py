@@ -45,7 +45,7 @@ async def post_latency(client: httpx.AsyncClient, runs: int) -> list[float]:
         response = await client.post("/api/projects", json={"prompt": PROMPT})
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 201
-        await asyncio.sleep(0.05)
+        await wait_idle(client, response.json()["project"]["id"])
     return times
 
 
@@ -70,32 +70,43 @@ async def first_chunk_after_post(client: httpx.AsyncClient, runs: int) -> list[f
                 if text == "event: code:chunk":
                     times.append((time.perf_counter() - start) * 1000)
                     break
-        await asyncio.sleep(0.2)
+        await wait_idle(client, pid)
     return times
 
 
 async def subscriber(url: str, pid: str, ready: asyncio.Event, out: list[float]) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
-        async with client.stream("GET", f"{url}/api/stream/{pid}?last_event_id=999999999") as r:
+        async with client.stream("GET", f"{url}/api/stream/{pid}") as response:
             ready.set()
-            async for text in r.aiter_lines():
+            async for text in response.aiter_lines():
                 if text.startswith("data: "):
                     received = time.time()
                     event = json.loads(text[6:])
+                    if event["version_number"] != 2:
+                        continue  # the replay of v1 that a new connection starts with
                     out.append((received - event["ts"]) * 1000)
                     if event["type"] == "version:complete":
                         return
 
 
+async def wait_idle(client: httpx.AsyncClient, pid: str) -> None:
+    while True:
+        versions = (await client.get(f"/api/projects/{pid}/versions")).json()["versions"]
+        if all(v["status"] not in ("pending", "generating", "validating") for v in versions):
+            return
+        await asyncio.sleep(0.1)
+
+
 async def fanout(url: str, client: httpx.AsyncClient, subscribers: int) -> list[float]:
     pid = (await client.post("/api/projects", json={"prompt": PROMPT})).json()["project"]["id"]
-    await asyncio.sleep(1.0)
+    await wait_idle(client, pid)
     latencies: list[float] = []
     readies = [asyncio.Event() for _ in range(subscribers)]
     tasks = [asyncio.create_task(subscriber(url, pid, e, latencies)) for e in readies]
     await asyncio.gather(*(e.wait() for e in readies))
     await asyncio.sleep(0.5)
-    await client.post(f"/api/projects/{pid}/versions", json={"prompt": "add sorting"})
+    response = await client.post(f"/api/projects/{pid}/versions", json={"prompt": "add sorting"})
+    assert response.status_code == 202, response.text
     await asyncio.wait_for(asyncio.gather(*tasks), 120)
     return latencies
 

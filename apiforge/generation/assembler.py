@@ -53,12 +53,17 @@ def syntax_problem(path: str, content: str) -> str | None:
 
 @dataclass
 class StagedChanges:
-    """What the stream produced: new contents (None = deleted), prose, summary, problems."""
+    """What the stream produced: new contents (None = deleted), prose, summary, problems.
+
+    Edits that did not apply are kept apart (by path) because they are sent back to the model
+    once, and a later successful change of the same file makes them moot.
+    """
 
     changes: dict[str, str | None] = field(default_factory=dict)
     prose: list[str] = field(default_factory=list)
     summary: str = ""
     problems: list[str] = field(default_factory=list)
+    edit_failures: dict[str, str] = field(default_factory=dict)
 
     def apply_to(self, previous: Mapping[str, str]) -> dict[str, str]:
         files = dict(previous)
@@ -71,11 +76,14 @@ class StagedChanges:
 
 
 class Assembler:
-    def __init__(self, emitter: VersionEmitter, previous: Mapping[str, str]) -> None:
+    def __init__(
+        self, emitter: VersionEmitter, previous: Mapping[str, str], *, planning_done: bool = False
+    ) -> None:
         self._emit = emitter
         self._previous = previous
         self.staged = StagedChanges()
-        self._planning_done = False
+        # A fix round streams into a version whose planning step already finished.
+        self._planning_done = planning_done
         self._files_started = 0
         self._files_done = 0
         self._current_kind = "file"
@@ -156,7 +164,9 @@ class Assembler:
         result = apply_edit(original, body)
         if not result.ok:
             # Sections that applied are kept; what failed is told in the chat.
-            self.staged.problems.append(result.failure_message(path))
+            failure = result.failure_message(path)
+            earlier = self.staged.edit_failures.get(path)
+            self.staged.edit_failures[path] = f"{earlier}\n\n{failure}" if earlier else failure
         return result.text
 
     async def _delete(self, path: str) -> None:

@@ -42,23 +42,28 @@ def judge(outcome: dict[str, Any]) -> Verdict:
     if outcome.get("validation_ok") is False:
         failed = [s for s in outcome["validation"] if not s["ok"]]
         detail = "; ".join(f"{s['stage']}: {s['detail']}" for s in failed)
-        error = {"code": "validation_failed", "message": f"Validation failed — {detail}"}
+        rounds = int(outcome.get("fix_round", 0))
+        after = f" (after {rounds} fix round{'s' if rounds != 1 else ''})" if rounds else ""
+        error = {"code": "validation_failed", "message": f"Validation failed{after} — {detail}"}
         return Verdict("failed", {**error, "retryable": True}, store_files=True)
     return Verdict("complete", None, store_files=True)
 
 
 def assistant_text(outcome: dict[str, Any], verdict: Verdict, files_changed: int) -> str:
-    parts = [outcome["prose"].strip()]
+    """The chat message of the version: what the model said, each validation and fix round,
+    then how it ended and what could not be used."""
+    if verdict.error is not None and verdict.error["code"] == "prompt_not_understood":
+        return str(verdict.error["message"])
+    parts = [outcome["prose"].strip(), *outcome.get("notes", [])]
     if verdict.status == "cancelled":
         parts.append(f"Stopped at your request. Kept {files_changed} completed file(s).")
-    elif verdict.error is not None and verdict.error["code"] != "prompt_not_understood":
-        parts.append(verdict.error["message"])
     elif verdict.error is not None:
-        parts = [verdict.error["message"]]
+        parts.append(verdict.error["message"])
     if outcome["summary"] and verdict.status != "failed":
         parts.append(outcome["summary"])
-    if outcome["problems"]:
-        parts.append("Problems: " + "; ".join(outcome["problems"]))
+    problems = [*outcome["problems"], *outcome.get("edit_failures", {}).values()]
+    if problems:
+        parts.append("Problems: " + "; ".join(problems))
     return "\n\n".join(p for p in parts if p)
 
 

@@ -68,7 +68,11 @@ class GenerationService:
                     code="generation_running",
                 )
             version = await repo.create_version(
-                session, project=project, prompt=text, origin=origin
+                session,
+                project=project,
+                prompt=text,
+                origin=origin,
+                base_version_number=base_version_number,
             )
             await repo.add_message(
                 session, project_id=project_id, role="user", content=text, version=version

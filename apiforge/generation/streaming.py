@@ -43,11 +43,23 @@ async def load_request(
 
 
 async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dict[str, Any]:
-    project_id, number = emitter.project_id, emitter.version_number
     started = time.time()
-    request, previous = await load_request(runtime, project_id, number)
-    live = runtime.live[project_id] = LiveState(version_number=number, files=dict(previous))
-    assembler = Assembler(emitter, previous)
+    request, previous = await load_request(runtime, emitter.project_id, emitter.version_number)
+    live = LiveState(version_number=emitter.version_number, files=dict(previous))
+    runtime.live[emitter.project_id] = live
+    outcome = await stream_request(runtime, emitter, request, Assembler(emitter, previous), live)
+    return {**outcome, "started": started}
+
+
+async def stream_request(
+    runtime: GenerationRuntime,
+    emitter: VersionEmitter,
+    request: GenerationRequest,
+    assembler: Assembler,
+    live: LiveState,
+) -> dict[str, Any]:
+    """One attempt streamed through ``assembler``: its changes, prose, problems and usage."""
+    previous = request.previous_files
     usage, status, error = Usage(), "generated", None
     source = stream_attempt(
         runtime.provider,
@@ -56,7 +68,7 @@ async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dic
         stall_timeout_s=runtime.settings.stall_timeout_s,
     )
     try:
-        async for item in until_cancelled(source, runtime.cancel_flag(project_id), emitter):
+        async for item in until_cancelled(source, runtime.cancel_flag(emitter.project_id), emitter):
             if isinstance(item, StreamEnd):
                 usage = usage + item.usage
                 continue
@@ -71,11 +83,11 @@ async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dic
     staged = assembler.staged
     return {
         "status": status,
-        "started": started,
         "changes": staged.changes,
         "summary": staged.summary,
         "prose": "".join(staged.prose),
         "problems": staged.problems,
+        "edit_failures": staged.edit_failures,
         "usage": usage.model_dump(),
         "error": error,
     }

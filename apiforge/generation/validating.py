@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from apiforge.events.types import (
+    MessageChunk,
     StepComplete,
     StepStart,
     ValidationComplete,
@@ -17,6 +18,7 @@ from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.sandbox.base import StageResult
+from apiforge.sandbox.report import problem_list, summary_line, validation_ok
 from apiforge.store import repository as repo
 
 
@@ -27,17 +29,50 @@ async def _set_status(runtime: GenerationRuntime, emitter: VersionEmitter, statu
 
 
 async def run_validation(
-    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
+    runtime: GenerationRuntime,
+    emitter: VersionEmitter,
+    outcome: dict[str, Any],
+    round_number: int = 0,
 ) -> dict[str, Any]:
+    """Validate the version's current files; ``round_number`` > 0 after a fix round.
+
+    Adds ``validation``, ``validation_ok``, ``validation_problems`` (what a fix round sends the
+    model) and the one-line summary, which is also streamed to the chat.
+    """
     await emitter.emit(
         StepComplete,
         step="generating",
-        message="Files written",
-        duration_ms=int((time.time() - outcome["started"]) * 1000),
+        message=f"Fix of round {round_number} written" if round_number else "Files written",
+        duration_ms=int((time.time() - outcome.get("round_started", outcome["started"])) * 1000),
     )
     if runtime.validator.name == "none":
         return outcome
     started = time.monotonic()
+    stages = await _run_stages(runtime, emitter, outcome)
+    ok = validation_ok(stages)
+    results = [stage.as_dict() for stage in stages]
+    await emitter.emit(ValidationComplete, ok=ok, stages=results)
+    await emitter.emit(
+        StepComplete,
+        step="validating",
+        message="Validation passed" if ok else "Validation failed",
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    summary = summary_line(stages)
+    await emitter.emit(MessageChunk, text=f"\n\n{summary}")
+    return {
+        **outcome,
+        "validation": results,
+        "validation_ok": ok,
+        "validation_problems": problem_list(stages),
+        "failing_tests": failing_tests(stages),
+        "notes": [*outcome.get("notes", []), summary],
+    }
+
+
+async def _run_stages(
+    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
+) -> list[StageResult]:
     await _set_status(runtime, emitter, "validating")
     live = runtime.live.get(emitter.project_id)
     if live is not None:
@@ -59,14 +94,16 @@ async def run_validation(
             duration_ms=stage.duration_ms,
         )
 
-    stages = await runtime.validator.validate(emitter.project_id, files, on_stage)
-    ok = all(stage.ok for stage in stages)
-    results = [stage.as_dict() for stage in stages]
-    await emitter.emit(ValidationComplete, ok=ok, stages=results)
-    await emitter.emit(
-        StepComplete,
-        step="validating",
-        message="Validation passed" if ok else "Validation failed",
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
-    return {**outcome, "validation": results, "validation_ok": ok}
+    return await runtime.validator.validate(emitter.project_id, files, on_stage)
+
+
+def failing_tests(stages: list[StageResult]) -> int:
+    """How many of the project's own tests failed (0 when the tests stage passed or is absent)."""
+    for stage in stages:
+        if stage.stage == "tests" and not stage.ok:
+            metric = getattr(stage, "metric", None)
+            total = metric("total") if metric else None
+            passed = metric("passed") if metric else None
+            if total is not None and passed is not None:
+                return int(total - passed)
+    return 0

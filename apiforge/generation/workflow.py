@@ -1,8 +1,11 @@
-"""The durable generation workflow: begin → stream files → validate → finish.
+"""The durable generation workflow: begin → stream files → validate → [fix → validate]… → finish.
 
 Each step is checkpointed by DBOS. If the process dies mid-stream, recovery re-runs the
 streaming step from its start; it announces itself with ``step:start`` so clients reset what
 that step had streamed. The streaming step is preemptible so a DBOS-level cancel stops it too.
+
+Fix rounds are steps too, each with its round number, so recovery replays the rounds that
+already ran from their checkpoints and resumes at the one that was interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 from dbos import DBOS, DBOSConfiguredInstance
 
 from apiforge.events.types import StepStart, VersionStart
-from apiforge.generation import finishing, streaming, validating
+from apiforge.generation import finishing, fixing, streaming, validating
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
@@ -41,7 +44,14 @@ class GenerationWorkflow(DBOSConfiguredInstance):
         await self.begin(project_id, version_number)
         outcome = await self.stream(project_id, version_number)
         if outcome["status"] == "generated":
-            outcome = await self.validate(project_id, version_number, outcome)
+            outcome = await self.validate(project_id, version_number, outcome, 0)
+        rounds = fixing.fix_rounds(self.runtime)
+        round_number = 0
+        while round_number < rounds and fixing.needs_fix(outcome):
+            round_number += 1
+            outcome = await self.fix(project_id, version_number, outcome, round_number)
+            if outcome["status"] == "generated" and not outcome.get("fix_failed"):
+                outcome = await self.validate(project_id, version_number, outcome, round_number)
         await self.finish(project_id, version_number, outcome)
         return str(outcome["status"])
 
@@ -64,10 +74,17 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step()
     async def validate(
-        self, project_id: str, version_number: int, outcome: dict[str, Any]
+        self, project_id: str, version_number: int, outcome: dict[str, Any], round_number: int
     ) -> dict[str, Any]:
         emitter = self.emitter(project_id, version_number)
-        return await validating.run_validation(self.runtime, emitter, outcome)
+        return await validating.run_validation(self.runtime, emitter, outcome, round_number)
+
+    @DBOS.step(preemptible=True)
+    async def fix(
+        self, project_id: str, version_number: int, outcome: dict[str, Any], round_number: int
+    ) -> dict[str, Any]:
+        emitter = self.emitter(project_id, version_number)
+        return await fixing.run_fix(self.runtime, emitter, outcome, round_number)
 
     @DBOS.step()
     async def finish(self, project_id: str, version_number: int, outcome: dict[str, Any]) -> None:

@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import anthropic
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from apiforge.errors import ProviderError
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 class ProviderAuthError(ProviderError):
@@ -149,6 +148,11 @@ def stream_cut_short(label: str, *, understood: bool) -> ProviderError:
 
 def provider_error_from(exc: BaseException, *, label: str) -> ProviderError:
     """The typed error for an exception raised by either SDK (or by httpx beneath it)."""
+    # Imported here: the SDKs take seconds to import, and the offline engine needs neither.
+    import anthropic
+    import httpx2
+    import openai
+
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):

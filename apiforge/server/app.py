@@ -91,9 +91,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        DBOS.destroy(workflow_completion_timeout_sec=0)
+        # Previews stop first: their cleanup runs in threads of DBOS's executor.
         if services.previews is not None:
             await services.previews.aclose()
+        DBOS.destroy(workflow_completion_timeout_sec=0)
         await services.log.aclose()
         await services.db.close()
         provider_close = getattr(services.runtime.provider, "aclose", None)

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.events.types import VersionComplete, VersionStart
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
+from apiforge.store.models import ApiVersion
 from apiforge.versions import (
     archive_root_name,
     build_history_bundle,
@@ -54,7 +56,7 @@ async def diff(
     return asdict(result)
 
 
-async def _announce(services: AppServices, version: Any, summary: str, changed: int) -> None:
+async def _announce(services: AppServices, version: ApiVersion, summary: str, changed: int) -> None:
     """Versions made without a generation still reach live clients as a short event run."""
     emitter = VersionEmitter(
         services.log,
@@ -68,23 +70,33 @@ async def _announce(services: AppServices, version: Any, summary: str, changed: 
     )
 
 
-async def _refuse_while_running(services: AppServices, project_id: str) -> None:
-    async with services.db.read() as session:
-        await repo.get_project(session, project_id)
-        running = await repo.active_version(session, project_id)
+async def _refuse_while_running(session: AsyncSession, project_id: str) -> None:
+    """Checked inside the writing transaction (which holds the write lock), so a generation
+    cannot start between the check and the new version."""
+    running = await repo.active_version(session, project_id)
     if running is not None:
         raise ConflictError(
-            f"Version {running.version_number} is still being generated", code="generation_running"
+            f"Version {running.version_number} is still being generated; "
+            "wait for it or cancel it first",
+            code="generation_running",
+        )
+
+
+def _refuse_unfinished(version: ApiVersion) -> None:
+    if version.status in repo.ACTIVE_STATUSES:
+        raise ConflictError(
+            f"Version {version.version_number} is still being generated",
+            code="generation_running",
         )
 
 
 @router.post("/versions/{number}/restore", status_code=201)
 async def restore(project_id: str, number: int, services: Services) -> dict[str, Any]:
-    await _refuse_while_running(services, project_id)
     summary = f"Restored v{number}"
     async with services.db.transaction() as session:
-        source = await repo.get_version(session, project_id, number)
         project = await repo.get_project(session, project_id)
+        source = await repo.get_version(session, project_id, number)
+        await _refuse_while_running(session, project_id)
         version = await repo.create_version(
             session, project=project, prompt=f"Restore v{number}", origin="restore"
         )
@@ -121,6 +133,7 @@ async def fork(project_id: str, number: int, services: Services) -> dict[str, An
     async with services.db.transaction() as session:
         source_project = await repo.get_project(session, project_id)
         source = await repo.get_version(session, project_id, number)
+        _refuse_unfinished(source)
         project = await repo.create_project(
             session,
             name=f"{source_project.name} (fork of v{number})"[:200],

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+
+from tests.browser.helpers import create_project
+from tests.server_process import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,3 +63,65 @@ def page(browser: Browser) -> Iterator[Page]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class BrowserServers:
+    live: ServerProcess
+    slow: ServerProcess
+    preview: ServerProcess | None
+    # Created as soon as the preview server is up: its sandbox validation then runs while the
+    # other tests do, and the Try-it test (last) finds the preview ready.
+    preview_project_id: str = ""
+
+
+@pytest.fixture(scope="package")
+def browser_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserServers]:
+    """The package's servers, started side by side: each start is mostly spent importing, so
+    starting them together saves most of the serial start-up time."""
+    root = tmp_path_factory.mktemp("browser-servers")
+    servers = BrowserServers(
+        live=ServerProcess(root / "live"),
+        slow=ServerProcess(root / "slow", env={"APIFORGE_ENGINE_DELAY_MS": "15"}),
+        preview=None,
+    )
+    if shutil.which("bwrap") is not None:
+        servers.preview = ServerProcess(root / "preview", env={"APIFORGE_VALIDATOR": "sandbox"})
+    every = [server for server in (servers.live, servers.slow, servers.preview) if server]
+    try:
+        with ThreadPoolExecutor(max_workers=len(every)) as pool:
+            for started in [pool.submit(server.start) for server in every]:
+                started.result()
+        if servers.preview is not None:
+            servers.preview_project_id = create_project(servers.preview)
+        yield servers
+    finally:
+        for server in every:
+            server.stop()
+
+
+# These shadow the session-wide servers of tests/conftest.py for the browser tests only.
+@pytest.fixture(scope="package")
+def live_server(browser_servers: BrowserServers) -> ServerProcess:
+    """Offline engine, no validator: generations finish in a moment."""
+    return browser_servers.live
+
+
+@pytest.fixture(scope="package")
+def slow_server(browser_servers: BrowserServers) -> ServerProcess:
+    """The offline engine typing slowly, so a generation is still running mid-test."""
+    return browser_servers.slow
+
+
+@pytest.fixture(scope="package")
+def preview_server(browser_servers: BrowserServers) -> ServerProcess:
+    """Validates in the sandbox and runs previews (needs bubblewrap)."""
+    if browser_servers.preview is None:
+        pytest.skip("previews need bubblewrap")
+    return browser_servers.preview
+
+
+@pytest.fixture(scope="package")
+def preview_project(browser_servers: BrowserServers, preview_server: ServerProcess) -> str:
+    """A project on the preview server, generating since the package started."""
+    return browser_servers.preview_project_id

@@ -8,6 +8,7 @@ const UNAVAILABLE_TEXT = {
   regenerate: "Regenerate is not available on this server.",
   restore: "Restore is not available on this server.",
   zip: "ZIP download is not available on this server.",
+  fork: "Fork is not available on this server.",
 };
 
 export class CardActions {
@@ -26,15 +27,16 @@ export class CardActions {
       if (action === "copy") await this.copyAll(n);
       else if (action === "zip") await this.downloadZip(n);
       else if (action === "compare") await this.compare(n);
-      else if (action === "regenerate") await this.startVersion(api.regenerate(page.id, n));
-      else if (action === "restore") await this.startVersion(api.restore(page.id, n));
+      else if (action === "regenerate") await this.startVersion(api.regenerate(page.id, n), "");
+      else if (action === "restore") await this.startVersion(api.restore(page.id, n), `Restored v${n}.`);
+      else if (action === "fork") await this.fork(n);
     } catch (error) {
       if (error.status === 404 || error.status === 405) {
         this.unavailable.add(action);
         for (const item of document.querySelectorAll(`.menu-item[data-action="${action}"]`)) item.disabled = true;
         page.composer.setNotice(UNAVAILABLE_TEXT[action] || error.message);
       } else {
-        page.composer.setNotice(error.status === 409 ? "A version is already generating." : error.message);
+        page.composer.setNotice(error.status === 409 ? "A version is already generating — wait or press Stop." : error.message);
       }
     }
   }
@@ -53,15 +55,19 @@ export class CardActions {
       error.status = response.status;
       throw error;
     }
-    const name = (this.page.project?.name || "api").replace(/[^\w-]+/g, "-").toLowerCase();
-    download(`${name}-v${n}.zip`, await response.blob());
+    download(zipName(response, this.page.project, n), await response.blob());
+    this.page.composer.setNotice(`Downloaded v${n} as ZIP.`);
   }
 
-  async startVersion(request) {
+  async startVersion(request, notice) {
     const data = await request;
-    if (data && data.version) this.page.noteVersion(data.version);
-    this.page.chat.scrollToBottom(false);
-    this.page.scheduleRender();
+    if (notice) this.page.composer.setNotice(notice);
+    if (data && data.version) this.page.showNewVersion(data.version);
+  }
+
+  async fork(n) {
+    const data = await api.fork(this.page.id, n);
+    this.page.navigate(`/projects/${encodeURIComponent(data.project.id)}`);
   }
 
   async compare(n, against = n - 1) {
@@ -82,4 +88,13 @@ export class CardActions {
     page.el.page.classList.replace("show-chat", "show-code");
     page.el.mobileTabs.code.click();
   }
+}
+
+// The server names the archive (Content-Disposition); the project name is the fallback.
+function zipName(response, project, n) {
+  const header = response.headers.get("Content-Disposition") || "";
+  const match = header.match(/filename="?([^";]+)"?/);
+  if (match) return match[1];
+  const name = (project?.name || "api").replace(/[^\w-]+/g, "-").toLowerCase();
+  return `${name}-v${n}.zip`;
 }

@@ -39,6 +39,7 @@ const projectPath = (id) => `/api/projects/${enc(id)}`;
 const versionPath = (id, n) => `${projectPath(id)}/versions/${n}`;
 
 export const api = {
+  health: () => request("GET", "/api/health"),
   listProjects: () => request("GET", "/api/projects"),
   createProject: (prompt) => request("POST", "/api/projects", { prompt }),
   getProject: (id) => request("GET", projectPath(id)),

@@ -7,6 +7,7 @@ const ACTIONS = [
   ["zip", "Download ZIP"],
   ["compare", "Compare with previous"],
   ["restore", "Restore this version"],
+  ["fork", "Fork into a new project"],
 ];
 
 export class VersionCard {

@@ -53,7 +53,9 @@ export class ChatLog {
 
   blockContent({ version, live, reply, replyAt, cardFiles }) {
     const status = live ? live.status : version.status;
-    const parts = [message("user", version.prompt, version.created_at)];
+    // A restore comes from the version menu, not from something the person typed.
+    const fromMenu = version.origin === "restore";
+    const parts = [fromMenu ? menuAction(version) : message("user", version.prompt, version.created_at)];
     parts.push(activityList(version, live));
     if (status === "complete") parts.push(this.card.render(version, cardFiles));
     if (reply) parts.push(message("assistant", reply, replyAt || version.completed_at, isActiveStatus(status)));
@@ -124,3 +126,9 @@ function validationText(stages, ok) {
   return ok ? `Validated: ${passed}/${stages.length} checks passed` : `Validation failed: ${passed}/${stages.length} checks passed`;
 }
 
+
+function menuAction(version) {
+  const text = `${version.prompt} (from the version menu)`;
+  return h("p", { class: "menu-action" }, h("span", { "aria-hidden": "true" }, "↺ "), text,
+    h("time", { class: "msg-time", datetime: version.created_at || "" }, ` · ${formatClock(version.created_at)}`));
+}

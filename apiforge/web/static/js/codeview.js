@@ -64,6 +64,7 @@ export class CodeViewer {
     this.pathLabel.textContent = path;
     this.statusLabel.textContent = deleted ? "deleted" : done ? "" : "writing…";
     this.code.dataset.path = path;
+    if (streaming) this.code.dataset.typing = animate ? "animated" : "instant";
     this.schedule();
   }
 

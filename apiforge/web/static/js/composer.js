@@ -1,6 +1,7 @@
 // The chat input: auto-resizing textarea, Enter to send, and Stop while a version generates.
 import { clear, h } from "./dom.js";
 import { autoResize } from "./input.js";
+import { providerLabel } from "./provider.js";
 
 export class Composer {
   constructor(container, { onSend, onStop }) {
@@ -13,9 +14,10 @@ export class Composer {
     this.send = h("button", { type: "submit", class: "btn primary", id: "send-button" }, "Send");
     this.form = h("form", { class: "composer", "aria-label": "Follow-up prompt" }, this.area,
       h("div", { class: "composer-row" }, this.status, this.stop, this.send));
-    clear(container, this.form);
+    clear(container, this.form, providerLabel());
     autoResize(this.area);
     this.generating = false;
+    this.notice = "";
     this.area.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -36,15 +38,25 @@ export class Composer {
     });
   }
 
+  // Called on every render: a notice stays until the next one or until a generation starts.
   setGenerating(number) {
-    this.generating = number !== null;
-    this.send.disabled = this.generating;
-    this.stop.hidden = !this.generating;
+    const generating = number !== null;
+    if (generating && !this.generating) this.notice = "";
+    this.generating = generating;
+    this.generatingNumber = number;
+    this.send.disabled = generating;
+    this.stop.hidden = !generating;
     this.stop.disabled = false;
-    this.status.textContent = this.generating ? `Generating v${number}…` : "";
+    this.showStatus();
   }
 
   setNotice(text) {
-    this.status.textContent = text;
+    this.notice = text;
+    this.showStatus();
+  }
+
+  showStatus() {
+    const working = this.generating ? `Generating v${this.generatingNumber}…` : "";
+    this.status.textContent = [working, this.notice].filter(Boolean).join(" · ");
   }
 }

@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { clear, formatRelative, h } from "./dom.js";
 import { autoResize } from "./input.js";
+import { providerLabel } from "./provider.js";
 
 const EXAMPLES = [
   "A library API with books and members, with pagination",
@@ -19,7 +20,7 @@ export function renderHome(root, navigate) {
   const status = h("span", { class: "inline-status", role: "status" });
   const send = h("button", { class: "btn primary", type: "submit", id: "home-send" }, spinner, "Build API");
   const form = h("form", { class: "home-form", "aria-label": "New API" }, prompt,
-    h("div", { class: "home-form-row" }, status, send));
+    h("div", { class: "home-form-row" }, status, send), providerLabel());
   const list = h("ul", { class: "project-list", id: "recent-projects", "aria-busy": "true" },
     [0, 1, 2].map(() => h("li", { class: "skeleton skeleton-row" })));
   const examples = h("div", { class: "examples" }, EXAMPLES.map((text) =>

@@ -63,8 +63,9 @@ export class ProgressTracker {
     }
     const end = live.endedAt && !isActiveStatus(live.status) ? live.endedAt : Date.now() / 1000;
     const elapsedMs = Math.max(0, (end - live.startedAt) * 1000);
-    let text = `${formatSeconds(elapsedMs)} elapsed`;
-    if (isActiveStatus(live.status) && live.progress >= 5) {
+    const active = isActiveStatus(live.status);
+    let text = active ? `${formatSeconds(elapsedMs)} elapsed` : `Took ${elapsedMs < 1000 ? "under 1 s" : formatSeconds(elapsedMs)}`;
+    if (active && live.progress >= 5) {
       text += ` · about ${formatSeconds((elapsedMs * (100 - live.progress)) / live.progress)} left`;
     }
     this.timing.textContent = text;

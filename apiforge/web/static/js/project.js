@@ -174,7 +174,9 @@ export class ProjectPage {
 
   renderChatVersion(version) {
     const live = this.model.versions.get(version.number) || null;
-    const stored = this.messages.filter((m) => m.role === "assistant" && m.version_number === version.number);
+    // System messages (e.g. "Restored the files of v1 as v3.") are the reply of versions made
+    // without a generation.
+    const stored = this.messages.filter((m) => (m.role === "assistant" || m.role === "system") && m.version_number === version.number);
     const streamed = live && live.fromEvents && (isActiveStatus(live.status) || !stored.length) ? live.text : "";
     const reply = stored.length ? stored.map((m) => m.content).join("\n\n") : streamed;
     const shown = { ...version, status: live ? live.status : version.status };
@@ -250,6 +252,17 @@ export class ProjectPage {
     } catch {
       // No preview: the tab stays disabled.
     }
+  }
+
+  // A version made from the card menu (restore, regenerate): view it as soon as it exists.
+  showNewVersion(version) {
+    this.noteVersion(version);
+    this.viewVersion = version.number;
+    this.follow = true;
+    this.selectedPath = null;
+    this.chat.scrollToBottom(false);
+    this.showPane("code");
+    this.scheduleRender();
   }
 
   async sendFollowUp(text) {

@@ -1,0 +1,169 @@
+"""Self-correction: a failed validation (or edits that did not apply) sent back to the model.
+
+A fix round is a new attempt within the same version: the model sees the version's current
+files and a compact problem list, its reply streams through the same parser and assembler
+(``<edit>`` blocks apply to the current files), and the result is validated again. Rounds are
+bounded by ``settings.fix_rounds`` and run only with an LLM provider: the offline engine is
+deterministic, so asking it again would produce the same project.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from apiforge.events.types import MessageChunk, StepStart, Usage
+from apiforge.generation.assembler import GENERATING_PROGRESS, Assembler
+from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.files import apply_changes
+from apiforge.generation.runtime import GenerationRuntime, LiveState
+from apiforge.generation.streaming import load_request, stream_request
+from apiforge.providers.base import ChatTurn, GenerationRequest
+
+REPAIR_PROMPT = """\
+The project above (the current files, including the changes you just made) did not pass \
+validation: apiforge installed it, booted it, called its routes and ran its tests. Fix it with \
+the smallest change that makes everything pass: prefer <edit> blocks, rewrite a file whole with \
+<file> only when most of it changes, and change a test only when the test itself is wrong. \
+Then close with a <summary> of what you fixed.
+"""
+PROBLEMS_HEADING = "Problems found by validation (`stage: file:line - message`):"
+UNUSED_HEADING = (
+    "Parts of your last reply could not be used (the files above show what was applied):"
+)
+
+
+def fix_rounds(runtime: GenerationRuntime) -> int:
+    """How many fix rounds this version may get: none with the offline engine."""
+    if runtime.provider.name == "offline":
+        return 0
+    return max(0, runtime.settings.fix_rounds)
+
+
+def needs_fix(outcome: dict[str, Any]) -> bool:
+    """Whether the version has something a fix round could repair.
+
+    Edits that did not apply are sent back once: in the first round that runs.
+    """
+    if outcome["status"] != "generated" or outcome.get("fix_failed"):
+        return False
+    if outcome.get("validation_ok") is False:
+        return True
+    return bool(outcome.get("edit_failures")) and not outcome.get("fix_round")
+
+
+def round_title(outcome: dict[str, Any], round_number: int, total: int) -> str:
+    """E.g. ``Fixing 2 failing tests — round 1 of 2``."""
+    return f"Fixing {_what(outcome)} — round {round_number} of {total}"
+
+
+def _what(outcome: dict[str, Any]) -> str:
+    parts: list[str] = []
+    failing = int(outcome.get("failing_tests", 0))
+    other = [p for p in outcome.get("validation_problems", []) if not p.startswith("tests:")]
+    if failing:
+        parts.append(_count(failing, "failing test"))
+    if other or (outcome.get("validation_ok") is False and not failing):
+        parts.append(_count(max(1, len(other)), "validation problem"))
+    edits = len(outcome.get("edit_failures", {})) if not outcome.get("fix_round") else 0
+    if edits:
+        parts.append(_count(edits, "edit that did not apply", "edits that did not apply"))
+    return " and ".join(parts) or "the version"
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def problem_text(outcome: dict[str, Any]) -> str:
+    """The repair instruction with the compact problem list."""
+    sections = [REPAIR_PROMPT]
+    problems = outcome.get("validation_problems") or []
+    if outcome.get("validation_ok") is False and problems:
+        sections.append(PROBLEMS_HEADING + "\n" + "\n".join(f"- {p}" for p in problems))
+    if generation := latest_problems(outcome):
+        sections.append(UNUSED_HEADING + "\n" + "\n\n".join(generation))
+    return "\n\n".join(sections)
+
+
+def latest_problems(outcome: dict[str, Any]) -> list[str]:
+    """What went wrong applying the latest reply: the first attempt's, or the last round's."""
+    if outcome.get("fix_round"):
+        return list(outcome.get("round_problems", []))
+    return [*outcome["problems"], *outcome["edit_failures"].values()]
+
+
+async def repair_request(
+    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
+) -> GenerationRequest:
+    """The version's original request turned into a repair request over its current files."""
+    original, base = await load_request(runtime, emitter.project_id, emitter.version_number)
+    answer = outcome["summary"] or outcome["prose"].strip() or "(I wrote the files.)"
+    history = (
+        *original.history,
+        ChatTurn(role="user", content=original.prompt),
+        ChatTurn(role="assistant", content=answer),
+    )
+    return GenerationRequest(
+        prompt=problem_text(outcome),
+        version_number=emitter.version_number,
+        previous_files=apply_changes(base, outcome["changes"]),
+        history=history,
+    )
+
+
+async def run_fix(
+    runtime: GenerationRuntime,
+    emitter: VersionEmitter,
+    outcome: dict[str, Any],
+    round_number: int,
+) -> dict[str, Any]:
+    """Stream one fix round into the version; the merged outcome is validated next."""
+    title = round_title(outcome, round_number, fix_rounds(runtime))
+    await emitter.emit(MessageChunk, text=f"\n\n{title}\n\n")
+    await emitter.emit(StepStart, step="generating", message=title, progress=GENERATING_PROGRESS)
+    request = await repair_request(runtime, emitter, outcome)
+    current = request.previous_files
+    live = LiveState(version_number=emitter.version_number, step="generating", files=current)
+    runtime.live[emitter.project_id] = live
+    assembler = Assembler(emitter, current, planning_done=True)
+    started = time.time()
+    fix = await stream_request(runtime, emitter, request, assembler, live)
+    return merge_fix(outcome, fix, round_number, title, started)
+
+
+def merge_fix(
+    outcome: dict[str, Any], fix: dict[str, Any], round_number: int, title: str, started: float
+) -> dict[str, Any]:
+    """The version after a fix round: its changes on top, usage summed, chat notes kept."""
+    usage = Usage.model_validate(outcome["usage"]) + Usage.model_validate(fix["usage"])
+    merged = {
+        **outcome,
+        "changes": {**outcome["changes"], **fix["changes"]},
+        "usage": usage.model_dump(),
+        "fix_round": round_number,
+        "round_started": started,
+        "notes": [*outcome.get("notes", []), title, *_said(fix)],
+        "summary": fix["summary"] or outcome["summary"],
+        "problems": [*outcome["problems"], *fix["problems"]],
+        "round_problems": [*fix["problems"], *fix["edit_failures"].values()],
+        # An earlier failed edit stops mattering once the file was written again.
+        "edit_failures": {
+            **{p: m for p, m in outcome["edit_failures"].items() if p not in fix["changes"]},
+            **fix["edit_failures"],
+        },
+    }
+    if fix["status"] == "cancelled":
+        merged["status"] = "cancelled"
+    elif fix["status"] == "failed":
+        # The version keeps the files that were validated (not the round's unvalidated ones)
+        # and is stored as failing validation, with the reason.
+        merged["changes"] = outcome["changes"]
+        merged["notes"].append(f"Round {round_number} could not run: {fix['error']['message']}")
+        merged["fix_failed"] = True
+    return merged
+
+
+def _said(fix: dict[str, Any]) -> list[str]:
+    prose = str(fix["prose"]).strip()
+    return [prose] if prose else []

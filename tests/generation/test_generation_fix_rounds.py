@@ -1,0 +1,88 @@
+"""The fix round's decisions and bookkeeping, without servers: when to fix, what to say, merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiforge.generation.fixing import merge_fix, needs_fix, problem_text, round_title
+
+
+def outcome(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "status": "generated",
+        "started": 0.0,
+        "changes": {"app/main.py": "a = 1\n", "tests/test_a.py": "x\n"},
+        "summary": "first",
+        "prose": "plan",
+        "problems": [],
+        "edit_failures": {},
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+        "error": None,
+    }
+    return {**base, **fields}
+
+
+def fix(**fields: Any) -> dict[str, Any]:
+    base = outcome(
+        changes={}, summary="", prose="", usage={"prompt_tokens": 3, "completion_tokens": 2}
+    )
+    return {**base, **fields}
+
+
+def test_what_needs_a_fix() -> None:
+    assert needs_fix(outcome(validation_ok=False))
+    assert not needs_fix(outcome(validation_ok=True))
+    assert not needs_fix(outcome())  # validation switched off, nothing failed
+    assert not needs_fix(outcome(validation_ok=False, status="cancelled"))
+    assert not needs_fix(outcome(validation_ok=False, fix_failed=True))
+    # Failed edits go back once: before any round, not after one.
+    assert needs_fix(outcome(validation_ok=True, edit_failures={"a.py": "no match"}))
+    assert not needs_fix(outcome(edit_failures={"a.py": "no match"}, fix_round=1))
+
+
+def test_round_title_counts_what_failed() -> None:
+    failing = outcome(validation_ok=False, failing_tests=2, validation_problems=["tests: F"])
+    assert round_title(failing, 1, 2) == "Fixing 2 failing tests — round 1 of 2"
+    boot = outcome(validation_ok=False, validation_problems=["boot: app did not start"])
+    assert round_title(boot, 2, 2) == "Fixing 1 validation problem — round 2 of 2"
+    edits = outcome(edit_failures={"a.py": "x"})
+    assert round_title(edits, 1, 1) == "Fixing 1 edit that did not apply — round 1 of 1"
+
+
+def test_problem_text_lists_problems_and_failed_edits() -> None:
+    text = problem_text(
+        outcome(
+            validation_ok=False,
+            validation_problems=["tests: FAILED tests/test_a.py::test_x - assert 1 == 2"],
+            edit_failures={"app/main.py": "app/main.py: SEARCH block 1 did not match anything."},
+        )
+    )
+    assert "- tests: FAILED tests/test_a.py::test_x - assert 1 == 2" in text
+    assert "app/main.py: SEARCH block 1 did not match anything." in text
+
+
+def test_merge_sums_usage_and_layers_changes() -> None:
+    before = outcome(edit_failures={"app/main.py": "bad", "b.py": "bad too"}, notes=["failed"])
+    after = merge_fix(
+        before,
+        fix(changes={"app/main.py": "a = 2\n", "tests/test_a.py": None}, summary="fixed"),
+        1,
+        "Fixing — round 1 of 2",
+        5.0,
+    )
+    assert after["changes"] == {"app/main.py": "a = 2\n", "tests/test_a.py": None}
+    assert after["usage"] == {"prompt_tokens": 13, "completion_tokens": 7}
+    assert after["edit_failures"] == {"b.py": "bad too"}  # main.py was written again
+    assert after["notes"] == ["failed", "Fixing — round 1 of 2"]
+    assert after["summary"] == "fixed" and after["fix_round"] == 1
+    assert after["status"] == "generated"
+
+
+def test_a_round_that_cannot_run_keeps_the_version() -> None:
+    error = {"code": "rate_limited", "message": "slow down", "retryable": True}
+    broken = fix(status="failed", error=error, changes={"app/main.py": "half"})
+    after = merge_fix(outcome(validation_ok=False), broken, 1, "t", 0)
+    assert after["changes"] == outcome()["changes"]
+    assert after["status"] == "generated" and after["fix_failed"]
+    assert after["notes"][-1] == "Round 1 could not run: slow down"
+    assert not needs_fix(after)
