@@ -63,6 +63,21 @@ class Subscription:
                 break
         self._queue.put_nowait(None)
 
+    def drain(self, limit: int) -> list[Envelope]:
+        """What is queued already, without waiting (up to ``limit``)."""
+        items: list[Envelope] = []
+        while len(items) < limit:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if item is None:
+                # Closed: leave the marker so the next get() ends the subscription.
+                self._queue.put_nowait(None)
+                break
+            items.append(item)
+        return items
+
     async def get(self, timeout: float | None = None) -> Envelope | None:
         """Next envelope; None on timeout. Raises EOFError once closed or overflowed."""
         if self.overflowed and self._queue.empty():

@@ -13,8 +13,8 @@ from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.log import EventLog
 from apiforge.events.types import Snapshot
 
-Heartbeat = None
 SnapshotBuilder = Callable[[str], Awaitable[Snapshot]]
+BATCH = 256
 
 
 async def project_feed(
@@ -25,25 +25,29 @@ async def project_feed(
     last_event_id: int | None,
     heartbeat_s: float,
     build_snapshot: SnapshotBuilder,
-) -> AsyncIterator[Envelope | None]:
-    """Yield envelopes in seq order; ``None`` when ``heartbeat_s`` passed with nothing to send.
+) -> AsyncIterator[list[Envelope]]:
+    """Yield batches of envelopes in seq order; an empty batch when ``heartbeat_s`` passed
+    with nothing to send. Everything already queued goes out in one batch, so a burst costs
+    one write per client instead of one per event.
 
     Ends when the subscription overflows (a slow client): it reconnects with its last id.
     """
     with bus.subscribe(project_id) as subscription:
         last_sent, replay = await _replay(log, project_id, last_event_id, build_snapshot)
-        for replayed in replay:
-            yield replayed
+        for start in range(0, len(replay), BATCH):
+            yield replay[start : start + BATCH]
         while True:
             try:
-                live = await subscription.get(timeout=heartbeat_s)
+                first = await subscription.get(timeout=heartbeat_s)
             except EOFError:
                 return
-            if live is None:
-                yield Heartbeat
-            elif live.seq > last_sent:
-                last_sent = live.seq
-                yield live
+            if first is None:
+                yield []
+                continue
+            batch = [e for e in [first, *subscription.drain(BATCH)] if e.seq > last_sent]
+            if batch:
+                last_sent = batch[-1].seq
+                yield batch
 
 
 async def _replay(

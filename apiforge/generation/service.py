@@ -6,7 +6,7 @@ import logging
 
 from dbos import DBOS, SetWorkflowID
 
-from apiforge.errors import ConflictError, InputError
+from apiforge.errors import InputError
 from apiforge.events.types import ErrorEvent
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.runtime import GenerationRuntime
@@ -60,13 +60,7 @@ class GenerationService:
         text = self.check_prompt(prompt)
         async with self.runtime.db.transaction() as session:
             project = await repo.get_project(session, project_id)
-            running = await repo.active_version(session, project_id)
-            if running is not None:
-                raise ConflictError(
-                    f"Version {running.version_number} is still being generated; "
-                    "wait for it or cancel it first",
-                    code="generation_running",
-                )
+            await repo.ensure_idle(session, project_id)
             version = await repo.create_version(
                 session,
                 project=project,

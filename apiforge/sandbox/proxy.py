@@ -30,7 +30,8 @@ HOP_BY_HOP = {
     "upgrade",
 }
 _DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "content-length"}
-_DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie"}
+# date and server are set again by apiforge's own server; forwarding them would send each twice.
+_DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "date", "server"}
 FENCE_HEADERS = {
     "content-security-policy": "sandbox allow-scripts allow-forms allow-popups allow-modals",
     "x-content-type-options": "nosniff",

@@ -35,6 +35,8 @@ async def health(services: Services) -> dict[str, Any]:
         "status": "ok",
         "provider": runtime.provider.label,
         "validator": runtime.validator.name,
+        # Open live connections: lets operators (and tests) see that closed ones are gone.
+        "subscribers": services.bus.subscriber_count(),
     }
 
 

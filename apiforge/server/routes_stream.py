@@ -39,7 +39,7 @@ def _parse_last_id(header: str | None, query: str | None) -> int | None:
 
 def _feed(
     services: AppServices, project_id: str, last_id: int | None
-) -> AsyncIterator[Envelope | None]:
+) -> AsyncIterator[list[Envelope]]:
     async def snapshot(pid: str) -> Snapshot:
         return await build_snapshot(services, pid)
 
@@ -70,8 +70,8 @@ async def stream(
 
     async def body() -> AsyncIterator[bytes]:
         yield RETRY_FRAME
-        async for envelope in _feed(services, project_id, last_id):
-            yield b": ping\n\n" if envelope is None else envelope.sse
+        async for batch in _feed(services, project_id, last_id):
+            yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -105,10 +105,10 @@ async def websocket_events(
 async def _send_events(
     websocket: WebSocket, services: AppServices, project_id: str, last_id: int | None
 ) -> None:
-    async for envelope in _feed(services, project_id, last_id):
-        if envelope is None:
+    async for batch in _feed(services, project_id, last_id):
+        if not batch:
             await websocket.send_json({"type": "ping"})
-        else:
+        for envelope in batch:
             await websocket.send_text(envelope.json)
     await websocket.close(code=1013)
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.events.types import VersionComplete, VersionStart
@@ -70,18 +69,6 @@ async def _announce(services: AppServices, version: ApiVersion, summary: str, ch
     )
 
 
-async def _refuse_while_running(session: AsyncSession, project_id: str) -> None:
-    """Checked inside the writing transaction (which holds the write lock), so a generation
-    cannot start between the check and the new version."""
-    running = await repo.active_version(session, project_id)
-    if running is not None:
-        raise ConflictError(
-            f"Version {running.version_number} is still being generated; "
-            "wait for it or cancel it first",
-            code="generation_running",
-        )
-
-
 def _refuse_unfinished(version: ApiVersion) -> None:
     if version.status in repo.ACTIVE_STATUSES:
         raise ConflictError(
@@ -96,7 +83,7 @@ async def restore(project_id: str, number: int, services: Services) -> dict[str,
     async with services.db.transaction() as session:
         project = await repo.get_project(session, project_id)
         source = await repo.get_version(session, project_id, number)
-        await _refuse_while_running(session, project_id)
+        await repo.ensure_idle(session, project_id)
         version = await repo.create_version(
             session, project=project, prompt=f"Restore v{number}", origin="restore"
         )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.errors import NotFoundError
+from apiforge.errors import ConflictError, NotFoundError
 from apiforge.store.models import ApiVersion, ChatMessage, Project
 
 LOCAL_OWNER = "local"
@@ -178,6 +178,18 @@ async def active_version(session: AsyncSession, project_id: str) -> ApiVersion |
         )
     )
     return rows.scalars().first()
+
+
+async def ensure_idle(session: AsyncSession, project_id: str) -> None:
+    """Refuse while a generation of the project runs. Inside a writing transaction (which holds
+    the write lock) no generation can start between this check and the caller's new version."""
+    running = await active_version(session, project_id)
+    if running is not None:
+        raise ConflictError(
+            f"Version {running.version_number} is still being generated; "
+            "wait for it or cancel it first",
+            code="generation_running",
+        )
 
 
 async def all_active_versions(session: AsyncSession) -> list[ApiVersion]:

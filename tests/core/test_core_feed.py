@@ -39,13 +39,12 @@ async def empty_snapshot(project_id: str) -> Snapshot:
     return Snapshot(project_id=project_id, version_number=0, version={})
 
 
-async def collect(feed: AsyncIterator[Envelope | None], count: int) -> list[int]:
+async def collect(feed: AsyncIterator[list[Envelope]], count: int) -> list[int]:
     seqs: list[int] = []
-    async for envelope in feed:
-        if envelope is not None:
-            seqs.append(envelope.seq)
-            if len(seqs) == count:
-                break
+    async for batch in feed:
+        seqs.extend(envelope.seq for envelope in batch)
+        if len(seqs) >= count:
+            break
     return seqs
 
 
@@ -115,8 +114,8 @@ async def test_trimmed_position_gets_a_snapshot(database: Database) -> None:
         heartbeat_s=5,
         build_snapshot=empty_snapshot,
     )
-    first = await anext(feed)
-    assert first is not None and first.event.type == "snapshot" and first.seq == seqs[-1]
+    [first] = await anext(feed)
+    assert first.event.type == "snapshot" and first.seq == seqs[-1]
     await feed.aclose()  # type: ignore[attr-defined]
     await log.aclose()
 
@@ -133,10 +132,10 @@ async def test_heartbeat_and_overflowed_subscriber(database: Database) -> None:
         heartbeat_s=0.05,
         build_snapshot=empty_snapshot,
     )
-    assert await anext(feed) is None
+    assert await anext(feed) == []
     for i in range(10):
         await log.append(chunk(pid, str(i)))
-    received = [e async for e in feed]
-    assert [e.seq for e in received if e is not None] == [1, 2, 3]
+    received = [e.seq async for batch in feed for e in batch]
+    assert received == [1, 2, 3]
     assert bus.subscriber_count(pid) == 0
     await log.aclose()

@@ -22,7 +22,7 @@ async def test_websocket_events_and_actions(live_server: ServerProcess) -> None:
     sse = await read_until_terminal(live_server.url, pid, 1)
     ws_url = live_server.url.replace("http://", "ws://") + f"/api/ws/{pid}"
     async with connect(ws_url) as ws:
-        received = []
+        received: list[dict[str, object]] = []
         while not received or received[-1]["type"] != "version:complete":
             message = json.loads(await ws.recv())
             if "seq" in message:
@@ -30,7 +30,7 @@ async def test_websocket_events_and_actions(live_server: ServerProcess) -> None:
         assert [m["seq"] for m in received] == [f.id for f in sse]
         await ws.send(json.dumps({"action": "prompt", "prompt": "add a health endpoint"}))
         ack = None
-        v2 = []
+        v2: list[dict[str, object]] = []
         while not v2 or v2[-1]["type"] not in {"version:complete", "error"}:
             message = json.loads(await ws.recv())
             if message["type"] == "ack":
