@@ -57,6 +57,8 @@ def serve(
 async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Path | None) -> int:
     view = GenerationView()
     final = None
+    # Say what writes the code: the offline engine is rule-based, not an AI model.
+    console.print(f"[dim]v{number} by the {(await client.health())['provider']}[/]")
     with Live(view.render(), console=console, refresh_per_second=12, transient=True) as live:
         try:
             async for event in client.events(project_id, until_version=number):

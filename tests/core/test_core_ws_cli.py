@@ -65,6 +65,7 @@ def test_cli_generate_embedded_writes_files(tmp_path: Path) -> None:
     result = run_cli("generate", PROMPT, "--out", str(out), data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "v1 complete" in result.stdout
+    assert "offline engine" in result.stdout
     assert (out / "app" / "main.py").is_file()
     listed = run_cli("projects", data_dir=tmp_path / "data")
     assert listed.returncode == 0 and "recipes" in listed.stdout.lower()

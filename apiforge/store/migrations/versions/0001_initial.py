@@ -18,7 +18,7 @@ depends_on: Sequence[str] | None = None
 TS = sa.DateTime(timezone=True)
 
 
-def upgrade() -> None:
+def _create_projects() -> None:
     op.create_table(
         "projects",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.Column("seq_reserved", sa.Integer, nullable=False),
         sa.Column("events_trimmed_through", sa.Integer, nullable=False),
     )
+
+
+def _create_api_versions() -> None:
     op.create_table(
         "api_versions",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -55,6 +58,9 @@ def upgrade() -> None:
         sa.Column("base_version_number", sa.Integer, nullable=True),
         sa.UniqueConstraint("project_id", "version_number"),
     )
+
+
+def _create_version_files() -> None:
     op.create_table(
         "version_files",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -74,6 +80,9 @@ def upgrade() -> None:
         sa.Column("chain_length", sa.Integer, nullable=False),
         sa.UniqueConstraint("version_id", "file_path"),
     )
+
+
+def _create_chat_messages() -> None:
     op.create_table(
         "chat_messages",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -95,6 +104,9 @@ def upgrade() -> None:
         sa.Column("content", sa.Text, nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
+
+
+def _create_events() -> None:
     op.create_table(
         "events",
         sa.Column(
@@ -109,6 +121,14 @@ def upgrade() -> None:
         sa.Column("data", sa.Text, nullable=False),
     )
     op.create_index("ix_events_project_version", "events", ["project_id", "version_number"])
+
+
+def upgrade() -> None:
+    _create_projects()
+    _create_api_versions()
+    _create_version_files()
+    _create_chat_messages()
+    _create_events()
 
 
 def downgrade() -> None:

@@ -1,0 +1,77 @@
+"""``apiforge generate`` against a model speaking the OpenAI or Anthropic protocol.
+
+The scripted model replies with exactly the text the offline engine would write, in small
+chunks, so the files must come out exactly as they do with the offline engine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apiforge.engine import generate, tagged_text
+from tests.providers.protocols import Dialect
+
+from .scripted_thread import ThreadedScriptedServer
+
+PROMPT = "a library API with books (title, isbn, published year) and members (name, email)"
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ThreadedScriptedServer]:
+    server = ThreadedScriptedServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def run_generate(
+    out: Path, data_dir: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        "APIFORGE_DATA_DIR": str(data_dir),
+        "APIFORGE_VALIDATOR": "none",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "apiforge.cli", "generate", PROMPT, "--out", str(out)],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("dialect", ["openai", "anthropic"])
+def test_llm_generation_streams_the_same_files_as_offline(
+    model: ThreadedScriptedServer, tmp_path: Path, dialect: str
+) -> None:
+    text = tagged_text(generate(PROMPT))
+    chunks = [text[i : i + 7] for i in range(0, len(text), 7)]
+    model.scripted.replies.clear()
+    model.scripted.requests.clear()
+    model.scripted.script(Dialect(dialect).reply(chunks, usage=(1200, 900)))  # type: ignore[arg-type]
+    env = {
+        "APIFORGE_PROVIDER": dialect,
+        "APIFORGE_MODEL": "m",
+        "APIFORGE_PROVIDER_MAX_RETRIES": "0",
+    }
+    if dialect == "openai":
+        env |= {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{model.url}/v1"}
+    else:
+        env |= {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": model.url}
+    llm = run_generate(tmp_path / "llm", tmp_path / "llm-data", env)
+    assert llm.returncode == 0, llm.stdout + llm.stderr
+    assert f"{dialect} m" in llm.stdout and "v1 complete" in llm.stdout
+    offline = run_generate(tmp_path / "offline", tmp_path / "offline-data", {})
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert tree(tmp_path / "llm") == tree(tmp_path / "offline")
+    assert len(model.scripted.requests) == 1
