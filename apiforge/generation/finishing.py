@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from apiforge.errors import ApiforgeError
 from apiforge.events.types import (
     Cancelled,
     ErrorEvent,
+    MessageChunk,
     PreviewReady,
     StepComplete,
     StepStart,
@@ -21,6 +24,8 @@ from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
 from apiforge.versions import store_version_files
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,6 +115,10 @@ async def _store(
 async def finish_version(
     runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
 ) -> None:
+    flag = runtime.cancel_requested.get(emitter.project_id)
+    if flag is not None and flag.is_set() and outcome["status"] == "generated":
+        # Stop was pressed while validating: the version ends cancelled, files kept.
+        outcome = {**outcome, "status": "cancelled"}
     verdict = judge(outcome)
     changed, files = await _store(runtime, emitter, outcome, verdict)
     runtime.live.pop(emitter.project_id, None)
@@ -132,5 +141,38 @@ async def finish_version(
         status=verdict.status,
     )
     if verdict.status == "complete" and runtime.previews is not None:
+        await _start_preview(runtime, emitter, files)
+
+
+async def _start_preview(
+    runtime: GenerationRuntime, emitter: VersionEmitter, files: dict[str, str]
+) -> None:
+    assert runtime.previews is not None
+    try:
         url = await runtime.previews.start(emitter.project_id, emitter.version_number, files)
-        await emitter.emit(PreviewReady, url=url)
+    except ApiforgeError as exc:
+        # The version is stored and validated; only the live preview is missing.
+        log.warning("preview of %s v%d failed: %s", emitter.project_id, emitter.version_number, exc)
+        await emitter.emit(MessageChunk, text=f"\n\nThe live preview could not start: {exc}")
+        return
+    await emitter.emit(PreviewReady, url=url)
+
+
+async def fail_version(
+    runtime: GenerationRuntime, project_id: str, version_number: int, code: str, message: str
+) -> None:
+    """End a version that cannot go on as failed, with a system chat message and an error."""
+    async with runtime.db.transaction() as session:
+        row = await repo.get_version(session, project_id, version_number)
+        if row.status not in repo.ACTIVE_STATUSES:
+            return
+        row.status, row.error, row.completed_at = "failed", message, repo.now()
+        await repo.add_message(
+            session, project_id=project_id, role="system", content=message, version=row
+        )
+    runtime.live.pop(project_id, None)
+    runtime.cancel_requested.pop(project_id, None)
+    emitter = VersionEmitter(
+        runtime.log, project_id=project_id, version_number=version_number, coalesce_s=0
+    )
+    await emitter.emit(ErrorEvent, code=code, message=message, retryable=True)

@@ -7,8 +7,7 @@ import logging
 from dbos import DBOS, SetWorkflowID
 
 from apiforge.errors import InputError
-from apiforge.events.types import ErrorEvent
-from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.finishing import fail_version
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.generation.workflow import GenerationWorkflow, workflow_id
 from apiforge.store import repository as repo
@@ -105,19 +104,9 @@ class GenerationService:
         return failed
 
     async def _mark_failed(self, version: ApiVersion) -> None:
-        async with self.runtime.db.transaction() as session:
-            row = await repo.get_version(session, version.project_id, version.version_number)
-            row.status, row.error, row.completed_at = "failed", INTERRUPTED, repo.now()
-            await repo.add_message(
-                session, project_id=row.project_id, role="system", content=INTERRUPTED, version=row
-            )
-        emitter = VersionEmitter(
-            self.runtime.log,
-            project_id=version.project_id,
-            version_number=version.version_number,
-            coalesce_s=0,
+        await fail_version(
+            self.runtime, version.project_id, version.version_number, "interrupted", INTERRUPTED
         )
-        await emitter.emit(ErrorEvent, code="interrupted", message=INTERRUPTED, retryable=True)
 
 
 def _name_from_prompt(prompt: str) -> str:

@@ -10,6 +10,7 @@ already ran from their checkpoints and resumes at the one that was interrupted.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from dbos import DBOS, DBOSConfiguredInstance
@@ -19,6 +20,8 @@ from apiforge.generation import finishing, fixing, streaming, validating
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
+
+log = logging.getLogger(__name__)
 
 
 def workflow_id(version_id: str) -> str:
@@ -41,6 +44,22 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.workflow()
     async def run(self, project_id: str, version_number: int) -> str:
+        try:
+            return await self._run(project_id, version_number)
+        except Exception as exc:
+            # A bug or a broken dependency must not leave the version "generating" forever.
+            log.exception("generation of %s v%d failed", project_id, version_number)
+            message = f"Generation failed unexpectedly: {exc}. Send the prompt again."
+            await self.fail(project_id, version_number, message)
+            return "failed"
+
+    @DBOS.step()
+    async def fail(self, project_id: str, version_number: int, message: str) -> None:
+        await finishing.fail_version(
+            self.runtime, project_id, version_number, "internal_error", message
+        )
+
+    async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)
         outcome = await self.stream(project_id, version_number)
         if outcome["status"] == "generated":

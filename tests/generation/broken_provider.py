@@ -1,0 +1,21 @@
+"""A provider with a bug: it raises a plain RuntimeError after some output."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from apiforge.providers.base import GenerationRequest, ProviderOutput, TextDelta
+from apiforge.settings import Settings
+
+
+class BrokenProvider:
+    name = "broken"
+    label = "broken test provider"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrokenProvider:
+        return cls()
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+        yield TextDelta('Starting.\n<file path="a.py">\nx = 1\n')
+        raise RuntimeError("the provider fell over")
