@@ -13,6 +13,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,7 +76,7 @@ async def first_chunk_after_post(client: httpx.AsyncClient, runs: int) -> list[f
 
 
 async def subscriber(
-    url: str, pid: str, last_id: int, ready: asyncio.Event, out: list[float]
+    url: str, pid: str, last_id: int, ready: asyncio.Event, out: list[float], kinds: list[str]
 ) -> None:
     """A bare asyncio socket, so the measuring client costs as little CPU as possible.
 
@@ -98,7 +99,9 @@ async def subscriber(
     finally:
         writer.close()
     for received, line in lines:
-        out.append((received - json.loads(line[6:])["ts"]) * 1000)
+        event = json.loads(line[6:])
+        out.append((received - event["ts"]) * 1000)
+        kinds.append(event["type"])
 
 
 async def wait_idle(client: httpx.AsyncClient, pid: str) -> None:
@@ -125,13 +128,18 @@ async def fanout(url: str, client: httpx.AsyncClient, subscribers: int) -> list[
     await wait_idle(client, pid)
     last_id = await last_event_id(client, pid)
     latencies: list[float] = []
+    kinds: list[str] = []
     readies = [asyncio.Event() for _ in range(subscribers)]
-    tasks = [asyncio.create_task(subscriber(url, pid, last_id, e, latencies)) for e in readies]
+    tasks = [
+        asyncio.create_task(subscriber(url, pid, last_id, e, latencies, kinds)) for e in readies
+    ]
     await asyncio.gather(*(e.wait() for e in readies))
     await asyncio.sleep(0.5)
     response = await client.post(f"/api/projects/{pid}/versions", json={"prompt": "add sorting"})
     assert response.status_code == 202, response.text
     await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    slowest = sorted(zip(latencies, kinds, strict=True), reverse=True)[: len(latencies) // 100]
+    print("slowest 1% by event type:", dict(Counter(kind for _, kind in slowest)))
     return latencies
 
 

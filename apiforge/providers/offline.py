@@ -12,6 +12,10 @@ from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd
 from apiforge.settings import Settings
 
 
+def _render(prompt: str, previous_files: dict[str, str]) -> str:
+    return tagged_text(generate(prompt, previous_files))
+
+
 class OfflineProvider:
     name = "offline"
     label = "offline engine"
@@ -25,8 +29,9 @@ class OfflineProvider:
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
         # Runs fully before the first yield, so an unreadable prompt raises
-        # PromptNotUnderstood with nothing streamed.
-        text = tagged_text(generate(request.prompt, dict(request.previous_files)))
+        # PromptNotUnderstood with nothing streamed. In a thread: rendering a whole project
+        # takes tens of milliseconds, which would stall every live stream on the event loop.
+        text = await asyncio.to_thread(_render, request.prompt, dict(request.previous_files))
         for index, piece in enumerate(chunks(text)):
             if self.delay_s and index:
                 await asyncio.sleep(self.delay_s)
