@@ -22,6 +22,7 @@ from apiforge.events.types import (
 )
 from apiforge.generation.edits import apply_edit
 from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.files import apply_changes
 from apiforge.generation.parse_events import (
     FileClosed,
     FileDeleted,
@@ -66,13 +67,7 @@ class StagedChanges:
     edit_failures: dict[str, str] = field(default_factory=dict)
 
     def apply_to(self, previous: Mapping[str, str]) -> dict[str, str]:
-        files = dict(previous)
-        for path, content in self.changes.items():
-            if content is None:
-                files.pop(path, None)
-            else:
-                files[path] = content
-        return files
+        return apply_changes(previous, self.changes)
 
 
 class Assembler:

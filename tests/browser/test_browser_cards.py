@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, open_page
 from tests.browser.helpers import (
     DONE_MS,
     FOLLOW_UP,
@@ -136,13 +136,8 @@ def test_regenerate_starts_a_new_version_that_stop_cancels(page: Page, slow_serv
 @pytest.fixture
 def calm_page(browser: Browser) -> Iterator[Page]:
     """A page whose visitor asked the system for reduced motion."""
-    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with open_page(browser, reduced_motion="reduce") as tab:
+        yield tab
 
 
 def test_reduced_motion_shows_code_without_typing(calm_page: Page, slow_server: Server) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import connect
 
+from tests.cli_runner import run_cli
 from tests.server_process import ServerProcess
 from tests.sse_reader import read_until_terminal
 
@@ -43,21 +42,6 @@ async def test_websocket_events_and_actions(live_server: ServerProcess) -> None:
         while (message := json.loads(await ws.recv()))["type"] == "ping":
             pass
         assert message["type"] == "error" and message["code"] == "unknown_action"
-
-
-def run_cli(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {
-        "APIFORGE_DATA_DIR": str(data_dir),
-        "APIFORGE_VALIDATOR": "none",
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "apiforge.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_cli_generate_embedded_writes_files(tmp_path: Path) -> None:

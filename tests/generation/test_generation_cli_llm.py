@@ -6,14 +6,13 @@ chunks, so the files must come out exactly as they do with the offline engine.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
 from apiforge.engine import generate, tagged_text
+from tests.cli_runner import run_cli
 from tests.providers.protocols import Dialect
 
 from .scripted_thread import ThreadedScriptedServer
@@ -21,29 +20,8 @@ from .scripted_thread import ThreadedScriptedServer
 PROMPT = "a library API with books (title, isbn, published year) and members (name, email)"
 
 
-@pytest.fixture(scope="module")
-def model() -> Iterator[ThreadedScriptedServer]:
-    server = ThreadedScriptedServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-def run_generate(
-    out: Path, data_dir: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        "APIFORGE_DATA_DIR": str(data_dir),
-        "APIFORGE_VALIDATOR": "none",
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "apiforge.cli", "generate", PROMPT, "--out", str(out)],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run_generate(out: Path, data_dir: Path, env: dict[str, str]) -> CompletedProcess[str]:
+    return run_cli("generate", PROMPT, "--out", str(out), data_dir=data_dir, env=env)
 
 
 def tree(root: Path) -> dict[str, str]:

@@ -104,14 +104,6 @@ def model_reply(text: str, usage: tuple[int, int]) -> Reply:
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[ThreadedScriptedServer]:
-    server = ThreadedScriptedServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.server_process import ServerProcess
 from tests.versions.server_history import PROMPT, SECOND, THIRD, History, build_history
 
 ANSI_GREEN, ANSI_RED = "\x1b[32m", "\x1b[31m"
-
-
-def run_cli(
-    *args: str, data_dir: Path, colour: bool = False, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        "APIFORGE_DATA_DIR": str(data_dir),
-        "APIFORGE_VALIDATOR": "none",
-        "PATH": "/usr/bin:/bin",
-        "COLUMNS": "200",
-    }
-    if colour:
-        env["FORCE_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "apiforge.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
