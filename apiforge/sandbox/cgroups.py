@@ -7,6 +7,7 @@ nothing; the rlimits and the PID namespace are the guarantees, cgroups tighten t
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -15,6 +16,9 @@ from pathlib import Path
 
 _MOUNTINFO = Path("/proc/self/mountinfo")
 _SELF_CGROUP = Path("/proc/self/cgroup")
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,21 +42,32 @@ class CgroupSet:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
 
-    def remove(self, wait_s: float = 2.0) -> None:
+    def remove(self, wait_s: float = 10.0) -> None:
+        """Remove the cgroups, killing stragglers again while they are busy (under heavy load
+        reaping takes seconds); a cgroup that still will not go is logged, not left silently."""
         deadline = time.monotonic() + wait_s
         for directory in self.dirs:
-            while True:
-                try:
-                    directory.rmdir()
+            next_kill = time.monotonic() + 0.5
+            while not _try_rmdir(directory):
+                if time.monotonic() > deadline:
+                    log.warning("could not remove cgroup %s: still busy", directory)
                     break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    # Busy until the killed processes are reaped.
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(0.02)
+                if time.monotonic() > next_kill:
+                    self.kill()
+                    next_kill = time.monotonic() + 0.5
+                time.sleep(0.02)
         self.dirs.clear()
+
+
+def _try_rmdir(directory: Path) -> bool:
+    """True once the directory is gone; False while processes still hold it."""
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _read_pids(directory: Path) -> list[int]:
