@@ -105,6 +105,7 @@ async def _store(
         version.completion_tokens = usage.completion_tokens
         if outcome.get("validation") is not None:
             version.validation = json.dumps(outcome["validation"])
+        version.openapi = outcome.get("openapi")
         text = assistant_text(outcome, verdict, changed)
         await repo.add_message(
             session, project_id=version.project_id, role="assistant", content=text, version=version

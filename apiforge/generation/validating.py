@@ -67,6 +67,7 @@ async def run_validation(
         "validation_problems": problem_list(stages),
         "failing_tests": failing_tests(stages),
         "notes": [*outcome.get("notes", []), summary],
+        "openapi": next((d for s in stages if (d := getattr(s, "openapi", None))), None),
     }
 
 

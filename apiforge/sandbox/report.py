@@ -20,6 +20,9 @@ class SandboxStageResult(StageResult):
 
     problems: tuple[str, ...] = field(default=())
     metrics: tuple[tuple[str, float], ...] = field(default=())
+    # The app's own OpenAPI document (JSON text), from the boot stage: lets a diff of two
+    # versions show which API routes changed.
+    openapi: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The event payload (``validation:progress``): the four base fields only."""

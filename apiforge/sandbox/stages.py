@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from apiforge.sandbox.connection import AppConnection, BootFailed, wait_until_serving
@@ -176,7 +176,8 @@ async def boot_stage(
         first = message.splitlines()[0]
         return stage_result("boot", False, first, started, time.monotonic(), [message]), None
     detail = f"boots in {app.boot_s:.1f} s"
-    return stage_result("boot", True, detail, started, time.monotonic(), boot_s=app.boot_s), app
+    result = stage_result("boot", True, detail, started, time.monotonic(), boot_s=app.boot_s)
+    return replace(result, openapi=json.dumps(app.document, sort_keys=True)), app
 
 
 async def smoke_stage(app: RunningApp, timeouts: StageTimeouts) -> SandboxStageResult:

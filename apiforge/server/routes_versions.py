@@ -96,6 +96,7 @@ async def restore(project_id: str, number: int, services: Services) -> dict[str,
             cache=services.runtime.cache,
         )
         version.status, version.summary, version.completed_at = "complete", summary, repo.now()
+        version.openapi = source.openapi  # same files, same API
         version.files_changed = changed
         text = f"Restored the files of v{number} as v{version.version_number}."
         await repo.add_message(
@@ -129,6 +130,7 @@ async def fork(project_id: str, number: int, services: Services) -> dict[str, An
         version = await repo.create_version(
             session, project=project, prompt=source.prompt, origin="fork"
         )
+        version.openapi = source.openapi
         changed = await store_forked_files(
             session,
             source_project_id=project_id,

@@ -57,6 +57,8 @@ class ApiVersion(Base):
     validation: Mapped[str | None] = mapped_column(Text, nullable=True)
     # What produced it: prompt, restore, regenerate, fork.
     origin: Mapped[str] = mapped_column(String(16), default="prompt")
+    # The app's OpenAPI document as the sandbox saw it at boot (JSON), for route diffs.
+    openapi: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The version whose files a generation starts from; None means the one just before it.
     base_version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -7,6 +7,7 @@ before calling, and invalidates nothing: adding a version never changes a cached
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,8 +147,9 @@ async def diff_versions(
 ) -> VersionDiff:
     """Version ``version_number`` compared with ``against`` (default: the version before it).
 
-    ``openapi_loader`` finds a version's OpenAPI document from its files (default: a shipped
-    ``openapi.json``); route changes are reported only when both sides have one.
+    A version's OpenAPI document is the one the sandbox read from the running app, else what
+    ``openapi_loader`` finds in its files (default: a shipped ``openapi.json``); route changes
+    are reported only when both sides have one.
     """
     new = await load_version_files(
         session, project_id=project_id, version_number=version_number, cache=cache
@@ -161,6 +163,26 @@ async def diff_versions(
         old = await load_version_files(
             session, project_id=project_id, version_number=against, cache=cache
         )
-    old_doc, new_doc = openapi_loader(old), openapi_loader(new)
+    old_doc = await _document(session, project_id, against, old, openapi_loader)
+    new_doc = await _document(session, project_id, version_number, new, openapi_loader)
     routes = changed_routes(old_doc, new_doc) if old_doc and new_doc else None
     return VersionDiff(project_id, version_number, against, compare_files(old, new), routes)
+
+
+async def _document(
+    session: AsyncSession,
+    project_id: str,
+    number: int | None,
+    files: Mapping[str, str],
+    openapi_loader: OpenApiLoader,
+) -> Mapping[str, Any] | None:
+    if number is not None:
+        stored = await session.scalar(
+            select(ApiVersion.openapi).where(
+                ApiVersion.project_id == project_id, ApiVersion.version_number == number
+            )
+        )
+        if stored:
+            document: Mapping[str, Any] = json.loads(stored)
+            return document
+    return openapi_loader(files)
