@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from apiforge.events.types import (
@@ -72,10 +72,17 @@ class StagedChanges:
 
 class Assembler:
     def __init__(
-        self, emitter: VersionEmitter, previous: Mapping[str, str], *, planning_done: bool = False
+        self,
+        emitter: VersionEmitter,
+        previous: Mapping[str, str],
+        *,
+        planning_done: bool = False,
+        on_file: Callable[[str, str], None] | None = None,
     ) -> None:
         self._emit = emitter
         self._previous = previous
+        # Told each accepted file at once, so validation stages can start before the stream ends.
+        self._on_file = on_file
         self.staged = StagedChanges()
         # A fix round streams into a version whose planning step already finished.
         self._planning_done = planning_done
@@ -141,6 +148,8 @@ class Assembler:
             self.staged.problems.append(f"{problem} (file not stored)")
             return
         self.staged.changes[item.path] = content
+        if self._on_file is not None:
+            self._on_file(item.path, content)
         self._files_done += 1
         await self._emit.emit(
             FileComplete,

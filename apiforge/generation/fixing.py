@@ -17,7 +17,7 @@ from apiforge.generation.assembler import GENERATING_PROGRESS, Assembler
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import apply_changes
 from apiforge.generation.runtime import GenerationRuntime, LiveState
-from apiforge.generation.streaming import load_request, stream_request
+from apiforge.generation.streaming import file_listener, load_request, stream_request
 from apiforge.providers.base import ChatTurn, GenerationRequest
 
 REPAIR_PROMPT = """\
@@ -126,7 +126,9 @@ async def run_fix(
     current = request.previous_files
     live = LiveState(version_number=emitter.version_number, step="generating", files=current)
     runtime.live[emitter.project_id] = live
-    assembler = Assembler(emitter, current, planning_done=True)
+    assembler = Assembler(
+        emitter, current, planning_done=True, on_file=file_listener(runtime, emitter.project_id)
+    )
     started = time.time()
     fix = await stream_request(runtime, emitter, request, assembler, live)
     return merge_fix(outcome, fix, round_number, title, started)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
@@ -42,12 +42,23 @@ async def load_request(
     return request, previous
 
 
+def file_listener(runtime: GenerationRuntime, project_id: str) -> Callable[[str, str], None]:
+    """Hands each completed file to the validator, which starts what it can right away."""
+
+    def completed(path: str, content: str) -> None:
+        runtime.validator.file_completed(project_id, path, content)
+
+    return completed
+
+
 async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dict[str, Any]:
     started = time.time()
     request, previous = await load_request(runtime, emitter.project_id, emitter.version_number)
     live = LiveState(version_number=emitter.version_number, files=dict(previous))
     runtime.live[emitter.project_id] = live
-    outcome = await stream_request(runtime, emitter, request, Assembler(emitter, previous), live)
+    listener = file_listener(runtime, emitter.project_id)
+    assembler = Assembler(emitter, previous, on_file=listener)
+    outcome = await stream_request(runtime, emitter, request, assembler, live)
     return {**outcome, "started": started}
 
 

@@ -24,6 +24,11 @@ StageCallback = Callable[[StageResult], Awaitable[None]]
 class Validator(Protocol):
     name: str
 
+    def file_completed(self, project_id: str, path: str, content: str) -> None:
+        """Called as each file of a version completes, before the stream ends, so stages
+        that need only that file can start early."""
+        ...
+
     async def validate(
         self, project_id: str, files: Mapping[str, str], on_stage: StageCallback
     ) -> list[StageResult]:
@@ -35,6 +40,9 @@ class NoopValidator:
     """Accepts everything; used when validation is switched off."""
 
     name = "none"
+
+    def file_completed(self, project_id: str, path: str, content: str) -> None:
+        return None
 
     async def validate(
         self, project_id: str, files: Mapping[str, str], on_stage: StageCallback

@@ -48,7 +48,6 @@ PYTEST_ARGS = (
 
 @dataclass(frozen=True)
 class StageTimeouts:
-    syntax: float = 20.0
     boot: float = 15.0
     smoke: float = 20.0
     tests: float = 60.0
@@ -102,22 +101,6 @@ def _run_failure(what: str, run: RunResult, timeout: float) -> str:
     if run.timed_out:
         return f"{what} timed out after {timeout:g} s"
     return f"{what} exited with code {run.returncode}: {_tail(run.output, 3)}"
-
-
-async def syntax_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> SandboxStageResult:
-    started = time.monotonic()
-    run = await runner.run(runner.python("-c", script("check_syntax")), timeouts.syntax)
-    found = _marked_result(run)
-    if found is None:
-        detail = _run_failure("the syntax check", run, timeouts.syntax)
-        return stage_result("syntax", False, detail, started, time.monotonic(), [detail])
-    problems = [f"{p['file']}:{p['line']} - {p['message']}" for p in found.get("problems", [])]
-    checked = int(found.get("checked", 0))
-    if problems:
-        detail = f"{len(problems)} of {checked} files do not parse: {problems[0]}"
-    else:
-        detail = f"{checked} files parse"
-    return stage_result("syntax", not problems, detail, started, time.monotonic(), problems)
 
 
 def dependencies_stage(

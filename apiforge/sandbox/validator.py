@@ -26,9 +26,9 @@ from apiforge.sandbox.stages import (
     find_app_target,
     fuzz_stage,
     smoke_stage,
-    syntax_stage,
     tests_stage,
 )
+from apiforge.sandbox.syntax import SyntaxMemo, parsed
 from apiforge.sandbox.workdir import create_job, remove_job
 from apiforge.settings import Settings
 
@@ -68,6 +68,12 @@ class SandboxValidator:
         self._slots = SlotPool(settings.sandbox_first_uid, settings.sandbox_slots)
         self.limits = limits_from(settings)
         self.timeouts = timeouts_from(settings)
+        self._syntax = SyntaxMemo()
+
+    def file_completed(self, project_id: str, path: str, content: str) -> None:
+        """Parse a file as soon as the stream completes it: the syntax stage starts early."""
+        if parsed(path):
+            self._syntax.check(path, content)
 
     def tools(self) -> SandboxTools:
         """Raises SandboxUnavailable (a ValidationFailed) when bwrap is missing and the unsafe
@@ -102,7 +108,7 @@ class SandboxValidator:
     async def _run_stages(
         self, runner: SandboxRunner, files: Mapping[str, str], report: Report
     ) -> None:
-        syntax = await syntax_stage(runner, self.timeouts)
+        syntax = self._syntax.stage(files)
         await report(syntax)
         if not syntax.ok:
             return

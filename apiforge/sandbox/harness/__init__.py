@@ -11,5 +11,5 @@ RESULT_MARKER = "@@APIFORGE-RESULT@@"
 
 
 def script(name: str) -> str:
-    """The source text of the harness script ``name`` (e.g. ``"check_syntax"``)."""
+    """The source text of the harness script ``name`` (e.g. ``"fuzz_app"``)."""
     return (Path(__file__).parent / f"{name}.py").read_text(encoding="utf-8")
