@@ -20,12 +20,12 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from apiforge.store.models import ApiVersion, Base, ChatMessage, Project, VersionFile
+from apiforge.store.db import Database
+from apiforge.store.models import ApiVersion, ChatMessage, Project, VersionFile
 from apiforge.versions import (
     VersionCache,
     build_history_bundle,
@@ -94,19 +94,11 @@ def make_history(files: int, versions: int, seed: int = 7) -> list[dict[str, str
     return history
 
 
-async def open_sessions(path: Path) -> tuple[Any, Sessions]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    return engine, async_sessionmaker(engine, expire_on_commit=False)
+async def open_sessions(path: Path) -> tuple[Database, Sessions]:
+    """The server's own database setup (WAL, BEGIN IMMEDIATE writes, Alembic migrations)."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.migrate()
+    return database, async_sessionmaker(database.engine, expire_on_commit=False)
 
 
 def new_project(session: AsyncSession, project_id: str) -> None:
@@ -310,7 +302,7 @@ async def main() -> None:
     size = sum(len(text) for text in history[-1].values())
     print(f"project: {args.files} files, {size:,} chars, {args.versions} versions of small edits")
     with tempfile.TemporaryDirectory(prefix="bench-versions-") as scratch:
-        engine, sessions = await open_sessions(Path(scratch) / "bench.sqlite3")
+        database, sessions = await open_sessions(Path(scratch) / "bench.sqlite3")
         try:
             start = time.perf_counter()
             await write_project(sessions, history)
@@ -324,7 +316,7 @@ async def main() -> None:
             for line in await bench_exports(sessions, Path(scratch), args.versions):
                 print(line)
         finally:
-            await engine.dispose()
+            await database.close()
 
 
 if __name__ == "__main__":

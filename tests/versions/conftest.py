@@ -14,4 +14,4 @@ async def history_db(tmp_path: Path) -> AsyncIterator[HistoryDb]:
     try:
         yield db
     finally:
-        await db.engine.dispose()
+        await db.close()

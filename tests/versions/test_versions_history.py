@@ -104,7 +104,7 @@ async def _check_reconstruction(
             assert all(row.chain_length <= max_chain for row in rows)
             assert all((row.content_diff is None) == (row.chain_length == 0) for row in rows)
         finally:
-            await db.engine.dispose()
+            await db.close()
 
 
 @given(
@@ -171,7 +171,7 @@ async def _check_corruption(history: History, pick: int, how: str, use_cache: bo
                             continue
                         assert got == files, f"wrong bytes served for v{number}"
         finally:
-            await db.engine.dispose()
+            await db.close()
 
 
 @given(

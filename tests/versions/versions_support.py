@@ -6,33 +6,32 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from apiforge.store.models import ApiVersion, Base, Project
+from apiforge.store.db import Database
+from apiforge.store.models import ApiVersion, Project
 from apiforge.versions.history import store_version_files
 
 EPOCH = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class HistoryDb:
-    """A temp SQLite database plus shortcuts to create projects and versions."""
+    """The app's own database (migrated, as the server opens it) on a temp SQLite file, plus
+    shortcuts to create projects and versions."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.engine = database.engine
+        self.sessions = async_sessionmaker(database.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with self.database.transaction() as session:
             yield session
+
+    async def close(self) -> None:
+        await self.database.close()
 
     async def add_project(self, project_id: str, name: str = "Todo API") -> None:
         async with self.transaction() as session:
@@ -61,18 +60,9 @@ class HistoryDb:
 
 
 async def open_history_db(path: Path) -> HistoryDb:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    return HistoryDb(engine)
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.migrate()
+    return HistoryDb(database)
 
 
 async def write_history(
