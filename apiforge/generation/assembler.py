@@ -22,7 +22,6 @@ from apiforge.events.types import (
 )
 from apiforge.generation.edits import apply_edit
 from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import apply_changes
 from apiforge.generation.parse_events import (
     FileClosed,
     FileDeleted,
@@ -65,9 +64,6 @@ class StagedChanges:
     summary: str = ""
     problems: list[str] = field(default_factory=list)
     edit_failures: dict[str, str] = field(default_factory=dict)
-
-    def apply_to(self, previous: Mapping[str, str]) -> dict[str, str]:
-        return apply_changes(previous, self.changes)
 
 
 class Assembler:

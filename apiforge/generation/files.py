@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
 from apiforge.versions import load_version_files
+
+if TYPE_CHECKING:  # runtime.py uses apply_changes from here
+    from apiforge.generation.runtime import GenerationRuntime
 
 
 def base_number(version: ApiVersion) -> int:

@@ -124,7 +124,7 @@ async def run_fix(
     await emitter.emit(StepStart, step="generating", message=title, progress=GENERATING_PROGRESS)
     request = await repair_request(runtime, emitter, outcome)
     current = request.previous_files
-    live = LiveState(version_number=emitter.version_number, step="generating", files=current)
+    live = LiveState(version_number=emitter.version_number, step="generating", base=current)
     runtime.live[emitter.project_id] = live
     assembler = Assembler(
         emitter, current, planning_done=True, on_file=file_listener(runtime, emitter.project_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from apiforge.events.log import EventLog
+from apiforge.generation.files import apply_changes
 from apiforge.providers.base import Provider
 from apiforge.sandbox.base import Validator
 from apiforge.settings import Settings
@@ -26,7 +28,14 @@ class LiveState:
 
     version_number: int
     step: str = "planning"
-    files: dict[str, str] = field(default_factory=dict)
+    base: Mapping[str, str] = field(default_factory=dict)
+    # The assembler's staged changes, shared (not copied) so streaming does no extra work per
+    # event; the file set is only put together when a snapshot asks for it.
+    changes: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def files(self) -> dict[str, str]:
+        return apply_changes(self.base, self.changes)
 
 
 @dataclass

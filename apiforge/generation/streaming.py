@@ -54,7 +54,7 @@ def file_listener(runtime: GenerationRuntime, project_id: str) -> Callable[[str,
 async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dict[str, Any]:
     started = time.time()
     request, previous = await load_request(runtime, emitter.project_id, emitter.version_number)
-    live = LiveState(version_number=emitter.version_number, files=dict(previous))
+    live = LiveState(version_number=emitter.version_number, base=previous)
     runtime.live[emitter.project_id] = live
     listener = file_listener(runtime, emitter.project_id)
     assembler = Assembler(emitter, previous, on_file=listener)
@@ -70,7 +70,7 @@ async def stream_request(
     live: LiveState,
 ) -> dict[str, Any]:
     """One attempt streamed through ``assembler``: its changes, prose, problems and usage."""
-    previous = request.previous_files
+    live.changes = assembler.staged.changes
     usage, status, error = Usage(), "generated", None
     source = stream_attempt(
         runtime.provider,
@@ -84,7 +84,6 @@ async def stream_request(
                 usage = usage + item.usage
                 continue
             await assembler.handle(item)
-            live.files = assembler.staged.apply_to(previous)
     except GenerationCancelled:
         status = "cancelled"
     except ApiforgeError as exc:

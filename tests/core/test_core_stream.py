@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import httpx
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.sse_reader import Frame, read_n, read_until_terminal
+from tests.sse_reader import Frame, frames, read_n, read_until_terminal
 
 PROMPT = "a bookstore API with books (title, price) and authors (name), with pagination"
 
@@ -142,3 +143,26 @@ async def test_heartbeat_comment(own_server: ServerProcess) -> None:
         async for line in response.aiter_lines():
             if line == ": ping":
                 break
+
+
+async def test_trimmed_position_gets_a_snapshot_of_a_running_generation(
+    own_server: ServerProcess,
+) -> None:
+    own_server.env |= {"APIFORGE_EVENT_RETENTION": "10", "APIFORGE_ENGINE_DELAY_MS": "15"}
+    own_server.start()
+    pid = project_id_of(create(own_server))
+    early = await read_n(own_server.url, pid, 3)
+    completed: list[Frame] = []
+    async for frame in frames(own_server.url, pid, last_event_id=early[-1].id):
+        completed += [frame] if frame.event == "file:complete" else []
+        if len(completed) == 3:
+            break
+    await asyncio.sleep(0.3)  # past the flush window: the early events are trimmed by now
+    [snapshot] = await read_n(own_server.url, pid, 1, last_event_id=early[-1].id)
+    assert snapshot.event == "snapshot"
+    assert snapshot.data["step"] in {"planning", "generating"}
+    assert snapshot.data["version"]["status"] == "generating"
+    for frame in completed:
+        assert snapshot.data["files"][frame.data["path"]] == frame.data["content"]
+    rest = await read_until_terminal(own_server.url, pid, 1, last_event_id=snapshot.id)
+    assert rest[-1].event == "version:complete"
