@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
@@ -162,7 +160,6 @@ async def test_cancel_stops_generation_and_keeps_completed_files(
 
 async def test_delete_project(live_server: ServerProcess) -> None:
     pid = post_project(live_server, {"prompt": PROMPT}).json()["project"]["id"]
-    await asyncio.sleep(0)
     assert httpx.delete(f"{live_server.url}/api/projects/{pid}").status_code == 204
     assert httpx.get(f"{live_server.url}/api/projects/{pid}").status_code == 404
 
