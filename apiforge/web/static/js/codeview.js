@@ -50,6 +50,7 @@ export class CodeViewer {
   // Show `content` for `path`; while `streaming` new text is typed in rather than jumped to.
   show(path, content, { streaming = false, done = true, deleted = false } = {}) {
     const switched = path !== this.path;
+    const changed = switched || content !== this.target;
     const animate = streaming && !prefersReducedMotion();
     if (switched) {
       this.path = path;
@@ -64,6 +65,9 @@ export class CodeViewer {
     this.pathLabel.textContent = path;
     this.statusLabel.textContent = deleted ? "deleted" : done ? "" : "writing…";
     this.code.dataset.path = path;
+    // Until the next frame renders `content`, the shown text is the old one: say so, so nobody
+    // (a reader or a test) takes the previous file's finished render for this one.
+    if (changed) this.code.dataset.complete = "false";
     if (streaming) this.code.dataset.typing = animate ? "animated" : "instant";
     this.schedule();
   }
