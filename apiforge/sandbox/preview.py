@@ -1,8 +1,8 @@
 """Live previews: a validated version's app kept running in its sandbox, one per project.
 
 Bounded in number (the least recently used is stopped to make room), stopped after an idle
-timeout, and stopped when a newer version of the same project starts. Each preview holds a slot
-(its own uid) for its lifetime.
+timeout, and replaced when another version of the same project starts (after a generation, or on
+request through ``ensure``). Each preview holds a slot (its own uid) for its lifetime.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ class PreviewManager:
         first_uid = settings.sandbox_first_uid + settings.sandbox_slots
         self._slots = SlotPool(first_uid, settings.preview_max)
         self._previews: dict[str, Preview] = {}
+        # project_id -> version being booted, so readers can say "starting" while it boots.
+        self._starting: dict[str, int] = {}
         self._lock = asyncio.Lock()
         self._reaper: asyncio.Task[None] | None = None
         self._wake_reaper = asyncio.Event()
@@ -71,30 +73,73 @@ class PreviewManager:
         """project_id -> version number of every running preview."""
         return {pid: p.version_number for pid, p in self._previews.items()}
 
+    def serving(self, project_id: str) -> int | None:
+        """The version the project's preview serves, or None when none is alive."""
+        preview = self._previews.get(project_id)
+        if preview is None or preview.app.process.returncode is not None:
+            return None
+        return preview.version_number
+
+    def starting(self, project_id: str) -> int | None:
+        """The version whose preview is being booted for the project, if any."""
+        return self._starting.get(project_id)
+
     async def start(self, project_id: str, version_number: int, files: Mapping[str, str]) -> str:
         """Start (or replace) the project's preview; returns its URL path."""
+        url, _ = await self._start(project_id, version_number, files, reuse=False)
+        return url
+
+    async def ensure(
+        self, project_id: str, version_number: int, files: Mapping[str, str]
+    ) -> tuple[str, bool]:
+        """The version's preview, started unless it already runs: (URL path, started now)."""
+        return await self._start(project_id, version_number, files, reuse=True)
+
+    async def _start(
+        self, project_id: str, version_number: int, files: Mapping[str, str], *, reuse: bool
+    ) -> tuple[str, bool]:
         if self._closed:
             raise ValidationFailed("previews are shut down", code="preview_closed")
         tools = detect_tools(allow_unsafe=self._settings.sandbox_unsafe_local)
         target = find_app_target(files)
         if target is None:
             raise ValidationFailed("no FastAPI app to preview", code="preview_failed")
-        async with self._lock:
-            await self._stop_locked(project_id)
-            while self._slots.available == 0 and self._previews:
-                oldest = min(self._previews.values(), key=lambda p: p.last_used)
-                await self._stop_locked(oldest.project_id)
-            taken, uid = self._slots.try_take()
-            if not taken:
-                raise ValidationFailed("no preview slot free", code="preview_busy", retryable=True)
-            try:
-                preview = await self._launch(project_id, version_number, files, target, uid, tools)
-            except BaseException:
-                self._slots.give_back(uid)
-                raise
-            self._previews[project_id] = preview
-            self._ensure_reaper()
-        return preview.url
+        self._starting[project_id] = version_number
+        try:
+            async with self._lock:
+                if reuse and self.serving(project_id) == version_number:
+                    self._previews[project_id].touch()
+                    return preview_url(project_id), False
+                await self._replace_locked(project_id, version_number, files, target, tools)
+        finally:
+            if self._starting.get(project_id) == version_number:
+                del self._starting[project_id]
+        return preview_url(project_id), True
+
+    async def _replace_locked(
+        self,
+        project_id: str,
+        version_number: int,
+        files: Mapping[str, str],
+        target: str,
+        tools: SandboxTools,
+    ) -> None:
+        if self._closed:
+            raise ValidationFailed("previews are shut down", code="preview_closed")
+        await self._stop_locked(project_id)
+        while self._slots.available == 0 and self._previews:
+            oldest = min(self._previews.values(), key=lambda p: p.last_used)
+            await self._stop_locked(oldest.project_id)
+        taken, uid = self._slots.try_take()
+        if not taken:
+            raise ValidationFailed("no preview slot free", code="preview_busy", retryable=True)
+        try:
+            preview = await self._launch(project_id, version_number, files, target, uid, tools)
+        except BaseException:
+            self._slots.give_back(uid)
+            raise
+        self._previews[project_id] = preview
+        self._ensure_reaper()
 
     async def _launch(
         self,

@@ -1,19 +1,145 @@
-"""The live preview: /preview/{project_id}/… is proxied to that project's sandboxed app."""
+"""The live preview: /preview/{project_id}/… is proxied to that project's sandboxed app, and
+/api/projects/{id}/versions/{n}/preview reads or starts the preview of one stored version.
+
+A project has at most one preview; starting another version's replaces it. Starting goes through
+the preview manager, so its limits (how many run at once, idle reaping) hold as for previews
+started after a generation.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import json
+from typing import Literal, cast
 
-from apiforge.errors import NotFoundError
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from apiforge.errors import ApiforgeError, ConflictError, NotFoundError, ValidationFailed
+from apiforge.events.types import Event, PreviewReady
+from apiforge.sandbox.preview import PreviewManager, preview_url
 from apiforge.sandbox.proxy import proxy_request
-from apiforge.server.state import Services
+from apiforge.server.state import AppServices, Services
+from apiforge.store import repository as repo
+from apiforge.store.models import ApiVersion
+from apiforge.versions import load_version_files
 
 router = APIRouter()
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+PREVIEWS_OFF = (
+    "Previews are off: this server does not run versions in a sandbox "
+    "(APIFORGE_VALIDATOR=sandbox turns them on)"
+)
+
+
+class PreviewStatus(BaseModel):
+    """The preview of one version, as ``GET``/``POST …/versions/{n}/preview`` answer it."""
+
+    project_id: str
+    version_number: int
+    # running: answers at ``url``; starting: booting now; stopped: can be started;
+    # unavailable: cannot be previewed (``reason`` says why).
+    state: Literal["running", "starting", "stopped", "unavailable"]
+    url: str | None = None
+    # The version the project's preview serves right now (it may be another one), or None.
+    serving_version: int | None = None
+    reason: str | None = None
+
+
+class PreviewStartFailed(ApiforgeError):
+    """The sandbox could not boot the version's app (502), or has no room right now (503)."""
+
+    status_code = 502
 
 
 @router.api_route("/preview/{project_id}/{path:path}", methods=METHODS, include_in_schema=False)
 async def preview(project_id: str, path: str, request: Request, services: Services) -> Response:
     if services.previews is None:
-        raise NotFoundError("Previews are off: versions are not run in a sandbox on this server")
+        raise NotFoundError(PREVIEWS_OFF)
     return await proxy_request(services.previews, project_id, request, path)
+
+
+@router.get("/api/projects/{project_id}/versions/{number}/preview")
+async def preview_status(project_id: str, number: int, services: Services) -> PreviewStatus:
+    async with services.db.read() as session:
+        version = await repo.get_version(session, project_id, number)
+    return _status_of(services, version)
+
+
+@router.post("/api/projects/{project_id}/versions/{number}/preview")
+async def start_preview(project_id: str, number: int, services: Services) -> PreviewStatus:
+    """Start the version's preview, or reuse it when it already runs; answers once it serves."""
+    manager = _manager(services)
+    async with services.db.transaction() as session:
+        version = await repo.get_version(session, project_id, number)
+        _refuse_unpreviewable(version)
+        files = await load_version_files(
+            session, project_id=project_id, version_number=number, cache=services.runtime.cache
+        )
+    try:
+        url, started = await manager.ensure(project_id, number, files)
+    except ValidationFailed as error:
+        raise _start_failure(error) from error
+    if started:
+        # Other open tabs learn which version the project's preview now serves.
+        ready = PreviewReady(project_id=project_id, version_number=number, url=url)
+        await services.log.append(cast(Event, ready))
+    return _status_of(services, version)
+
+
+def _manager(services: AppServices) -> PreviewManager:
+    if services.previews is None:
+        raise ConflictError(PREVIEWS_OFF, code="previews_off")
+    return cast(PreviewManager, services.previews)
+
+
+def unpreviewable_reason(version: ApiVersion) -> str | None:
+    """Why the version cannot be previewed, or None when it can."""
+    n = version.version_number
+    if version.status in repo.ACTIVE_STATUSES:
+        return f"Version {n} is still being generated; its preview can start once it is validated"
+    if version.status == "complete":
+        return None
+    if version.status == "cancelled":
+        return f"Version {n} was stopped before it was validated, so it has no preview"
+    if _failed_validation(version):
+        return f"Version {n} failed validation, so it cannot be previewed"
+    return f"Version {n} failed ({version.error or 'no files'}), so it cannot be previewed"
+
+
+def _failed_validation(version: ApiVersion) -> bool:
+    stages = json.loads(version.validation) if version.validation else []
+    return any(isinstance(stage, dict) and stage.get("ok") is False for stage in stages)
+
+
+def _refuse_unpreviewable(version: ApiVersion) -> None:
+    reason = unpreviewable_reason(version)
+    if reason is None:
+        return
+    code = "generation_running" if version.status in repo.ACTIVE_STATUSES else "not_previewable"
+    raise ConflictError(reason, code=code)
+
+
+def _start_failure(error: ValidationFailed) -> ApiforgeError:
+    if error.code == "sandbox_unavailable":
+        return ConflictError(error.message, code=error.code)
+    failure = PreviewStartFailed(error.message, code=error.code, retryable=error.retryable)
+    if error.code in ("preview_busy", "preview_closed"):
+        failure.status_code = 503
+    return failure
+
+
+def _status_of(services: AppServices, version: ApiVersion) -> PreviewStatus:
+    n, project_id = version.version_number, version.project_id
+    status = PreviewStatus(project_id=project_id, version_number=n, state="stopped")
+    if services.previews is None:
+        return status.model_copy(update={"state": "unavailable", "reason": PREVIEWS_OFF})
+    manager = cast(PreviewManager, services.previews)
+    status.serving_version = manager.serving(project_id)
+    reason = unpreviewable_reason(version)
+    if reason is not None:
+        status.state, status.reason = "unavailable", reason
+    elif status.serving_version == n:
+        status.state, status.url = "running", preview_url(project_id)
+    elif manager.starting(project_id) == n:
+        status.state = "starting"
+    return status

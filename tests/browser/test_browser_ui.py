@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -218,3 +220,82 @@ def test_try_it_sends_a_request_through_the_preview(
     page.locator(".tryit-headers summary").click()
     expect(page.locator(".tryit-headers pre")).to_contain_text("content-type")
     page.screenshot(path=artifacts / "try-it.png")
+
+
+def _wait_serving(server: ServerProcess, project_id: str, number: int) -> None:
+    """Until the generation of ``number`` ended and its own preview started (sandbox: slow)."""
+    url = f"{server.url}/api/projects/{project_id}/versions/{number}/preview"
+    deadline = time.monotonic() + 180
+    while (state := httpx.get(url, timeout=10).json())["state"] != "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
+
+
+def _route_names(page: Page) -> set[str]:
+    names: list[str] = page.locator("#tryit-routes .route-btn").evaluate_all(
+        "buttons => buttons.map(b => b.dataset.route)"
+    )
+    return set(names)
+
+
+def _start_preview_of(page: Page, number: int, serving: int, shots: Path, name: str) -> set[str]:
+    """The pane offers to start ``number`` (while ``serving`` runs); start it, return its routes."""
+    expect(page.locator("#preview-state")).to_have_text(
+        f"The preview of version {number} is not running."
+    )
+    expect(page.locator("#preview-start")).to_contain_text(f"serves version {serving}")
+    page.screenshot(path=shots / f"{name}-before.png")
+    page.locator("#tryit-start").click()
+    # Painted before the request leaves; the sandbox boot takes seconds, so this is still up.
+    expect(page.locator("#preview-state")).to_contain_text(
+        f"Starting the preview of version {number}"
+    )
+    page.screenshot(path=shots / f"{name}-starting.png")
+    label = page.locator("#tryit-label")
+    expect(label).to_contain_text(f"Preview of version {number}", timeout=60_000)
+    expect(label).to_have_attribute("data-version", str(number))
+    expect(page.locator("#tryit-routes .route-btn").first).to_be_visible()
+    page.screenshot(path=shots / f"{name}-after.png")
+    return _route_names(page)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_try_it_starts_the_preview_of_the_selected_version(
+    page: Page, preview_server: ServerProcess, preview_project: str, artifacts: Path
+) -> None:
+    project_id = preview_project
+    _wait_serving(preview_server, project_id, 1)
+    follow_up = httpx.post(
+        f"{preview_server.url}/api/projects/{project_id}/versions", json={"prompt": FOLLOW_UP}
+    )
+    assert follow_up.status_code == 202, follow_up.text
+    _wait_serving(preview_server, project_id, 2)  # v2's preview replaced v1's
+    page.goto(f"{preview_server.url}/projects/{project_id}")
+    expect_complete(page, 2)
+    page.locator("#ptab-tryit").click()
+    expect(page.locator("#tryit-label")).to_contain_text("Preview of version 2", timeout=10_000)
+    latest_routes = _route_names(page)
+
+    page.select_option("#version-select", "1")
+    old_routes = _start_preview_of(page, 1, 2, artifacts, "try-it-start-desktop")
+    assert "GET /health" in latest_routes - old_routes  # the old version's own app answers
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.locator("#tab-code").click()
+    page.locator("#ptab-tryit").click()  # the latest version is selected; v1 serves now
+    assert _start_preview_of(page, 2, 1, artifacts, "try-it-start-narrow") == latest_routes
+
+
+def test_try_it_says_why_there_is_no_preview(
+    page: Page, live_server: Server, artifacts: Path
+) -> None:
+    project_id = create_project(live_server)
+    wait_for_status(live_server, project_id, 1, "complete")
+    page.goto(f"{live_server.url}/projects/{project_id}")
+    expect_complete(page, 1)
+    page.locator("#ptab-tryit").click()
+    expect(page.locator("#preview-state")).to_contain_text("Previews are off")
+    expect(page.locator("#tryit-start")).to_have_count(0)
+    page.screenshot(path=artifacts / "try-it-previews-off.png")

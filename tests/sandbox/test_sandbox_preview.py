@@ -202,3 +202,25 @@ async def test_previews_are_replaced_bounded_and_stop_when_idle(
         assert wait_no_sandbox_pids() == []
     finally:
         await manager.aclose()
+
+
+async def test_ensure_reuses_a_running_version_and_nothing_starts_after_close(
+    manager: PreviewManager,
+) -> None:
+    assert await manager.ensure("p1", 1, PREVIEW_APP) == ("/preview/p1/", True)
+    process = manager.acquire("p1").app.process
+    assert await manager.ensure("p1", 1, PREVIEW_APP) == ("/preview/p1/", False)
+    assert manager.acquire("p1").app.process is process  # the same app, not a reboot
+    assert manager.serving("p1") == 1 and manager.starting("p1") is None
+    assert await manager.ensure("p1", 2, PREVIEW_APP) == ("/preview/p1/", True)
+    assert manager.serving("p1") == 2
+
+    # A start already queued when the shutdown begins ends before it; none starts after.
+    queued = asyncio.create_task(manager.ensure("p2", 1, PREVIEW_APP))
+    await asyncio.sleep(0)
+    await manager.aclose()
+    assert queued.done() and manager.running() == {}
+    with pytest.raises(ValidationFailed) as refused:
+        await manager.ensure("p3", 1, PREVIEW_APP)
+    assert refused.value.code == "preview_closed"
+    assert wait_no_sandbox_pids() == []

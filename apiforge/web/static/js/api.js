@@ -54,6 +54,8 @@ export const api = {
   restore: (id, n) => request("POST", `${versionPath(id, n)}/restore`),
   regenerate: (id, n) => request("POST", `${versionPath(id, n)}/regenerate`),
   fork: (id, n) => request("POST", `${versionPath(id, n)}/fork`),
+  previewState: (id, n) => request("GET", `${versionPath(id, n)}/preview`),
+  startPreview: (id, n) => request("POST", `${versionPath(id, n)}/preview`),
   archiveUrl: (id, n) => `${versionPath(id, n)}/archive.zip`,
   streamUrl: (id) => `/api/stream/${enc(id)}`,
 };

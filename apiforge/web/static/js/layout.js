@@ -21,8 +21,7 @@ export function buildLayout(root, { onBack, onVersion, onCompare, onPane, onMobi
     tryit: paneTab("tryit", "Try it", onPane),
   };
   el.paneTabs.diff.hidden = true;
-  el.paneTabs.tryit.disabled = true;
-  el.paneTabs.tryit.title = "Available when the preview is running";
+  el.paneTabs.tryit.title = "Send requests to the selected version's live preview";
   el.mobileTabs = {
     chat: h("button", { type: "button", role: "tab", class: "mtab", id: "tab-chat", "aria-selected": "true", onclick: () => onMobileTab("chat") }, "Chat"),
     code: h("button", { type: "button", role: "tab", class: "mtab", id: "tab-code", "aria-selected": "false", onclick: () => onMobileTab("code") }, "Code"),

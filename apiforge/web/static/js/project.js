@@ -8,7 +8,7 @@ import { FileTree } from "./filetree.js";
 import { GenerationModel, isActiveStatus } from "./model.js";
 import { ProgressTracker } from "./progress.js";
 import { EventStream } from "./stream.js";
-import { TryItPanel } from "./tryit.js";
+import { PreviewPanel } from "./previewpanel.js";
 import { VersionFiles } from "./versionfiles.js";
 import { buildLayout, renderConnection, renderVersionOptions, selectMobileTab, selectPane } from "./layout.js";
 import { CardActions } from "./actions.js";
@@ -27,7 +27,6 @@ export class ProjectPage {
     this.viewVersion = null;
     this.selectedPath = null;
     this.follow = true;
-    this.previewUrl = null;
     this.renderQueued = false;
     this.destroyed = false;
   }
@@ -50,7 +49,7 @@ export class ProjectPage {
     this.composer = new Composer(el.composer, { onSend: (text) => this.sendFollowUp(text), onStop: () => this.stop() });
     this.tree = new FileTree(el.tree, (path) => this.pickFile(path));
     this.viewer = new CodeViewer(el.code);
-    this.tryit = new TryItPanel(el.tryit);
+    this.tryit = new PreviewPanel(el.tryit, this.id);
     this.actions = new CardActions(this);
     this.dev = new DevConsole(this.startedAt);
     this.dev.mount(document.body);
@@ -63,7 +62,7 @@ export class ProjectPage {
       poll: () => this.refresh(),
     });
     this.stream.start();
-    this.refresh().then(() => this.probePreview());
+    this.refresh();
   }
 
   destroy() {
@@ -114,7 +113,7 @@ export class ProjectPage {
     if (!live) return;
     const n = live.number;
     if (event.type === "version:start") this.startLiveVersion(event);
-    if (event.type === "preview:ready") this.enablePreview(event.url);
+    this.tryit.onEvent(event);
     if (["version:complete", "cancelled", "error"].includes(event.type)) this.finishLiveVersion(n);
     if (event.type === "snapshot" && event.version) this.noteVersion({ ...event.version, number: n });
     this.scheduleRender();
@@ -169,6 +168,7 @@ export class ProjectPage {
     const liveNumber = this.liveNumber();
     this.composer.setGenerating(liveNumber);
     for (const version of versions) this.renderChatVersion(version);
+    this.tryit.select(this.viewVersion);
     this.renderCode();
   }
 
@@ -222,36 +222,15 @@ export class ProjectPage {
     const version = this.versions.get(n);
     if (version && version.status === "complete") await this.files.load(n);
     if (scrollChat) this.chat.scrollToVersion(n);
-    this.showPane("code");
+    // An open Try it pane stays open and shows the newly selected version's preview.
+    this.showPane(this.el.tryit.hidden ? "code" : "tryit");
     this.scheduleRender();
   }
 
   showPane(name) {
     selectPane(this.el, name);
-    if (name === "tryit" && this.previewUrl && !this.tryit.spec) this.tryit.load(this.previewUrl);
-  }
-
-  enablePreview(url) {
-    const changed = url !== this.previewUrl;
-    this.previewUrl = url;
-    this.el.paneTabs.tryit.disabled = false;
-    this.el.paneTabs.tryit.title = "";
-    if (changed) {
-      this.tryit.spec = null;
-      if (!this.el.tryit.hidden) this.tryit.load(url);
-    }
-  }
-
-  async probePreview() {
-    // After a restart the replay may not announce the preview; ask the proxy directly.
-    if (this.previewUrl || !this.versions.size) return;
-    const url = `/preview/${encodeURIComponent(this.id)}/`;
-    try {
-      const response = await fetch(`${url}openapi.json`, { method: "GET" });
-      if (response.ok) this.enablePreview(url);
-    } catch {
-      // No preview: the tab stays disabled.
-    }
+    if (name === "tryit") this.tryit.show(this.viewVersion);
+    else this.tryit.hide();
   }
 
   // A version made from the card menu (restore, regenerate): view it as soon as it exists.

@@ -1,4 +1,5 @@
-// Try it: the preview's routes from its OpenAPI document, a request form, and the response.
+// Try it, once a preview serves: its routes from its OpenAPI document, a request form, and the
+// response. previewpanel.js decides when (which version, started or not).
 // FastAPI's own /docs needs a CDN, so the page renders its own small form instead.
 import { clear, h } from "./dom.js";
 
@@ -40,26 +41,43 @@ export function exampleFor(spec, schema, depth = 0) {
 }
 
 export class TryItPanel {
-  constructor(container) {
+  // onGone: called when the preview turns out not to run any more (stopped, replaced).
+  constructor(container, onGone) {
     this.container = container;
+    this.onGone = onGone;
     this.base = null;
     this.spec = null;
+    this.version = null;
   }
 
-  async load(previewUrl) {
-    this.base = new URL(previewUrl, location.origin);
-    if (!this.base.pathname.endsWith("/")) this.base.pathname += "/";
-    clear(this.container, h("p", { class: "muted" }, "Loading the API description…"));
+  // isCurrent: whether the page still wants this version when the description arrives.
+  async load(previewUrl, version, isCurrent = () => true) {
+    const base = new URL(previewUrl, location.origin);
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    if (this.spec && this.version === version && this.base && this.base.href === base.href) {
+      if (!this.container.querySelector(".tryit")) this.renderList();
+      return true;
+    }
+    clear(this.container, h("p", { class: "muted" }, `Loading the API description of version ${version}…`));
+    let spec;
     try {
-      const response = await fetch(new URL("openapi.json", this.base));
+      const response = await fetch(new URL("openapi.json", base));
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      this.spec = await response.json();
+      spec = await response.json();
     } catch (error) {
-      clear(this.container, h("p", { class: "note note-failed" }, `The preview did not answer (${error.message}).`));
+      if (isCurrent()) this.renderUnreachable(error);
       return false;
     }
+    if (!isCurrent()) return false;
+    Object.assign(this, { base, spec, version });
     this.renderList();
     return true;
+  }
+
+  renderUnreachable(error) {
+    clear(this.container, h("div", { class: "preview-start" },
+      h("p", { class: "note note-failed" }, `The preview did not answer (${error.message}).`),
+      h("button", { type: "button", class: "btn", onclick: () => this.onGone() }, "Check again")));
   }
 
   renderList() {
@@ -76,7 +94,9 @@ export class TryItPanel {
       }, h("span", { class: `method m-${operation.method}` }, operation.method.toUpperCase()), h("code", {}, operation.path),
       operation.op.summary ? h("span", { class: "muted route-summary" }, operation.op.summary) : null))));
     clear(this.container, h("div", { class: "tryit" },
-      h("p", { class: "tryit-base muted" }, "Preview: ", h("code", {}, this.base.pathname)), list, detail));
+      h("p", { class: "tryit-base", id: "tryit-label", "data-version": String(this.version) },
+        h("strong", {}, `Preview of version ${this.version}`), h("span", { class: "muted" }, " at "), h("code", {}, this.base.pathname)),
+      list, detail));
   }
 
   renderForm(detail, operation) {
@@ -130,9 +150,19 @@ export class TryItPanel {
       const response = await fetch(url, init);
       const text = await response.text();
       renderResponse(result, response, text, performance.now() - started);
+      if (response.status === 404 && isPreviewGone(text)) this.onGone();
     } catch (error) {
       clear(result, h("p", { class: "note note-failed" }, `Request failed: ${error.message}`));
     }
+  }
+}
+
+// apiforge's own answer when no preview runs (the preview app's 404s look different).
+function isPreviewGone(text) {
+  try {
+    return JSON.parse(text)?.error?.message?.startsWith("No preview is running") === true;
+  } catch {
+    return false;
   }
 }
 
