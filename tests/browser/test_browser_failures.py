@@ -1,6 +1,6 @@
 """Failed versions, the server's `error` event, validation progress and the prompt boxes' rules.
 
-The server here validates with tests/browser/scripted_validator.py: every version fails at the
+The server here validates with tests.generation.scripted_validator.py: every version fails at the
 fuzz stage after the other five passed, each stage taking STAGE_MS, so the failure and the
 bar's steps are the same on every run.
 """
@@ -38,7 +38,7 @@ new MutationObserver(() => {
 @pytest.fixture(scope="module")
 def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
-        "APIFORGE_VALIDATOR": "tests.browser.scripted_validator:ScriptedValidator",
+        "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
         "APIFORGE_TEST_FAIL_STAGE": "fuzz",
         "APIFORGE_TEST_STAGE_DELAY_MS": str(STAGE_MS),
     }
