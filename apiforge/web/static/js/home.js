@@ -41,6 +41,7 @@ export function renderHome(root, navigate) {
     if (send.disabled) return;
     const problem = count.problem();
     status.textContent = problem;
+    status.classList.toggle("problem", Boolean(problem));
     if (problem) {
       prompt.focus();
       return;
@@ -54,6 +55,7 @@ export function renderHome(root, navigate) {
     } catch (error) {
       // Inline, next to the box: the one thing that cannot move to the project page.
       status.textContent = error.message;
+      status.classList.add("problem");
       send.disabled = false;
       spinner.hidden = true;
     }
