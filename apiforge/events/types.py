@@ -88,6 +88,9 @@ class ValidationProgress(BaseEvent):
     ok: bool
     detail: str = ""
     duration_ms: int = 0
+    # Where the progress bar stands once this stage is done; None in events logged before
+    # the field existed.
+    progress: int | None = Field(default=None, ge=0, le=100)
 
 
 class ValidationComplete(BaseEvent):

@@ -62,7 +62,9 @@ def assistant_text(outcome: dict[str, Any], verdict: Verdict, files_changed: int
     parts = [outcome["prose"].strip(), *outcome.get("notes", [])]
     if verdict.status == "cancelled":
         parts.append(f"Stopped at your request. Kept {files_changed} completed file(s).")
-    elif verdict.error is not None:
+    elif verdict.error is not None and verdict.error["code"] != "validation_failed":
+        # A failed validation already ends the notes with its summary line ("Validation failed
+        # at tests: …"): saying it again would repeat the error in the same message.
         parts.append(verdict.error["message"])
     if outcome["summary"] and verdict.status != "failed":
         parts.append(outcome["summary"])
@@ -131,8 +133,11 @@ async def finish_version(
     if verdict.error is not None and not verdict.store_files:
         await emitter.emit(ErrorEvent, **verdict.error)
         return
-    await emitter.emit(StepStart, step="complete", message="Saving the version", progress=100)
-    await emitter.emit(StepComplete, step="complete", message="Version saved", duration_ms=0)
+    if verdict.status == "complete":
+        # A version that failed validation is stored too, but the "complete" step is for
+        # versions that are complete: clients show the step that failed, not this one done.
+        await emitter.emit(StepStart, step="complete", message="Saving the version", progress=100)
+        await emitter.emit(StepComplete, step="complete", message="Version saved", duration_ms=0)
     await emitter.emit(
         VersionComplete,
         summary=outcome["summary"],

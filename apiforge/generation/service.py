@@ -27,6 +27,14 @@ class GenerationService:
         text = prompt.strip()
         if not text:
             raise InputError("The prompt is empty", code="empty_prompt")
+        found = _first_control_character(text)
+        if found is not None:
+            position, code = found
+            raise InputError(
+                f"The prompt contains a control character (U+{code:04X}) at character "
+                f"{position + 1}; only line breaks and tabs are allowed",
+                code="control_characters",
+            )
         limit = self.runtime.settings.max_prompt_chars
         if len(text) > limit:
             raise InputError(
@@ -107,6 +115,20 @@ class GenerationService:
         await fail_version(
             self.runtime, version.project_id, version.version_number, "interrupted", INTERRUPTED
         )
+
+
+# Line feed, tab and carriage return are how text is typed; other C0/C1 controls and DEL are
+# not, and a NUL in particular breaks files, logs and the model's input.
+_ALLOWED_CONTROLS = frozenset("\n\t\r")
+
+
+def _first_control_character(text: str) -> tuple[int, int] | None:
+    """Where the first disallowed control character is, and its code point; or None."""
+    for position, char in enumerate(text):
+        code = ord(char)
+        if (code < 0x20 or 0x7F <= code <= 0x9F) and char not in _ALLOWED_CONTROLS:
+            return position, code
+    return None
 
 
 def _name_from_prompt(prompt: str) -> str:

@@ -18,7 +18,7 @@ from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.sandbox.base import StageResult
-from apiforge.sandbox.report import problem_list, summary_line, validation_ok
+from apiforge.sandbox.report import STAGES, problem_list, summary_line, validation_ok
 from apiforge.store import repository as repo
 
 
@@ -86,16 +86,30 @@ async def _run_stages(
         runtime, emitter.project_id, emitter.version_number, outcome["changes"]
     )
 
+    reported = 0
+
     async def on_stage(stage: StageResult) -> None:
+        nonlocal reported
+        reported += 1
         await emitter.emit(
             ValidationProgress,
             stage=stage.stage,
             ok=stage.ok,
             detail=stage.detail,
             duration_ms=stage.duration_ms,
+            progress=stage_progress(stage.stage, reported),
         )
 
     return await runtime.validator.validate(emitter.project_id, files, on_stage)
+
+
+def stage_progress(stage: str, reported: int) -> int:
+    """The bar after ``stage``: the validating span (from VALIDATING_PROGRESS up to just below
+    100, which only a complete version reaches) split evenly over the sandbox's stages, in the
+    order it reports them. A stage it does not know counts by how many were reported."""
+    position = STAGES.index(stage) + 1 if stage in STAGES else min(reported, len(STAGES))
+    span = 100 - VALIDATING_PROGRESS - 1
+    return VALIDATING_PROGRESS + round(span * position / len(STAGES))
 
 
 def failing_tests(stages: list[StageResult]) -> int:

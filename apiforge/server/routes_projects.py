@@ -28,16 +28,26 @@ class PromptBody(BaseModel):
     prompt: str
 
 
+class Health(BaseModel):
+    status: str
+    provider: str
+    validator: str
+    # Open live connections: lets operators (and tests) see that closed ones are gone.
+    subscribers: int
+    # The longest prompt accepted, so the UI can count against it before sending.
+    max_prompt_chars: int
+
+
 @router.get("/health")
-async def health(services: Services) -> dict[str, Any]:
+async def health(services: Services) -> Health:
     runtime = services.runtime
-    return {
-        "status": "ok",
-        "provider": runtime.provider.label,
-        "validator": runtime.validator.name,
-        # Open live connections: lets operators (and tests) see that closed ones are gone.
-        "subscribers": services.bus.subscriber_count(),
-    }
+    return Health(
+        status="ok",
+        provider=runtime.provider.label,
+        validator=runtime.validator.name,
+        subscribers=services.bus.subscriber_count(),
+        max_prompt_chars=runtime.settings.max_prompt_chars,
+    )
 
 
 @router.post("/projects", status_code=201)

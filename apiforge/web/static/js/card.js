@@ -1,4 +1,6 @@
 // The compact, collapsible version card: "› Built API v1 ⋮" with its files and actions menu.
+// A failed version gets one too ("› Failed at Validating v2 · Retry ⋮"): its files are stored,
+// so they can be viewed, downloaded and compared, but not restored or forked as if they worked.
 import { baseName, h } from "./dom.js";
 
 const ACTIONS = [
@@ -9,6 +11,8 @@ const ACTIONS = [
   ["restore", "Restore this version"],
   ["fork", "Fork into a new project"],
 ];
+const FAILED_ACTIONS = new Set(["regenerate", "copy", "zip", "compare"]);
+const STEP_LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Saving" };
 
 export class VersionCard {
   constructor({ onAction, onOpenFile }) {
@@ -25,7 +29,8 @@ export class VersionCard {
     document.removeEventListener("click", this.onDocumentClick);
   }
 
-  render(version, files) {
+  // failure: {step, error} for a failed version (error is "" when the chat already says it).
+  render(version, files, failure = null) {
     const number = version.number;
     const open = this.expanded.has(number);
     const listId = `card-files-v${number}`;
@@ -35,19 +40,25 @@ export class VersionCard {
         if (this.expanded.has(number)) this.expanded.delete(number);
         else this.expanded.add(number);
         const card = toggle.closest(".version-card");
-        card.replaceWith(this.render(version, files));
+        card.replaceWith(this.render(version, files, failure));
       },
     }, h("span", { class: "chevron", "aria-hidden": "true" }, "›"),
-    h("span", { class: "card-title" }, titleFor(version)),
+    h("span", { class: "card-title" }, failure ? `Failed at ${STEP_LABELS[failure.step] || failure.step}` : titleFor(version)),
     h("span", { class: "card-version" }, `v${number}`));
-    return h("div", { class: `version-card${open ? " open" : ""}`, "data-version": String(number) },
-      h("div", { class: "card-head" }, toggle, this.menu(version)),
+    const retry = failure ? h("button", {
+      type: "button", class: "btn small card-retry", "data-action": "regenerate",
+      onclick: () => this.onAction("regenerate", number),
+    }, "↻ Retry") : null;
+    return h("div", { class: `version-card${open ? " open" : ""}${failure ? " failed" : ""}`, "data-version": String(number) },
+      h("div", { class: "card-head" }, toggle, retry, this.menu(version, failure !== null)),
+      failure && failure.error ? h("p", { class: "card-error" }, failure.error) : null,
       open ? fileList(listId, files, (path) => this.onOpenFile(number, path)) : null);
   }
 
-  menu(version) {
+  menu(version, failed) {
     const button = h("button", { type: "button", class: "icon-btn card-menu-btn", "aria-haspopup": "menu", "aria-expanded": "false", "aria-label": `Actions for v${version.number}` }, "⋮");
-    const items = ACTIONS.map(([action, label]) => h("button", {
+    const actions = failed ? ACTIONS.filter(([action]) => FAILED_ACTIONS.has(action)) : ACTIONS;
+    const items = actions.map(([action, label]) => h("button", {
       type: "button", role: "menuitem", class: "menu-item", "data-action": action,
       disabled: action === "compare" && version.number < 2,
       onclick: () => { closeMenus(); button.focus(); this.onAction(action, version.number); },

@@ -1,6 +1,6 @@
 // The chat column: one block per version (prompt, activity, card, reply) and smart auto-scroll.
 import { clear, copyButton, formatClock, formatSeconds, h } from "./dom.js";
-import { isActiveStatus } from "./model.js";
+import { isActiveStatus, validationText } from "./model.js";
 import { VersionCard } from "./card.js";
 
 const STICK_THRESHOLD_PX = 48;
@@ -60,9 +60,10 @@ export class ChatLog {
     if (status === "complete") parts.push(this.card.render(version, cardFiles));
     if (reply) parts.push(message("assistant", reply, replyAt || version.completed_at, isActiveStatus(status)));
     else if (isActiveStatus(status)) parts.push(h("div", { class: "msg assistant pending" }, h("span", { class: "typing-dots", "aria-label": "Working" }, h("i"), h("i"), h("i"))));
-    if (status === "failed" || status === "cancelled") {
+    if (status === "failed") parts.push(this.card.render(version, cardFiles, failure(version, live, reply)));
+    if (status === "cancelled") {
       const error = (live && live.error) || version.error;
-      parts.push(h("p", { class: `note note-${status}` }, status === "failed" ? `Generation failed${error ? `: ${error}` : "."}` : `Stopped${error ? ` (${error})` : ""}.`));
+      parts.push(h("p", { class: "note note-cancelled" }, `Stopped${error ? ` (${error})` : ""}.`));
     }
     return parts;
   }
@@ -89,8 +90,20 @@ export class ChatLog {
   }
 }
 
+// What a failed version's card says: the step that failed, and the error unless the reply
+// already says it (a failed validation always ends the reply with its summary line; other
+// failures are stored as the reply once the version is saved).
+function failure(version, live, reply) {
+  const steps = live ? live.steps : {};
+  const step = Object.keys(steps).find((name) => steps[name].state === "failed") || "generating";
+  const error = (live && live.error) || version.error || "";
+  const said = Boolean(reply) && (step === "validating" || reply.includes(error));
+  return { step, error: said ? "" : error };
+}
+
 function liveSignature(live) {
-  return [live.status, live.text, live.activities.length, live.stages.length, live.error, live.validationOk];
+  return [live.status, live.text, live.activities.length, live.stages.length, live.error, live.validationOk,
+    Object.values(live.steps).map((step) => step.state).join()];
 }
 
 function message(role, text, at, streaming = false) {
@@ -110,22 +123,12 @@ function activityList(version, live) {
       if (planning) items.push(`Thought for ${formatSeconds(activity.durationMs)}`);
       if (activity.text) items.push(activity.text);
     }
-    const validation = live.validationOk === null ? null : validationText(live.stages, live.validationOk);
-    if (validation && !items.includes(validation)) items.push(validation);
   } else if (Array.isArray(version.validation) && version.validation.length) {
     items.push(validationText(version.validation, version.validation.every((s) => s.ok)));
   }
   if (!items.length) return null;
   return h("ul", { class: "activity", "aria-label": "Activity" }, items.map((text) => h("li", {}, h("span", { class: "activity-dot", "aria-hidden": "true" }), text)));
 }
-
-function validationText(stages, ok) {
-  const passed = stages.filter((stage) => stage.ok).length;
-  const tests = stages.find((stage) => /\d+\/\d+/.test(stage.detail || ""));
-  if (tests) return `Validated: ${tests.detail}`;
-  return ok ? `Validated: ${passed}/${stages.length} checks passed` : `Validation failed: ${passed}/${stages.length} checks passed`;
-}
-
 
 function menuAction(version) {
   const text = `${version.prompt} (from the version menu)`;

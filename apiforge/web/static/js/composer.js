@@ -2,6 +2,7 @@
 import { clear, h } from "./dom.js";
 import { autoResize } from "./input.js";
 import { providerLabel } from "./provider.js";
+import { PromptCount } from "./promptcount.js";
 
 export class Composer {
   constructor(container, { onSend, onStop }) {
@@ -12,8 +13,9 @@ export class Composer {
     this.status = h("span", { class: "composer-status", id: "composer-status", role: "status" });
     this.stop = h("button", { type: "button", class: "btn danger", id: "stop-button", hidden: true, onclick: onStop }, "■ Stop");
     this.send = h("button", { type: "submit", class: "btn primary", id: "send-button" }, "Send");
+    this.count = new PromptCount(this.area);
     this.form = h("form", { class: "composer", "aria-label": "Follow-up prompt" }, this.area,
-      h("div", { class: "composer-row" }, this.status, this.stop, this.send));
+      h("div", { class: "composer-row" }, this.status, this.count.el, this.stop, this.send));
     clear(container, this.form, providerLabel());
     autoResize(this.area);
     this.generating = false;
@@ -27,12 +29,21 @@ export class Composer {
     this.form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = this.area.value.trim();
-      if (!text || this.generating) return;
+      if (this.generating) return;
+      const problem = this.count.problem();
+      if (problem) {
+        this.setNotice(problem);
+        this.promptProblem = problem;
+        this.area.focus();
+        return;
+      }
       this.send.disabled = true;
       const ok = await onSend(text);
       if (ok) {
         this.area.value = "";
         autoResize(this.area);
+        this.count.render();
+        if (this.notice === this.promptProblem) this.setNotice("");
       }
       this.send.disabled = this.generating;
     });

@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { clear, formatRelative, h } from "./dom.js";
 import { autoResize } from "./input.js";
 import { providerLabel } from "./provider.js";
+import { PromptCount } from "./promptcount.js";
 
 const EXAMPLES = [
   "A library API with books and members, with pagination",
@@ -19,12 +20,13 @@ export function renderHome(root, navigate) {
   const spinner = h("span", { class: "spinner", hidden: true, "aria-hidden": "true" });
   const status = h("span", { class: "inline-status", role: "status" });
   const send = h("button", { class: "btn primary", type: "submit", id: "home-send" }, spinner, "Build API");
+  const count = new PromptCount(prompt);
   const form = h("form", { class: "home-form", "aria-label": "New API" }, prompt,
-    h("div", { class: "home-form-row" }, status, send), providerLabel());
+    h("div", { class: "home-form-row" }, status, count.el, send), providerLabel());
   const list = h("ul", { class: "project-list", id: "recent-projects", "aria-busy": "true" },
     [0, 1, 2].map(() => h("li", { class: "skeleton skeleton-row" })));
   const examples = h("div", { class: "examples" }, EXAMPLES.map((text) =>
-    h("button", { class: "chip", type: "button", onclick: () => { prompt.value = text; prompt.focus(); autoResize(prompt); } }, text)));
+    h("button", { class: "chip", type: "button", onclick: () => { prompt.value = text; prompt.focus(); autoResize(prompt); count.render(); } }, text)));
 
   autoResize(prompt);
   prompt.addEventListener("keydown", (event) => {
@@ -36,7 +38,14 @@ export function renderHome(root, navigate) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = prompt.value.trim();
-    if (!text || send.disabled) return;
+    if (send.disabled) return;
+    const problem = count.problem();
+    status.textContent = problem;
+    status.classList.toggle("problem", Boolean(problem));
+    if (problem) {
+      prompt.focus();
+      return;
+    }
     send.disabled = true;
     spinner.hidden = false;
     status.textContent = "Creating project…";
@@ -46,6 +55,7 @@ export function renderHome(root, navigate) {
     } catch (error) {
       // Inline, next to the box: the one thing that cannot move to the project page.
       status.textContent = error.message;
+      status.classList.add("problem");
       send.disabled = false;
       spinner.hidden = true;
     }

@@ -1,4 +1,5 @@
 // The generation model: folds stream events into the picture of each version. No DOM here.
+import { validationProfile } from "./eta.js";
 
 export const STEPS = ["planning", "generating", "validating", "complete"];
 const ACTIVE_STATUSES = new Set(["pending", "generating", "validating"]);
@@ -17,6 +18,7 @@ export function emptyLive(number) {
     startedAt: null, endedAt: null, files: new Map(), order: [], currentPath: null,
     text: "", activities: [], stages: [], validationOk: null, usage: null, summary: "",
     error: null, previewUrl: null, planned: null, fromEvents: false, codeBytes: 0,
+    generatingSince: null, validationSince: null, stageMarks: {},
   };
 }
 
@@ -37,9 +39,10 @@ export function liveFromVersion(version) {
   } else if (version.status === "complete") {
     finishAll(live);
   } else {
-    live.steps.planning.state = "done";
-    live.step = "generating";
-    live.steps.generating.state = version.status === "cancelled" ? "cancelled" : "failed";
+    // A failed stage in the stored validation means the version failed there.
+    const failedAt = live.stages.some((stage) => !stage.ok) ? "validating" : "generating";
+    activateStep(live, failedAt);
+    live.steps[failedAt].state = version.status === "cancelled" ? "cancelled" : "failed";
   }
   return live;
 }
@@ -50,6 +53,8 @@ function activateStep(live, step) {
     const entry = live.steps[name];
     if (i < index && entry.state !== "failed") entry.state = "done";
     if (i === index) entry.state = "active";
+    // A step that starts again (a fix round, a resumed run) makes the later ones wait again.
+    if (i > index) entry.state = "pending";
   });
   live.step = step;
 }
@@ -61,9 +66,11 @@ function finishAll(live) {
 }
 
 function stopActiveStep(live, state) {
-  const step = live.step && live.step !== "complete" ? live.step : "generating";
+  let step = live.step && live.step !== "complete" ? live.step : "generating";
+  // Logs from before failed versions skipped the "complete" step still end with it.
+  if (live.step === "complete" && live.validationOk === false) step = "validating";
+  activateStep(live, step);
   live.steps[step].state = state;
-  live.step = step;
 }
 
 const PLAN_PATTERN = /plan(?:ned)?:?\s+(\d+)\s+files?/i;
@@ -109,7 +116,10 @@ const HANDLERS = {
     live.subStep = event.message;
     live.progress = event.progress;
     if (event.step === "validating") live.status = "validating";
-    if (event.step === "generating") resetUnfinishedFiles(live);
+    if (event.step === "generating") {
+      resetUnfinishedFiles(live);
+      live.generatingSince = event.ts;
+    }
   },
   "step:progress": (live, event) => {
     live.subStep = event.message;
@@ -117,10 +127,14 @@ const HANDLERS = {
     notePlan(live, event.message);
   },
   "step:complete": (live, event) => {
-    live.steps[event.step].state = "done";
+    const failed = event.step === "validating" && live.validationOk === false;
+    live.steps[event.step].state = failed ? "failed" : "done";
     live.steps[event.step].durationMs = event.duration_ms;
     notePlan(live, event.message);
-    live.activities.push({ text: event.message, durationMs: event.duration_ms, ts: event.ts, step: event.step });
+    // The validating step's item says what the stages found, so it never sits beside a
+    // contradicting one ("Validation failed" next to "Validated: 17/17 tests passed").
+    const text = event.step === "validating" && live.validationOk !== null ? validationText(live.stages, live.validationOk) : event.message;
+    live.activities.push({ text, durationMs: event.duration_ms, ts: event.ts, step: event.step });
   },
   "message:chunk": (live, event) => {
     live.text += event.text;
@@ -137,13 +151,16 @@ const HANDLERS = {
     const entry = fileEntry(live, event.path, event.operation);
     Object.assign(entry, { content: event.content, operation: event.operation, done: true, gap: false });
   },
-  "validation:start": (live) => {
+  "validation:start": (live, event) => {
     live.status = "validating";
+    Object.assign(live, { stages: [], validationOk: null, validationSince: event.ts, stageMarks: {} });
     if (live.step !== "validating") activateStep(live, "validating");
   },
   "validation:progress": (live, event) => {
     live.stages.push({ stage: event.stage, ok: event.ok, detail: event.detail, duration_ms: event.duration_ms });
     live.subStep = `Validating: ${event.stage} ${event.ok ? "passed" : "failed"}`;
+    live.stageMarks[event.stage] = event.ts;
+    if (typeof event.progress === "number" && event.progress > live.progress) live.progress = event.progress;
   },
   "validation:complete": (live, event) => {
     live.validationOk = event.ok;
@@ -175,6 +192,18 @@ const HANDLERS = {
   },
 };
 
+// One line for a validation run: what passed, or the stage it failed at (the failure's detail
+// is the chat summary's to say).
+export function validationText(stages, ok) {
+  if (!ok) {
+    const failed = stages.find((stage) => !stage.ok);
+    return failed ? `Validation failed at ${failed.stage}` : "Validation failed";
+  }
+  const tests = stages.find((stage) => /\d+\/\d+/.test(stage.detail || ""));
+  if (tests) return `Validated: ${tests.detail}`;
+  return `Validated: ${stages.length} checks passed`;
+}
+
 function resetUnfinishedFiles(live) {
   // A resumed generating step streams its files again: drop what the interrupted run left.
   for (const [path, entry] of live.files) {
@@ -189,6 +218,8 @@ export class GenerationModel {
   constructor() {
     this.versions = new Map();
     this.lastSeq = 0;
+    // How the latest full validation seen in this session went: the base of the time estimate.
+    this.validationProfile = null;
   }
 
   live(number) {
@@ -203,6 +234,7 @@ export class GenerationModel {
     const handler = HANDLERS[event.type];
     if (!handler || typeof event.version_number !== "number") return null;
     const live = this.live(event.version_number);
+    if (event.type === "validation:complete") this.validationProfile = validationProfile(live, event) || this.validationProfile;
     handler(live, event);
     return live;
   }

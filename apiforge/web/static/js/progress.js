@@ -1,13 +1,15 @@
 // The progress tracker: Planning → Generating → Validating → Complete with sub-step and timing.
 import { clear, formatSeconds, h } from "./dom.js";
 import { STEPS, isActiveStatus } from "./model.js";
+import { remainingMs } from "./eta.js";
 
 const LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Complete" };
 const STATE_WORDS = { done: "done", active: "in progress", failed: "failed", cancelled: "cancelled", pending: "waiting" };
 
 export function subStepText(live) {
   if (live.status === "cancelled") return `Stopped${live.error ? `: ${live.error}` : ""}`;
-  if (live.status === "failed") return `Failed${live.error ? `: ${live.error}` : ""}`;
+  // Only which step failed: what went wrong is said once, in the chat.
+  if (live.status === "failed") return `Failed at ${LABELS[failedStep(live)].toLowerCase()}`;
   if (live.status === "complete") return live.summary || "Done";
   if (live.step === "generating" && live.currentPath) {
     const index = live.order.indexOf(live.currentPath) + 1;
@@ -17,9 +19,15 @@ export function subStepText(live) {
   return live.subStep || "Starting…";
 }
 
+function failedStep(live) {
+  return STEPS.find((step) => live.steps[step].state === "failed") || "generating";
+}
+
 export class ProgressTracker {
-  constructor(container) {
+  // timing(): {validates, profile}, what the estimate of the time left is based on (eta.js).
+  constructor(container, timing = () => ({ validates: null, profile: null })) {
     this.container = container;
+    this.timingSource = timing;
     this.live = null;
     this.steps = h("ol", { class: "steps" });
     this.status = h("p", { class: "progress-sub", id: "progress-status", role: "status", "aria-live": "polite" });
@@ -65,9 +73,8 @@ export class ProgressTracker {
     const elapsedMs = Math.max(0, (end - live.startedAt) * 1000);
     const active = isActiveStatus(live.status);
     let text = active ? `${formatSeconds(elapsedMs)} elapsed` : `Took ${elapsedMs < 1000 ? "under 1 s" : formatSeconds(elapsedMs)}`;
-    if (active && live.progress >= 5) {
-      text += ` · about ${formatSeconds((elapsedMs * (100 - live.progress)) / live.progress)} left`;
-    }
+    const left = active ? remainingMs(live, this.timingSource(), end) : null;
+    if (left !== null) text += ` · about ${formatSeconds(Math.max(1000, left))} left`;
     this.timing.textContent = text;
   }
 }

@@ -41,7 +41,10 @@ export class ProjectPage {
       onDevConsole: () => this.dev.toggle(),
     });
     this.el = el;
-    this.progress = new ProgressTracker(el.progress);
+    this.progress = new ProgressTracker(el.progress, () => ({ validates: this.validates, profile: this.model.validationProfile }));
+    // Whether versions are validated: the time left while writing files includes validation.
+    this.validates = null;
+    api.health().then((data) => { this.validates = data.validator !== "none"; }).catch(() => {});
     this.chat = new ChatLog(el.chat, {
       onCardAction: (action, n) => this.actions.run(action, n),
       onOpenFile: (n, path) => this.openFile(n, path),
@@ -95,7 +98,7 @@ export class ProjectPage {
     const previous = this.versions.get(version.number);
     this.versions.set(version.number, version);
     const live = this.model.seedFromVersion(version);
-    if (version.status === "complete" && (!previous || previous.status !== "complete")) {
+    if (hasFiles(version.status) && (!previous || previous.status !== version.status)) {
       this.files.load(version.number).then(() => this.scheduleRender());
     }
     return live;
@@ -137,7 +140,7 @@ export class ProjectPage {
 
   async finishLiveVersion(n) {
     await this.refresh();
-    if (this.model.live(n).status === "complete") await this.files.load(n, true);
+    if (hasFiles(this.model.live(n).status)) await this.files.load(n, true);
     this.scheduleRender();
   }
 
@@ -180,7 +183,7 @@ export class ProjectPage {
     const streamed = live && live.fromEvents && (isActiveStatus(live.status) || !stored.length) ? live.text : "";
     const reply = stored.length ? stored.map((m) => m.content).join("\n\n") : streamed;
     const shown = { ...version, status: live ? live.status : version.status };
-    const cardFiles = shown.status === "complete" ? this.files.changes(version.number, this.versions, this.model) : null;
+    const cardFiles = hasFiles(shown.status) ? this.files.changes(version.number, this.versions, this.model) : null;
     this.chat.renderVersion({ version: shown, live, reply, replyAt: stored.length ? stored.at(-1).created_at : null, cardFiles });
   }
 
@@ -220,7 +223,7 @@ export class ProjectPage {
     this.viewVersion = n;
     this.follow = n === this.liveNumber();
     const version = this.versions.get(n);
-    if (version && version.status === "complete") await this.files.load(n);
+    if (version && hasFiles(version.status)) await this.files.load(n);
     if (scrollChat) this.chat.scrollToVersion(n);
     // An open Try it pane stays open and shows the newly selected version's preview.
     this.showPane(this.el.tryit.hidden ? "code" : "tryit");
@@ -271,6 +274,11 @@ export class ProjectPage {
     }
     if (this.stream.state !== "open") this.refresh();
   }
+}
+
+// A failed version keeps its files too (those of the version before it when none were written).
+function hasFiles(status) {
+  return status === "complete" || status === "failed";
 }
 
 function defaultFile(entries) {

@@ -13,6 +13,10 @@ const MAX_FAILURES = 3;
 const POLL_MS = 2000;
 const PROBE_EVERY = 2;
 
+function isServerEvent(event) {
+  return event instanceof MessageEvent && typeof event.data === "string";
+}
+
 export class EventStream {
   constructor(url, { onEvent, onState, poll }) {
     this.url = url;
@@ -52,7 +56,7 @@ export class EventStream {
     this.source = source;
     if (this.state !== "polling") this.setState(this.state === "idle" ? "connecting" : "reconnecting");
     source.onopen = () => this.handleOpen(source);
-    source.onerror = () => this.handleError(source);
+    source.onerror = (event) => this.handleError(source, event);
     const listener = (message) => this.handleMessage(source, message);
     for (const type of EVENT_TYPES) source.addEventListener(type, listener);
     source.onmessage = listener;
@@ -81,8 +85,12 @@ export class EventStream {
     this.onEvent(data, message.lastEventId);
   }
 
-  handleError(source) {
+  handleError(source, event) {
     if (source !== this.source || this.stopped) return;
+    // The server's own `error` event (a failed version) reaches this handler too, because
+    // EventSource names its connection errors the same way: that one is a MessageEvent with
+    // data and the connection is still open, so it is only an event for the model.
+    if (isServerEvent(event) && source.readyState === EventSource.OPEN) return;
     if (this.state === "polling") {
       // A probe failed: stay on polling, try again later.
       this.closeSource();
