@@ -1,0 +1,42 @@
+"""Commerce: products, orders, carts and what people pay for."""
+
+from apiforge.engine.domain.entry import noun
+
+NOUNS = (
+    noun("product", "name, description?, price:num, sku?, stock:int?",
+         parents="category?, brand?, vendor?|store?"),
+    noun("category", "name, description?", also="product category"),
+    noun("brand", "name, website?"),
+    noun("order", "total:num, status:pending/paid/shipped/delivered/cancelled?, placed_at?, notes?",
+         parents="customer|user|buyer, restaurant?|store?|shop?"),
+    noun("order_item", "quantity:int, unit_price:num", parents="order, product|menu_item|pizza",
+         also="line item, order line"),
+    noun("cart", "checked_out:bool", parents="customer|user", also="shopping cart, basket"),
+    noun("cart_item", "quantity:int", parents="cart, product"),
+    noun("review", "rating:int, comment?",
+         parents="product|book|movie|restaurant|hotel|course|recipe|game|place|listing|app, "
+         "customer?|user?|author?|guest?|reviewer?"),
+    noun("coupon", "code, discount_percent:num, expires_on:date?, active:bool",
+         also="discount code, voucher, promo code"),
+    noun("store", "name, address?, phone?", also="shop, outlet, storefront"),
+    noun("wishlist", "name?", parents="customer|user"),
+    noun("pizza", "name, size:small/medium/large, price:num, vegetarian:bool"),
+    noun("topping", "name, price:num?, vegetarian:bool"),
+    noun("menu_item", "name, description?, price:num, available:bool",
+         parents="restaurant?|menu?|category?", also="dish, meal"),
+    noun("menu", "name, description?", parents="restaurant?"),
+    noun("restaurant", "name, address, cuisine?, phone?, rating:num?"),
+    noun("delivery", "address, status:pending/out_for_delivery/delivered/failed?, delivered_at?",
+         parents="order, driver?|courier?"),
+    noun("driver", "name, phone, license_number?, available:bool", also="courier"),
+    noun("return", "reason, status:requested/approved/rejected/refunded?, requested_on:date?",
+         parents="order", also="return request, refund request"),
+    noun("subscription", "plan_name, status:active/paused/cancelled?, started_on:date, renews_on:date?",
+         parents="customer|user|member, plan?"),
+    noun("plan", "name, price:num, interval:monthly/yearly?, description?",
+         also="pricing plan, membership plan, tier"),
+    noun("listing", "title, description?, price:num, location?, available:bool",
+         parents="seller?|user?|host?"),
+    noun("auction", "title, starting_price:num, ends_at, status:open/closed?", parents="seller?|user?"),
+    noun("bid", "amount:num, placed_at?", parents="auction|listing, user|bidder|customer"),
+)  # fmt: skip
