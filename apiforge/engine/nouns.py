@@ -25,6 +25,7 @@ _NOT_RESOURCES = {
     "here", "which", "who", "what", "something", "anything", "health", "check", "key", "keys",
     "token", "tokens", "bearer", "list", "lists", "name", "names", "title", "type", "ways",
     "collection", "collections", "page", "pages", "soft", "delete", "deletes", "python", "fastapi",
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "by", "as", "is", "are",
 }  # fmt: skip
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from apiforge.engine.domain import lookup
 from apiforge.engine.features import FEATURES, FEATURES_BY_KEY, canonical, is_feature_phrase
 from apiforge.engine.field_phrases import RESERVED, parse_field
-from apiforge.engine.domain import lookup
 from apiforge.engine.knowledge import table_relations, typed_like_table, with_defaults
 from apiforge.engine.nouns import Noun, clean_phrase, resource_noun
 from apiforge.engine.reading import Draft, Reading, field_statement, find_relations, resource_items
@@ -111,12 +111,12 @@ def _read_clause(clause: str, reading: Reading) -> None:
     text = _HEADING.sub("", re.sub(r"^(?:and|also|then|but|plus|so)\s+", "", text))
     if not text:
         return
-    if statement := field_statement(text):
-        reading.add(*statement)
-        return
     rest = read_subject(text, reading)
     if rest is not None:
         _read_items(rest, reading)
+        return
+    if statement := field_statement(text):
+        reading.add(*statement)
         return
     for intro in _INTROS:
         if (match := intro.search(text)) and _read_items(match.group(1), reading):
@@ -146,8 +146,10 @@ def _read_items(text: str, reading: Reading) -> bool:
 
 def _filler(item: str) -> bool:
     words = item.strip(" .").lower()
-    return is_feature_phrase(words) or parse_field(words) is None or bool(
-        re.fullmatch(r"(?:and |or )?(?:more|etc|so on|other stuff|stuff|things)", words)
+    return (
+        is_feature_phrase(words)
+        or parse_field(words) is None
+        or bool(re.fullmatch(r"(?:and |or )?(?:more|etc|so on|other stuff|stuff|things)", words))
     )
 
 

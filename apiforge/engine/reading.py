@@ -102,9 +102,10 @@ def _join_relations(sentence: str, reading: Reading) -> str:
             _relate(reading, child, second)
             rest = rest.replace(match.group(0), " ")
     for match in _MANY_TO_MANY.finditer(sentence):
-        first = resource_noun(match.group(1) or match.group(3))
-        second = resource_noun(match.group(2) or match.group(4))
-        if first is not None and second is not None and first.name != second.name:
+        one = resource_noun(match.group(1) or match.group(3))
+        two = resource_noun(match.group(2) or match.group(4))
+        if one is not None and two is not None and one.name != two.name:
+            first, second = one, two
             words = f"{first.words} {second.words}"
             child = Noun(phrase_plural(words).replace(" ", "_"), words.replace(" ", "_"))
             _relate(reading, child, first)
@@ -158,9 +159,7 @@ def field_statement(sentence: str) -> tuple[Noun, list[str]] | None:
     return None
 
 
-def resource_items(
-    text: str, unused: list[str] | None = None
-) -> list[tuple[Noun, list[str]]]:
+def resource_items(text: str, unused: list[str] | None = None) -> list[tuple[Noun, list[str]]]:
     """ "books (title, price) and members with name and email" -> resources with phrases.
 
     Items that are neither go to ``unused`` when given.

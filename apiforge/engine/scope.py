@@ -12,16 +12,14 @@ import re
 
 from apiforge.engine.words import singularize
 
-NOT_BUILT_REASON = (
-    "the offline engine builds CRUD APIs; configure an LLM provider for custom logic"
-)
+NOT_BUILT_REASON = "the offline engine builds CRUD APIs; configure an LLM provider for custom logic"
 
 # (pattern over the lowercased text, label). Checked before the capability verbs below.
 CONCEPTS: tuple[tuple[str, str], ...] = (
+    (r"\b(?:send|sends|sending)(?: out)? (?:an? )?(?:e-?mail |sms |push )?"
+     r"(?:e-?mails?|sms|texts?|notifications?|reminders?)\b(?: to [a-z]+)?", "{0}"),
     (r"\b(?:e-?mail|sms|text message|push|slack) (?:notifications?|alerts?|reminders?)\b",
      "{0}"),
-    (r"\b(?:send|sends|sending)(?: out)? (?:an? )?(?:e-?mails?|sms|texts?|notifications?|"
-     r"reminders?)\b(?: to [a-z]+)?", "{0}"),
     (r"\b(?:notify|notifies|notifying) [a-z]+\b(?: when [a-z ]+)?", "{0}"),
     (r"\b(?:stripe|paypal|credit card processing|payment processing|process(?:es|ing)? "
      r"payments|take payments|charge (?:the )?(?:customer|card)s?)\b", "payment processing"),
@@ -99,11 +97,12 @@ def take_out_of_scope(text: str) -> tuple[str, list[str]]:
     rest = text.lower()
     labels: list[str] = []
     for pattern, label in CONCEPTS:
-        for match in re.finditer(pattern, rest):
-            labels.append(label.format(match.group(0).strip()))
+        labels += [label.format(found.group(0).strip()) for found in re.finditer(pattern, rest)]
         rest = re.sub(pattern, " ", rest)
-    while match := _CAPABILITY.search(rest):
+    while (match := _CAPABILITY.search(rest)) is not None:
         verb = match.group("verb") or match.group("amb")
         labels.append(_capability_label(verb, match.group("obj")))
         rest = rest[: match.start()] + " " + rest[match.end() :]
+    if labels:
+        rest = re.sub(r"\s*\b(?:that|which|who|and|to|can|will|should|also)\s*$", "", rest.strip())
     return re.sub(r"[ \t]+", " ", rest), list(dict.fromkeys(labels))

@@ -61,7 +61,8 @@ def read_subject(clause: str, reading: Reading) -> str | None:
     if match is None or noun is None:
         return None
     reading.subject = reading.subject or noun
-    rest, fields = [], []
+    rest: list[str] = []
+    fields: list[str] = []
     for item in split_top_level(match.group("extras") or ""):
         phrase = _subject_field(noun, item)
         (fields if phrase is not None else rest).append(phrase or item)

@@ -2,12 +2,13 @@
 
 Rows are written compactly in the data modules (``nouns_*.py``)::
 
-    noun("book", "title, isbn?, published_year:int?, price:num?", parents="author|writer, genre?")
+    noun("book", "title, isbn?, published_year:int?", parents="author|writer, publisher?")
 
 - fields: ``name[:type][?]``, comma-separated. No type means the type the name suggests
   (``price`` -> number); ``a/b/c`` as the type is an enum of those values; ``?`` = optional.
 - parents: comma-separated groups; in a group ``a|b`` the first one present in the API wins;
-  a ``?`` anywhere in the group makes the foreign key optional. The child (this row) holds the key: ``author_id``.
+  a ``?`` anywhere in the group makes the foreign key optional. The child (this row) holds
+  the key: ``author_id``.
 - also: synonyms (singular), each giving the same fields and relations.
 """
 

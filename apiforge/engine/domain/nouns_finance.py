@@ -14,8 +14,10 @@ NOUNS = (
     noun("payment", "amount:num, paid_at?, method:card/cash/bank_transfer?, "
          "status:pending/completed/failed/refunded?",
          parents="invoice|order|booking|reservation|subscription?, customer?|user?|member?"),
-    noun("expense", "amount:num, description?, spent_on:date, category?", parents="user?|employee?|trip?"),
-    noun("budget", "name, amount:num, period:monthly/yearly?, starts_on:date?", parents="user?|department?"),
+    noun("expense", "amount:num, description?, spent_on:date, category?",
+         parents="user?|employee?|trip?"),
+    noun("budget", "name, amount:num, period:monthly/yearly?, starts_on:date?",
+         parents="user?|department?"),
     noun("wallet", "name, balance:num, currency?", parents="user"),
     noun("loan", "amount:num, interest_rate:num?, starts_on:date?, due_date?, returned:bool",
          parents="book|item|equipment, member|customer|borrower|user"),
