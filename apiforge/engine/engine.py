@@ -10,7 +10,7 @@ from apiforge.engine.describe import describe, describe_built
 from apiforge.engine.followup import apply_followup_parts
 from apiforge.engine.prompt import EXAMPLE, build_spec, read_prompt
 from apiforge.engine.render.project import render_project
-from apiforge.engine.scope import NOT_BUILT_REASON
+from apiforge.engine.scope import NOT_BUILT_REASON, opens_with_out_of_scope
 from apiforge.engine.spec import SPEC_PATH, ApiSpec
 from apiforge.errors import PromptNotUnderstood
 
@@ -36,7 +36,7 @@ def not_built_line(not_built: list[str]) -> str:
 def read_first_prompt(prompt: str) -> tuple[ApiSpec, list[str]]:
     """The spec a first prompt asks for and what it asks for that will not be built."""
     reading, wanted, refused = read_prompt(prompt)
-    if not reading.drafts:
+    if not reading.drafts or opens_with_out_of_scope(prompt):
         raise PromptNotUnderstood(_nothing_to_build(reading.leftovers))
     if clash := wanted & refused:
         raise PromptNotUnderstood(

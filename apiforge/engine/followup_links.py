@@ -43,7 +43,7 @@ def new_resource(spec: ApiSpec, name: str, singular: str) -> ResourceSpec:
 def add_relations(spec: ApiSpec, clause: str) -> str | None:
     """ "each book belongs to an author", "make books belong to authors", "each book has an
     author", "enrollments linking students and courses"."""
-    clause = re.sub(r"^make\s+", "", clause)
+    clause = re.sub(r"^(?:make|add|create|also add)\s+", "", clause)
     reading = Reading()
     if find_relations(clause, reading) == clause or not reading.relations:
         return None
@@ -54,8 +54,18 @@ def add_relations(spec: ApiSpec, clause: str) -> str | None:
         (_name(spec, child), _name(spec, parent), required)
         for child, parent, required in reading.relations
     ]
+    _require_existing(spec, relations)
     link(spec.resources, relations)
     return "linked " + ", ".join(f"{child} to {parent}" for child, parent, _ in relations)
+
+
+def _require_existing(spec: ApiSpec, relations: list[tuple[str, str, bool]]) -> None:
+    """Saying a link again makes an optional one required ("make books belong to authors")."""
+    for child, parent, required in relations:
+        resource = spec.resource(child)
+        existing = resource.relation_to(parent) if resource else None
+        if existing is not None and required:
+            existing.required = True
 
 
 def _find(spec: ApiSpec, name: str) -> ResourceSpec | None:

@@ -42,6 +42,7 @@ class Noun:
 def clean_phrase(phrase: str) -> str:
     text = re.sub(r"[^a-z0-9 _-]", " ", phrase.lower())
     text = _LEADING_WORDS.sub("", re.sub(r"\s+", " ", text).strip())
+    text = re.sub(r"\s+(?:too|as well|also)$", "", text)
     return text.strip()
 
 

@@ -121,11 +121,22 @@ def _read_clause(clause: str, reading: Reading) -> None:
     for intro in _INTROS:
         if (match := intro.search(text)) and _read_items(match.group(1), reading):
             return
-    items = resource_items(text)
+    if (heading := _NOUN_HEADING.match(text)) and _all_known(heading.group(1)):
+        _read_items(heading.group(1), reading)  # "a job board: companies, jobs and applications"
+        return
+    items = resource_items(_strip_domain(text))
     known = all(noun.name == _table_plural(noun) for noun, _ in items)
     for noun, phrases in items:
         if phrases or known:
             reading.add(noun, phrases)
+
+
+_NOUN_HEADING = re.compile(r"^[a-z][a-z -]{0,40}:\s*(.+)$")
+
+
+def _all_known(text: str) -> bool:
+    items = resource_items(text)
+    return bool(items) and all(not p and n.name == _table_plural(n) for n, p in items)
 
 
 def _table_plural(noun: Noun) -> str | None:

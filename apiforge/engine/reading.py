@@ -24,7 +24,7 @@ HAS = (
     r"gets?|keeps?|holds?|tracks?|carr(?:y|ies)|comes? with|records?)"
 )
 _HAS_FIELDS = re.compile(
-    rf"^{DET}{NP}\s+{HAS}(?: the following| these| such)?"
+    rf"^{DET}{NP}\s+{HAS}(?!\s+(?:with|for|api|app|that|which)\b)(?: the following| these| such)?"
     r"(?: (?:fields|attributes|properties|columns|data|info|details))?"
     r"(?: like| such as| including)?"
     r"\s*:?\s+(.+)$"
@@ -167,9 +167,10 @@ def resource_items(text: str, unused: list[str] | None = None) -> list[tuple[Nou
     found: list[tuple[Noun, list[str]]] = []
     for item in split_top_level(text):
         entry = _resource_item(item)
-        if entry is not None and not (
-            entry[1] == [] and found and _opens_field_list(text, found[-1][0])
-        ):
+        in_fields = bool(found) and _opens_field_list(text, found[-1][0])
+        if entry is not None and in_fields and entry[0].name == entry[0].singular:
+            entry = None  # "pets: name, species (dog, cat)": a field, not a resource
+        if entry is not None and not (entry[1] == [] and in_fields):
             found.append(entry)
         elif found and _opens_field_list(text, found[-1][0]):
             found[-1][1].append(item)

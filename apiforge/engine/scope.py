@@ -18,10 +18,12 @@ NOT_BUILT_REASON = "the offline engine builds CRUD APIs; configure an LLM provid
 CONCEPTS: tuple[tuple[str, str], ...] = (
     (r"\b(?:send|sends|sending)(?: out)? (?:an? )?(?:e-?mail |sms |push )?"
      r"(?:e-?mails?|sms|texts?|notifications?|reminders?)\b(?: to [a-z]+)?", "{0}"),
+    (r"\b(?:when|whenever|after|once) (?:an? |the )?[a-z]+ (?:is |are |gets? )?[a-z]+(?:ed|s)\b",
+     "{0}"),
     (r"\b(?:e-?mail|sms|text message|push|slack) (?:notifications?|alerts?|reminders?)\b",
      "{0}"),
     (r"\b(?:notify|notifies|notifying) [a-z]+\b(?: when [a-z ]+)?", "{0}"),
-    (r"\b(?:stripe|paypal|credit card processing|payment processing|process(?:es|ing)? "
+    (r"\b(?:(?:stripe|paypal)(?: payments?| checkout| integration)?|credit card processing|payment processing|process(?:es|ing)? "
      r"payments|take payments|charge (?:the )?(?:customer|card)s?)\b", "payment processing"),
     (r"\b(?:file|image|photo|video|document|avatar) uploads?\b|\bupload(?:s|ing)? "
      r"(?:files|images|photos|videos|documents)\b", "file uploads"),
@@ -67,7 +69,7 @@ AMBIGUOUS: dict[str, str] = {
 _ENDINGS = r"(?:e|es|ed|ing|s|y|ies|ize|ise|izes|ises|izing|ising)?"
 _OBJECT = (
     r"\s+(?P<obj>(?:the |their |all |any |a |an )?[a-z]+(?: [a-z]+)?)(?=$|[,.;:!?)]| and | for "
-    r"| with | in | of | from | using | based | when | if )"
+    r"| with | in | of | from | using | based | when | if | between | into | to | on | by | per )"
 )
 
 
@@ -90,6 +92,23 @@ def _capability_label(verb: str, obj: str) -> str:
         if re.fullmatch(stem, verb):
             return template.format(obj=singular if "{obj} " in template else obj)
     return f"{verb} {obj}"
+
+
+_OPENING = re.compile(
+    r"^(?:(?:please|build|create|make|write|i need|we need|i want|give me|me|a|an|the|my|our|"
+    r"simple|small)\s+)*(?:(?:api|service|app|backend|system|server|endpoint)\s*"
+    r"(?:that|which|to|for)?\s*)?$"
+)
+
+
+def opens_with_out_of_scope(text: str) -> bool:
+    """Whether the text's main ask is what the engine does not build ("a recommendation
+    engine for movies", "an API that translates text")."""
+    lowered = text.lower()
+    starts = [m.start() for pattern, _ in CONCEPTS for m in re.finditer(pattern, lowered)]
+    starts += [m.start("verb") for m in _CAPABILITY.finditer(lowered) if m.group("verb")]
+    starts += [m.start("amb") for m in _CAPABILITY.finditer(lowered) if m.group("amb")]
+    return any(_OPENING.match(lowered[:start]) for start in starts)
 
 
 def take_out_of_scope(text: str) -> tuple[str, list[str]]:

@@ -43,6 +43,7 @@ def _subject_field(noun: Noun, item: str) -> str | None:
     entry = lookup(noun.singular)
     assert entry is not None
     words = re.sub(r"^(?:a|an|the|some)\s+", "", item.strip())
+    words = re.sub(r"\s+(?:too|as well|also)$", "", words)
     if is_feature_phrase(words):
         return None
     if (known := table_field(entry, words)) is not None:
@@ -63,7 +64,10 @@ def read_subject(clause: str, reading: Reading) -> str | None:
     reading.subject = reading.subject or noun
     rest: list[str] = []
     fields: list[str] = []
-    for item in split_top_level(match.group("extras") or ""):
+    items = split_top_level(match.group("extras") or "")
+    if any(resource_noun(item) == noun for item in items):
+        return ", ".join(items)  # "a recipe app with recipes and ingredients"
+    for item in items:
         phrase = _subject_field(noun, item)
         (fields if phrase is not None else rest).append(phrase or item)
     if fields:

@@ -53,6 +53,7 @@ def _index() -> MappingProxyType[str, DomainNoun]:
 def lookup(singular: str) -> DomainNoun | None:
     """The row for a resource's singular snake_case name ("order_item", "person"), if any."""
     index = _index()
+    singular = singular.removesuffix("_value")  # "class" is a Python keyword: class_value
     if singular in index:
         return index[singular]
     words = singular.split("_")

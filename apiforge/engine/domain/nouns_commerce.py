@@ -7,7 +7,7 @@ NOUNS = (
          parents="category?, brand?, vendor?|store?"),
     noun("category", "name, description?", also="product category"),
     noun("brand", "name, website?"),
-    noun("order", "total:num, status:pending/paid/shipped/delivered/cancelled?, placed_at?, notes?",
+    noun("order", "total_amount:num, status:pending/paid/shipped/delivered/cancelled?, placed_at?, notes?",
          parents="customer|user|buyer, restaurant?|store?|shop?"),
     noun("order_item", "quantity:int, unit_price:num", parents="order, product|menu_item|pizza",
          also="line item, order line"),
@@ -15,7 +15,7 @@ NOUNS = (
     noun("cart_item", "quantity:int", parents="cart, product"),
     noun("review", "rating:int, comment?",
          parents="product|book|movie|restaurant|hotel|course|recipe|game|place|listing|app, "
-         "customer?|user?|author?|guest?|reviewer?"),
+         "customer?|user?|guest?|reviewer?"),
     noun("coupon", "code, discount_percent:num, expires_on:date?, active:bool",
          also="discount code, voucher, promo code"),
     noun("store", "name, address?, phone?", also="shop, outlet, storefront"),

@@ -27,7 +27,7 @@ NOUNS = (
     noun("city", "name, country, population:int?", plural="cities"),
     noun("country", "name, code", plural="countries"),
     noun("vehicle", "make, model, year:int?, plate_number?, mileage:int?, vin?",
-         parents="owner?|customer?|driver?", also="car, truck"),
+         parents="owner?|driver?", also="car, truck"),
     noun("rental", "starts_on:date, ends_on:date?, price:num?, status:reserved/active/returned?",
          parents="vehicle|car|equipment|property|bike, customer|user"),
     noun("parking_spot", "code, level:int?, is_occupied:bool", parents="parking_lot?|garage?",
