@@ -23,8 +23,9 @@ CONCEPTS: tuple[tuple[str, str], ...] = (
     (r"\b(?:e-?mail|sms|text message|push|slack) (?:notifications?|alerts?|reminders?)\b",
      "{0}"),
     (r"\b(?:notify|notifies|notifying) [a-z]+\b(?: when [a-z ]+)?", "{0}"),
-    (r"\b(?:(?:stripe|paypal)(?: payments?| checkout| integration)?|credit card processing|payment processing|process(?:es|ing)? "
-     r"payments|take payments|charge (?:the )?(?:customer|card)s?)\b", "payment processing"),
+    (r"\b(?:(?:stripe|paypal)(?: payments?| checkout| integration)?|credit card processing|"
+     r"payment processing|process(?:es|ing)? payments|take payments|"
+     r"charge (?:the )?(?:customer|card)s?)\b", "payment processing"),
     (r"\b(?:file|image|photo|video|document|avatar) uploads?\b|\bupload(?:s|ing)? "
      r"(?:files|images|photos|videos|documents)\b", "file uploads"),
     (r"\breal[- ]?time\b(?: [a-z]+)?|\bwebsockets?\b|\blive updates\b", "real-time updates"),
