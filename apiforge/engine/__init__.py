@@ -6,7 +6,7 @@ Deterministic and stateless: a follow-up reads the previous spec from the previo
 
 from apiforge.engine.describe import describe
 from apiforge.engine.engine import EngineResult, generate, parse_prompt
-from apiforge.engine.followup import apply_followup
+from apiforge.engine.followup import apply_followup, apply_followup_parts
 from apiforge.engine.spec import SPEC_PATH, ApiSpec
 from apiforge.engine.stream_text import tagged_text
 
@@ -15,6 +15,7 @@ __all__ = [
     "ApiSpec",
     "EngineResult",
     "apply_followup",
+    "apply_followup_parts",
     "describe",
     "generate",
     "parse_prompt",

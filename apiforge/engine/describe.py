@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiforge.engine.features import FEATURES_BY_KEY
-from apiforge.engine.spec import ApiSpec
+from apiforge.engine.spec import ApiSpec, ResourceSpec
 from apiforge.engine.words import article, human
 
 
@@ -34,3 +34,19 @@ def describe(spec: ApiSpec) -> str:
     if features := describe_features(spec):
         line += f"; features: {features}"
     return line
+
+
+def describe_built(spec: ApiSpec) -> str:
+    """What a first version contains: resources with their fields, relations and routes."""
+    parts = [f"{r.label} ({', '.join(r.column_names())})" for r in spec.resources]
+    text = "; ".join(parts)
+    nested = [f"/{parent}/{{id}}/{child.name}" for child, parent in _nested(spec)]
+    if nested:
+        text += f"; nested routes {', '.join(nested)}"
+    if features := describe_features(spec):
+        text += f"; {features}"
+    return text
+
+
+def _nested(spec: ApiSpec) -> list[tuple[ResourceSpec, str]]:
+    return [(r, rel.target) for r in spec.resources for rel in r.relations]

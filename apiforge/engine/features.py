@@ -69,3 +69,19 @@ FEATURE_ORDER = tuple(feature.key for feature in FEATURES)
 def canonical(keys: set[str]) -> list[str]:
     """Feature keys in registry order, with an auth scheme replacing the one it excludes."""
     return [key for key in FEATURE_ORDER if key in keys]
+
+
+_FEATURE_FILLER = re.compile(
+    r"\b(a|an|the|with|and|add|support|supports|enabled?|endpoints?|checks?|for|on|my|our|"
+    r"frontend|please|all|everything|by|allow|also|use|using|need|needs|simple|basic|key|keys)\b"
+)
+
+
+def is_feature_phrase(phrase: str) -> bool:
+    """ "with pagination", "api key auth": a feature request inside a list of fields."""
+    text = phrase.lower()
+    found = False
+    for feature in FEATURES:
+        text, count = re.subn(feature.pattern, " ", text)
+        found = found or count > 0
+    return found and not _FEATURE_FILLER.sub(" ", text).strip(" ,.-")

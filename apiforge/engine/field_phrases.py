@@ -78,6 +78,7 @@ def parse_field(phrase: str) -> FieldSpec | None:
     explicit_required = bool(_REQUIRED.search(text))
     text = _OPTIONAL.sub(" ", _REQUIRED.sub(" ", text))
     text = _LEADING.sub("", re.sub(r"\s+", " ", text).strip()).strip(" ,")
+    text = re.sub(r"\s+(?:field|column|attribute|property)$", "", text)
     if not text or text in _FILLER:
         return None
     enum = _enum(text)

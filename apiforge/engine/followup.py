@@ -14,9 +14,12 @@ from apiforge.engine.describe import describe
 from apiforge.engine.features import FEATURES_BY_KEY, canonical
 from apiforge.engine.field_phrases import field_name, parse_field
 from apiforge.engine.field_types import FIELD_TYPES, FieldType, type_from_hint
+from apiforge.engine.followup_links import add_relations, filter_by, remove_link
+from apiforge.engine.knowledge import table_relations
 from apiforge.engine.nouns import resource_noun
 from apiforge.engine.prompt import build_resource_from, detect_features, link
-from apiforge.engine.reading import Reading, find_relations, resource_items
+from apiforge.engine.reading import resource_items
+from apiforge.engine.scope import take_out_of_scope
 from apiforge.engine.spec import ApiSpec, FieldSpec, ResourceSpec
 from apiforge.engine.text import normalize, split_top_level
 from apiforge.errors import PromptNotUnderstood
@@ -27,9 +30,11 @@ FOLLOWUP_EXAMPLE = (
 )
 _VERBS = (
     r"add|remove|delete|drop|rename|change|make|turn|convert|enable|disable|switch|use|include|"
-    r"get rid|give|set|let|also|each|every|support|allow|require"
+    r"get rid|give|set|let|also|each|every|support|allow|require|filter|unlink|link"
 )
-_CLAUSE_SPLIT = re.compile(rf"(?:[.;!?]\s+|\n+|,?\s+(?:and|then|also|plus)\s+(?=(?:{_VERBS})\b))")
+_CLAUSE_SPLIT = re.compile(
+    rf"(?:[.;!?]\s+|\n+|,?\s+(?:and|then|also|plus)\s+(?=(?:{_VERBS})\b)|,\s+(?=(?:{_VERBS})\b))"
+)
 _FILLER = re.compile(r"^(please|thanks|thank you|great|ok|okay|nice|cool|now|also|and)[ !.]*$")
 _TARGET = r"(?:\s+(?:in|on|of|for|from)\s+(?:the\s+|each\s+|every\s+|all\s+)?([a-z][a-z _-]*?))?"
 
@@ -67,9 +72,10 @@ _SHOULD_HAVE = (
     r"(?:have|store|include|track) (.+)$"
 )
 _ADD_RESOURCE = (
-    r"^(?:add|create|include|also|support) "
+    r"^(?:add|create|include|also|support|track|store|manage) "
     r"(?:a |an |the |new |resources? |tables? |endpoints? for |for )*(.+)$"
 )
+_RESOURCE_WORD = re.compile(r"\s+(?:resources?|tables?|endpoints?|entit(?:y|ies)|models?)\b")
 
 Change = Callable[[ApiSpec, str], str | None]
 
@@ -115,10 +121,7 @@ def _type_named(words: str) -> FieldType | None:
 
 
 def rename_resource(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _RENAME_RESOURCE,
-        clause,
-    )  # noqa: E501
+    match = re.match(_RENAME_RESOURCE, clause)
     resource = _resource(spec, match.group(1)) if match else None
     new = resource_noun(match.group(2)) if match else None
     if resource is None or new is None:
@@ -137,7 +140,7 @@ def rename_resource(spec: ApiSpec, clause: str) -> str | None:
 def rename_field(spec: ApiSpec, clause: str) -> str | None:
     match = re.match(
         rf"^rename (?:the )?([a-z _-]+?)(?: field| column)?{_TARGET} (?:to|as) ([a-z _-]+)$", clause
-    )  # noqa: E501
+    )
     if not match:
         return None
     (resource, field), *_ = _find_fields(spec, match.group(1), match.group(2))
@@ -149,10 +152,7 @@ def rename_field(spec: ApiSpec, clause: str) -> str | None:
 
 
 def remove_resource(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _REMOVE_RESOURCE,
-        clause,
-    )  # noqa: E501
+    match = re.match(_REMOVE_RESOURCE, clause)
     resource = _resource(spec, match.group(1)) if match else None
     if resource is None:
         return None
@@ -165,15 +165,9 @@ def remove_resource(spec: ApiSpec, clause: str) -> str | None:
 
 
 def remove_field(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _REMOVE_FIELD,
-        clause,
-    )  # noqa: E501
+    match = re.match(_REMOVE_FIELD, clause)
     if not match:
-        match = re.match(
-            _NO_LONGER_NEED,
-            clause,
-        )  # noqa: E501
+        match = re.match(_NO_LONGER_NEED, clause)
         if not match:
             return None
         match = re.match(r"(.*)\|(.*)", f"{match.group(2)}|{match.group(1)}")
@@ -189,10 +183,7 @@ def remove_field(spec: ApiSpec, clause: str) -> str | None:
 
 
 def set_required(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _SET_REQUIRED,
-        clause,
-    )  # noqa: E501
+    match = re.match(_SET_REQUIRED, clause)
     if not match:
         return None
     required = match.group(3) in {"required", "mandatory"}
@@ -205,10 +196,7 @@ def set_required(spec: ApiSpec, clause: str) -> str | None:
 
 
 def change_type(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _CHANGE_TYPE,
-        clause,
-    )  # noqa: E501
+    match = re.match(_CHANGE_TYPE, clause)
     if not match:
         return None
     choices = re.fullmatch(r"\(([^()]+)\)", (match.group(4) or match.group(3)).strip())
@@ -253,7 +241,10 @@ def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> s
             added.append(f"a link from {resource.name} to {parent.name}")
             continue
         field = parse_field(phrase)
-        if field is None or resource.field(field.name):
+        if field is not None and (same := resource.field(field.name)) is not None:
+            added.append(f"{resource.name}.{field.name} is already there ({same.kind.label})")
+            continue
+        if field is None:
             raise _fail(f'Could not add "{phrase}" to {resource.name}.', spec)
         resource.fields.append(field)
         added.append(f"{resource.name}.{field.name}")
@@ -261,36 +252,20 @@ def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> s
 
 
 def add_resources(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(
-        _ADD_RESOURCE,
-        clause,
-    )  # noqa: E501
-    items = resource_items(match.group(1)) if match else []
+    match = re.match(_ADD_RESOURCE, clause)
+    items = resource_items(_RESOURCE_WORD.sub("", match.group(1))) if match else []
     if not items or any(spec.resource(noun.name) for noun, _ in items):
         return None
     for noun, phrases in items:
         spec.resources.append(build_resource_from(noun, phrases))
-    return f"added {', '.join(noun.name for noun, _ in items)}"
-
-
-def add_relations(spec: ApiSpec, clause: str) -> str | None:
-    reading = Reading()
-    if find_relations(clause, reading) == clause or not reading.relations:
-        return None
-    for name, draft in reading.drafts.items():
-        if spec.resource(name) is None:
-            spec.resources.append(
-                ResourceSpec(
-                    name=name,
-                    singular=draft.noun.singular,
-                    fields=[FieldSpec(name="name", type="text")],
-                )
-            )  # noqa: E501
-    link(spec.resources, reading.relations)
-    return "linked " + ", ".join(f"{child} to {parent}" for child, parent, _ in reading.relations)
+    added = [spec.resources[-len(items) + index] for index in range(len(items))]
+    return "added " + ", ".join(
+        f"{resource.name} ({', '.join(f.name for f in resource.fields)})" for resource in added
+    )
 
 
 CHANGES: tuple[Change, ...] = (
+    remove_link,
     add_relations,
     rename_resource,
     rename_field,
@@ -328,6 +303,8 @@ def _names_feature(clause: str) -> bool:
 
 def _apply_clause(spec: ApiSpec, clause: str) -> str | None:
     """The first change that applies; if none does, the first complaint one of them made."""
+    if (done := filter_by(spec, clause)) is not None:
+        return done
     if _names_feature(clause) and not re.search(r"\b(field|column|attribute)s?\b", clause):
         return None
     complaint: PromptNotUnderstood | None = None
@@ -356,20 +333,60 @@ def _trim(clause: str) -> str:
     return re.sub(r"\s+(?:now|please|too|as well|instead|thanks)$", "", clause)
 
 
-def apply_followup(previous: ApiSpec, prompt: str) -> tuple[ApiSpec, list[str]]:
-    """The new spec and what changed, in words; PromptNotUnderstood when nothing applies."""
-    spec = previous.model_copy(deep=True)
-    text = normalize(prompt).lower()
+def _read_clauses(spec: ApiSpec, text: str) -> tuple[list[str], list[str], str]:
+    """What each clause changed, what clauses asked for that could not be done, and the text
+    left to read features from (a "filter books by author" clause is not field filtering)."""
     changes: list[str] = []
-    for clause in (c.strip(" ,.!") for c in _CLAUSE_SPLIT.split(text)):
-        if not clause or _FILLER.match(clause):
+    not_built: list[str] = []
+    feature_text: list[str] = []
+    for raw in (c.strip(" ,.!") for c in _CLAUSE_SPLIT.split(text)):
+        clause, outside = take_out_of_scope(raw)
+        clause = clause.strip(" ,.!")
+        not_built += outside
+        if not clause or _FILLER.match(clause) or (outside and len(clause.split()) < 3):
             continue
-        done = _apply_clause(spec, _trim(clause))
+        try:
+            done = _apply_clause(spec, _trim(clause))
+        except PromptNotUnderstood as error:
+            not_built.append(error.message.split(" The current API:")[0].rstrip("."))
+            continue
         if done is not None:
             changes.append(done)
         elif not _names_feature(clause):
-            raise _fail(f'I could not read "{clause}" as a change to the API.', spec)
-    changes += _apply_features(spec, text)
-    if not changes or spec == previous:
+            not_built.append(f'"{clause}"')
+        if done is None or "can be filtered by" not in done:
+            feature_text.append(raw)
+    return changes, not_built, ". ".join(feature_text)
+
+
+def _link_new_resources(spec: ApiSpec, previous: ApiSpec) -> list[str]:
+    """New resources get the table's usual links to the rest ("visits" -> patients)."""
+    new = {r.name for r in spec.resources if previous.resource(r.name) is None}
+    relations = [rel for rel in table_relations(spec.resources) if new & {rel[0], rel[1]}]
+    link(spec.resources, relations)
+    return [f"linked {child} to {parent}" for child, parent, _ in relations]
+
+
+def apply_followup_parts(previous: ApiSpec, prompt: str) -> tuple[ApiSpec, list[str], list[str]]:
+    """The new spec, what changed and what was asked but not done.
+
+    Every understood part is applied; PromptNotUnderstood (naming what could not be done)
+    when nothing changes at all."""
+    spec = previous.model_copy(deep=True)
+    text = normalize(prompt).lower()
+    changes, not_built, feature_text = _read_clauses(spec, text)
+    changes += _link_new_resources(spec, previous)
+    changes += _apply_features(spec, feature_text)
+    if spec == previous:
+        if changes:
+            raise _fail(f"Nothing to change: {'; '.join(changes)}.", spec)
+        if not_built:
+            raise _fail(f"Nothing changed. Not done: {'; '.join(not_built)}.", spec)
         raise _fail("That message asks for no change I can make.", spec)
+    return spec, changes, not_built
+
+
+def apply_followup(previous: ApiSpec, prompt: str) -> tuple[ApiSpec, list[str]]:
+    """The new spec and what changed; PromptNotUnderstood when nothing applies."""
+    spec, changes, _ = apply_followup_parts(previous, prompt)
     return spec, changes

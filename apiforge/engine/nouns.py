@@ -25,6 +25,7 @@ _NOT_RESOURCES = {
     "here", "which", "who", "what", "something", "anything", "health", "check", "key", "keys",
     "token", "tokens", "bearer", "list", "lists", "name", "names", "title", "type", "ways",
     "collection", "collections", "page", "pages", "soft", "delete", "deletes", "python", "fastapi",
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "by", "as", "is", "are",
 }  # fmt: skip
 
 
@@ -41,6 +42,7 @@ class Noun:
 def clean_phrase(phrase: str) -> str:
     text = re.sub(r"[^a-z0-9 _-]", " ", phrase.lower())
     text = _LEADING_WORDS.sub("", re.sub(r"\s+", " ", text).strip())
+    text = re.sub(r"\s+(?:too|as well|also)$", "", text)
     return text.strip()
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
-from apiforge.engine.features import FEATURES, FEATURES_BY_KEY, canonical
+from apiforge.engine.domain import lookup
+from apiforge.engine.features import FEATURES, FEATURES_BY_KEY, canonical, is_feature_phrase
 from apiforge.engine.field_phrases import RESERVED, parse_field
+from apiforge.engine.knowledge import table_relations, typed_like_table, with_defaults
 from apiforge.engine.nouns import Noun, clean_phrase, resource_noun
 from apiforge.engine.reading import Draft, Reading, field_statement, find_relations, resource_items
+from apiforge.engine.scope import take_out_of_scope
 from apiforge.engine.spec import ApiSpec, FieldSpec, RelationSpec, ResourceSpec
+from apiforge.engine.subject import read_subject
 from apiforge.engine.text import negated, normalize, sentences
 from apiforge.engine.words import human, singularize
 
@@ -72,10 +76,34 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+_TITLE_ONLY = re.compile(
+    r"^(?:(?:please|build|create|make|generate|write|design|set up|i need|i want|we need|"
+    r"give me|me|can you|could you|hi|hello|hey|thanks|thank you|ok|okay)\s+)*"
+    r"(?:[a-z-]+\s+){0,4}(?:api|app|application|service|backend|server|system|platform)?[ !.]*$"
+)
+
+
 def _read_sentence(sentence: str, reading: Reading) -> None:
     for clause in _CLAUSE_BREAK.split(sentence.lower()):
-        if clause.strip():
-            _read_clause(clause.strip(), reading)
+        if not clause.strip():
+            continue
+        text, not_built = take_out_of_scope(clause.strip())
+        reading.leftovers += not_built
+        before = _progress(reading)
+        _read_clause(text.strip(" ,."), reading)
+        if not not_built and _progress(reading) == before and _unread(clause):
+            reading.leftovers.append(f'"{clause.strip(" ,.")}"')
+
+
+def _progress(reading: Reading) -> tuple[int, int, int, Noun | None]:
+    phrases = sum(len(draft.phrases) for draft in reading.drafts.values())
+    return len(reading.drafts), phrases, len(reading.relations), reading.subject
+
+
+def _unread(clause: str) -> bool:
+    """Whether a clause nothing was read from asks for something (not a title or a feature)."""
+    wanted, refused = detect_features(clause)
+    return not (wanted or refused) and not _TITLE_ONLY.match(clause.strip(" ,.:"))
 
 
 def _read_clause(clause: str, reading: Reading) -> None:
@@ -83,19 +111,57 @@ def _read_clause(clause: str, reading: Reading) -> None:
     text = _HEADING.sub("", re.sub(r"^(?:and|also|then|but|plus|so)\s+", "", text))
     if not text:
         return
+    rest = read_subject(text, reading)
+    if rest is not None:
+        _read_items(rest, reading)
+        return
     if statement := field_statement(text):
         reading.add(*statement)
         return
     for intro in _INTROS:
-        if match := intro.search(text):
-            items = resource_items(_strip_domain(match.group(1)))
-            if items:
-                for noun, phrases in items:
-                    reading.add(noun, phrases)
-                return
-    for noun, phrases in resource_items(text):
-        if phrases:
+        if (match := intro.search(text)) and _read_items(match.group(1), reading):
+            return
+    if (heading := _NOUN_HEADING.match(text)) and _all_known(heading.group(1)):
+        _read_items(heading.group(1), reading)  # "a job board: companies, jobs and applications"
+        return
+    items = resource_items(_strip_domain(text))
+    known = all(noun.name == _table_plural(noun) for noun, _ in items)
+    for noun, phrases in items:
+        if phrases or known:
             reading.add(noun, phrases)
+
+
+_NOUN_HEADING = re.compile(r"^[a-z][a-z -]{0,40}:\s*(.+)$")
+
+
+def _all_known(text: str) -> bool:
+    items = resource_items(text)
+    return bool(items) and all(not p and n.name == _table_plural(n) for n, p in items)
+
+
+def _table_plural(noun: Noun) -> str | None:
+    entry = lookup(noun.singular)
+    return noun.name if entry is not None else None
+
+
+def _read_items(text: str, reading: Reading) -> bool:
+    """Resources listed in ``text``; items that are none are left over. False if none."""
+    unused: list[str] = []
+    items = resource_items(_strip_domain(text), unused)
+    for noun, phrases in items:
+        reading.add(noun, phrases)
+    if items:
+        reading.leftovers += [f'"{item}"' for item in unused if not _filler(item)]
+    return bool(items)
+
+
+def _filler(item: str) -> bool:
+    words = item.strip(" .").lower()
+    return (
+        is_feature_phrase(words)
+        or parse_field(words) is None
+        or bool(re.fullmatch(r"(?:and |or )?(?:more|etc|so on|other stuff|stuff|things)", words))
+    )
 
 
 def _strip_domain(text: str) -> str:
@@ -119,26 +185,11 @@ def _relation_target(phrase: str, draft: Draft, reading: Reading) -> str | None:
     return None
 
 
-_FEATURE_FILLER = re.compile(
-    r"\b(a|an|the|with|and|add|support|supports|enabled?|endpoints?|checks?|for|on|my|our|"
-    r"frontend|please|all|everything|by|allow|also|use|using|need|needs|simple|basic|key|keys)\b"
-)
-
-
-def _is_feature_phrase(phrase: str) -> bool:
-    """ "with pagination", "api key auth": a feature request inside a field list."""
-    text = phrase.lower()
-    found = False
-    for feature in FEATURES:
-        text, count = re.subn(feature.pattern, " ", text)
-        found = found or count > 0
-    return found and not _FEATURE_FILLER.sub(" ", text).strip(" ,.-")
-
-
 def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> ResourceSpec:
     fields: dict[str, FieldSpec] = {}
+    entry = lookup(draft.noun.singular)
     for phrase in draft.phrases:
-        if _is_feature_phrase(phrase):
+        if is_feature_phrase(phrase):
             continue
         if (target := _relation_target(phrase, draft, reading)) is not None:
             optional = bool(re.search(r"\boptional", phrase))
@@ -149,13 +200,14 @@ def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> Resou
             if field is not None and field.name in {"created_at", "updated_at"}:
                 features.add("timestamps")
             continue
-        fields.setdefault(field.name, field)
-    if not fields:
+        fields.setdefault(field.name, typed_like_table(entry, field))
+    given = [*fields.values()]
+    if entry is not None and (draft.extends_defaults or not given):
+        given = with_defaults(entry, given)
+    if not given:
         default = "title" if draft.noun.name in _DEFAULT_TITLE_NOUNS else "name"
-        fields[default] = FieldSpec(name=default, type="text")
-    return ResourceSpec(
-        name=draft.noun.name, singular=draft.noun.singular, fields=[*fields.values()]
-    )
+        given = [FieldSpec(name=default, type="text")]
+    return ResourceSpec(name=draft.noun.name, singular=draft.noun.singular, fields=given)
 
 
 def build_resource_from(noun: Noun, phrases: list[str]) -> ResourceSpec:
@@ -213,6 +265,8 @@ def read_prompt(prompt: str) -> tuple[Reading, set[str], set[str]]:
     reading = Reading()
     for sentence in sentences(text):
         _read_sentence(sentence, reading)
+    if not reading.drafts and reading.subject is not None:
+        reading.add(reading.subject)
     wanted, refused = detect_features(text)
     return reading, wanted, refused
 
@@ -221,6 +275,7 @@ def build_spec(prompt: str, reading: Reading, features: set[str]) -> ApiSpec:
     drafts = list(reading.drafts.values())[:MAX_RESOURCES]
     resources = [_build_resource(draft, reading, features) for draft in drafts]
     link(resources, reading.relations)
+    link(resources, table_relations(resources))
     keys = {key for key in features if key in FEATURES_BY_KEY}
     return ApiSpec(
         title=guess_title(prompt, resources), resources=resources, features=canonical(keys)

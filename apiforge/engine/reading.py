@@ -6,8 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from apiforge.engine.domain import lookup
+from apiforge.engine.knowledge import table_direction
 from apiforge.engine.nouns import Noun, resource_noun
 from apiforge.engine.text import split_top_level
+from apiforge.engine.words import phrase_plural
 
 _WORD = (
     r"(?!(?:and|or|with|but|that|which|who|to|of|in|on|for|has|have|is|are|belongs?)\b)"
@@ -21,7 +24,7 @@ HAS = (
     r"gets?|keeps?|holds?|tracks?|carr(?:y|ies)|comes? with|records?)"
 )
 _HAS_FIELDS = re.compile(
-    rf"^{DET}{NP}\s+{HAS}(?: the following| these| such)?"
+    rf"^{DET}{NP}\s+{HAS}(?!\s+(?:with|for|api|app|that|which)\b)(?: the following| these| such)?"
     r"(?: (?:fields|attributes|properties|columns|data|info|details))?"
     r"(?: like| such as| including)?"
     r"\s*:?\s+(.+)$"
@@ -43,15 +46,28 @@ RELATIONS = (
     (rf"{DET}{NP} (?:is|are|can be|may be|must be) (?:assigned|linked|attached|tied|related|"
      rf"connected) to {DET}{NP}", 1, 2),
     (rf"{DET}{NP} (?:is|are|can be|must be) (?:written|owned|created|made|placed|posted|"
-     rf"authored|submitted|booked) by {DET}{NP}", 1, 2),
+     rf"authored|submitted|booked|taught|led|managed|run|hosted|organi[sz]ed|given|published|sold|"
+     rf"supplied|provided|treated|handled|assigned) by {DET}{NP}", 1, 2),
     (rf"{DET}{NP} (?:is|are) (?:in|inside|part of|under) {DET}{NP}", 1, 2),
 )  # fmt: skip
+
+
+_HAS_ONE = re.compile(rf"^{DET}{NP} (?:has|have|needs?|should have|must have) (?:an?|one) {NP}$")
+_JOIN = re.compile(
+    rf"{DET}{NP},? (?:(?:that|which|to) )?(?:linking|links?|connecting|connects?|joining|joins?|"
+    rf"between) {DET}{NP} (?:and|with|to) {DET}{NP}"
+)
+_MANY_TO_MANY = re.compile(
+    rf"(?:{NP} and {NP} (?:are|have an?) many[- ]to[- ]many\b(?: relationship| relation)?|"
+    rf"many[- ]to[- ]many (?:relationship |relation |link )?between {NP} and {NP})"
+)
 
 
 @dataclass
 class Draft:
     noun: Noun
     phrases: list[str] = field(default_factory=list)
+    extends_defaults: bool = False  # the phrases add to the table's default fields
 
 
 @dataclass
@@ -60,6 +76,8 @@ class Reading:
 
     drafts: dict[str, Draft] = field(default_factory=dict)
     relations: list[tuple[str, str, bool]] = field(default_factory=list)  # child, parent, req.
+    subject: Noun | None = None  # "a todo API": the resource when no other is named
+    leftovers: list[str] = field(default_factory=list)  # asks that will not be built
 
     def add(self, noun: Noun, phrases: Iterable[str] = ()) -> Draft:
         draft = self.drafts.setdefault(noun.name, Draft(noun))
@@ -67,9 +85,56 @@ class Reading:
         return draft
 
 
+def _relate(reading: Reading, child: Noun, parent: Noun, required: bool = True) -> None:
+    reading.add(parent)
+    reading.add(child)
+    reading.relations.append((child.name, parent.name, required))
+
+
+def _join_relations(sentence: str, reading: Reading) -> str:
+    """ "enrollments linking students and courses", "students and courses are many-to-many"."""
+    rest = sentence
+    for match in _JOIN.finditer(sentence):
+        nouns = [resource_noun(match.group(index)) for index in (1, 2, 3)]
+        if all(nouns) and len({n.name for n in nouns if n}) == 3:
+            child, first, second = (n for n in nouns if n is not None)
+            _relate(reading, child, first)
+            _relate(reading, child, second)
+            rest = rest.replace(match.group(0), " ")
+    for match in _MANY_TO_MANY.finditer(sentence):
+        one = resource_noun(match.group(1) or match.group(3))
+        two = resource_noun(match.group(2) or match.group(4))
+        if one is not None and two is not None and one.name != two.name:
+            first, second = one, two
+            words = f"{first.words} {second.words}"
+            child = Noun(phrase_plural(words).replace(" ", "_"), words.replace(" ", "_"))
+            _relate(reading, child, first)
+            _relate(reading, child, second)
+            rest = rest.replace(match.group(0), " ")
+    return rest
+
+
+def _has_one(sentence: str, reading: Reading) -> str:
+    """ "each book has an author": a link when the author is a known noun."""
+    match = _HAS_ONE.match(sentence.strip(" ,."))
+    if not match:
+        return sentence
+    child, parent = resource_noun(match.group(1)), resource_noun(match.group(2))
+    if child is None or parent is None or lookup(parent.singular) is None:
+        return sentence
+    if child.name == parent.name:
+        return sentence
+    if table_direction(child.singular, parent.singular):
+        _relate(reading, child, parent)
+    else:
+        _relate(reading, parent, child)
+    return ""
+
+
 def find_relations(sentence: str, reading: Reading) -> str:
     """Record the relations a sentence states; returns the sentence without them."""
-    rest = sentence
+    rest = _has_one(_join_relations(sentence, reading), reading)
+    sentence = rest
     for pattern, child_group, parent_group in RELATIONS:
         for match in re.finditer(pattern, sentence):
             child = resource_noun(match.group(child_group))
@@ -94,17 +159,23 @@ def field_statement(sentence: str) -> tuple[Noun, list[str]] | None:
     return None
 
 
-def resource_items(text: str) -> list[tuple[Noun, list[str]]]:
-    """ "books (title, price) and members with name and email" -> resources with phrases."""
+def resource_items(text: str, unused: list[str] | None = None) -> list[tuple[Noun, list[str]]]:
+    """ "books (title, price) and members with name and email" -> resources with phrases.
+
+    Items that are neither go to ``unused`` when given.
+    """
     found: list[tuple[Noun, list[str]]] = []
     for item in split_top_level(text):
         entry = _resource_item(item)
-        if entry is not None and not (
-            entry[1] == [] and found and _opens_field_list(text, found[-1][0])
-        ):
+        in_fields = bool(found) and _opens_field_list(text, found[-1][0])
+        if entry is not None and in_fields and entry[0].name == entry[0].singular:
+            entry = None  # "pets: name, species (dog, cat)": a field, not a resource
+        if entry is not None and not (entry[1] == [] and in_fields):
             found.append(entry)
         elif found and _opens_field_list(text, found[-1][0]):
             found[-1][1].append(item)
+        elif unused is not None:
+            unused.append(item)
     return found
 
 

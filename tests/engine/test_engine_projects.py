@@ -41,7 +41,9 @@ PROJECTS = {
         "Orders have a quantity, a total amount and notes. Bearer token auth, full text search, "
         "timestamps, soft delete, CORS and a health endpoint.",
     ),
-    "tasks": ("Tasks (title, done, due date) and users (name). Tasks can be assigned to users.",),
+    # The home page's and the README's own examples: table fields, links, leftovers.
+    "tasks": ("A todo API with tags and due dates, and users. Todos can be assigned to users.",),
+    "bookstore": ("a bookstore API with books and authors, with pagination",),
     "followups": (
         "Recipes API. Each recipe has a name, a list of ingredients, cook time in minutes and a "
         "difficulty (easy, medium, hard).",

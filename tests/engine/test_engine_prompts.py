@@ -63,7 +63,8 @@ CASES = [
     ),
     Case(
         "An API to manage products, orders and customers with pagination, filtering and sorting",
-        {"products": {}, "orders": {}, "customers": {}},
+        {"products": {}, "orders": {"status": "enum"}, "customers": {}},
+        relations={("orders", "customers")},  # from the domain table
         features={"pagination", "filtering", "sorting"},
     ),
     Case(
@@ -110,7 +111,7 @@ CASES = [
         "runtime in minutes, imdb url. reviews: rating, comment. a movie has many reviews. "
         "let users search movies and sort by rating",
         {"movies": {"release_year": "integer", "genre": "enum", "runtime_minutes": "integer",
-                    "imdb_url": "url"}, "reviews": {"rating": "number", "comment": "text"}},
+                    "imdb_url": "url"}, "reviews": {"rating": "integer", "comment": "text"}},
         relations={("reviews", "movies")},
         features={"search", "sorting"},
     ),
@@ -155,6 +156,7 @@ CASES = [
         "credits. Teachers have name, email. Courses are taught by teachers.",
         {"students": {"grade_level": "integer"}, "courses": {"credits": "integer"},
          "teachers": {"email": "email"}},
+        relations={("courses", "teachers")},
     ),
     Case(
         "Create an API with two resources: authors and articles. Articles are written by "
@@ -294,7 +296,7 @@ CASES = [
         "posted on date). Each job belongs to a company. Need search over jobs, pagination "
         "and filtering by remote.",
         {"companies": {"website": "url"},
-         "jobs": {"salary": "number", "remote": "text", "posted_on_date": "date"}},
+         "jobs": {"salary": "number", "remote": "boolean", "posted_on_date": "date"}},
         relations={("jobs", "companies")},
         features={"search", "pagination", "filtering"},
     ),
@@ -331,7 +333,7 @@ CASES = [
         "and an insurance number. Appointments have a scheduled at datetime, a reason and a "
         "status (booked, done, cancelled). Each appointment belongs to a patient. API key "
         "auth, pagination, sorting, health endpoint.",
-        {"patients": {"full_name": "text", "date_of_birth": "text", "email": "email"},
+        {"patients": {"full_name": "text", "date_of_birth": "date", "email": "email"},
          "appointments": {"scheduled_at": "datetime", "reason": "text", "status": "enum"}},
         relations={("appointments", "patients")},
         features={"api_key_auth", "pagination", "sorting", "health"},

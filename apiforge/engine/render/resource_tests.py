@@ -103,6 +103,13 @@ def _relation_tests(
         f"    items = listed(client.get(f\"{parent_path}/{{{parent.singular}['id']}}{n.path}\"))\n"
         '    assert [item["id"] for item in items] == [mine["id"]]\n'
         f'    assert client.get(f"{parent_path}/{{MISSING_ID}}{n.path}").status_code == 404',
+        f"def test_{n.many}_filter_by_{fk}(client):\n"
+        f"    {parent.singular} = {parent_create}(client)\n"
+        f'    mine = {n.create}(client, {fk}={parent.singular}["id"])\n'
+        f'    {n.create}(client, {fk}={parent_create}(client)["id"])\n'
+        f'    params = {{"{fk}": {parent.singular}["id"]}}\n'
+        f'    items = listed(client.get("{n.path}", params=params))\n'
+        '    assert [item["id"] for item in items] == [mine["id"]]',
         f"def test_{parent.singular}_with_{n.many}_cannot_be_deleted(client):\n"
         f"    {parent.singular} = {parent_create}(client)\n"
         f'    {n.create}(client, {fk}={parent.singular}["id"])\n'

@@ -26,9 +26,18 @@ def _filter_param(field: FieldSpec) -> str:
     return f"    {field.name}: {kind} | None = {default},"
 
 
-def _list_params(spec: ApiSpec, resource: ResourceSpec) -> list[str]:
+def link_filters(resource: ResourceSpec, nested: str = "") -> list[str]:
+    """Every link's key filters its list route (?author_id=), except the nested route's own."""
+    return [r.field for r in resource.relations if r.field != nested]
+
+
+def _list_params(spec: ApiSpec, resource: ResourceSpec, nested: str = "") -> list[str]:
     """Query parameters of a list route, after the path parameters and db."""
     params = [_filter_param(field) for field in filter_fields(spec, resource)]
+    params += [
+        f"    {key}: int | None = Query(None, ge=1, le=MAX_INT),"
+        for key in link_filters(resource, nested)
+    ]
     if spec.has("search") and any(f.kind.searchable for f in resource.fields):
         params.append('    q: str | None = Query(None, description="Text to search for"),')
     if spec.has("sorting"):
@@ -43,6 +52,7 @@ def _list_params(spec: ApiSpec, resource: ResourceSpec) -> list[str]:
 
 def _list_call(spec: ApiSpec, resource: ResourceSpec, extra_filter: str = "") -> list[str]:
     filters = [f"{quoted(f.name)}: {f.name}" for f in filter_fields(spec, resource)]
+    filters += [f"{quoted(key)}: {key}" for key in link_filters(resource, extra_filter)]
     if extra_filter:
         filters.append(f"{quoted(extra_filter)}: {extra_filter}")
     args = [f"db, {table_constant(resource)}", "{" + ", ".join(filters) + "}"]
@@ -89,7 +99,7 @@ def _nested_route(spec: ApiSpec, resource: ResourceSpec, relation: RelationSpec)
         f"def list_{resource.name}_of_{parent.singular}(",
         f"    {relation.field}: ItemId,",
         "    db: Db,",
-        *_list_params(spec, resource),
+        *_list_params(spec, resource, nested=relation.field),
         ") -> Any:",
         f"    crud.fetch(db, {table_constant(parent)}, {relation.field})  # 404 when missing",
         *_list_call(spec, resource, extra_filter=relation.field),

@@ -1,0 +1,36 @@
+"""Everyday collections: libraries, collections, kitchens, gardens, garages."""
+
+from apiforge.engine.domain.entry import noun
+
+NOUNS = (
+    noun("library", "name, address?, city?", plural="libraries"),
+    noun("borrower", "name, email, card_number?"),
+    noun("collection", "name, description?", parents="user?"),
+    noun("wine", "name, vintage:int?, region?, grape?, rating:num?", parents="winery?"),
+    noun("winery", "name, region?, country?", plural="wineries"),
+    noun("garden", "name, location?"),
+    noun("repair", "description, cost:num?, status:pending/in_progress/done?, completed_on:date?",
+         parents="vehicle|car|device|asset|property, mechanic?|technician?"),
+    noun("mechanic", "name, phone?, specialty?", also="technician"),
+    noun("service", "name, description?, price:num?, duration_minutes:int?"),
+    noun("feedback", "message, rating:int?, submitted_at?", plural="feedback",
+         parents="user?|customer?|event?"),
+    noun("form", "title, description?"),
+    noun("setting", "key_name, value", parents="user?"),
+    noun("api_client", "name, contact_email?", also="integration"),
+    noun("repository", "name, url?, private:bool", parents="organization?|user?", also="repo",
+         plural="repositories"),
+    noun("release", "version, released_on:date?, notes?", parents="repository|project|app"),
+    noun("app", "name, platform:ios/android/web?, version?", parents="developer?|company?"),
+    noun("developer", "name, email, website?"),
+    noun("ride", "pickup, dropoff, fare:num?, status:requested/ongoing/completed/cancelled?",
+         parents="driver?, passenger|rider|customer"),
+    noun("rider", "name, phone?, email?"),
+    noun("book_club", "name, meets_on?"),
+    noun("contract", "title, starts_on:date, ends_on:date?, value:num?",
+         parents="customer|client|company|employee"),
+    noun("lead", "name, email, company_name?, status:new/contacted/qualified/lost?, source?",
+         parents="campaign?|user?"),
+    noun("deal", "title, amount:num?, stage:prospect/negotiation/won/lost?, close_date?",
+         parents="customer|company|lead|contact, user?"),
+)  # fmt: skip
