@@ -16,6 +16,8 @@ from httpx_sse import aconnect_sse
 from apiforge.errors import ApiforgeError, ConflictError, InputError, NotFoundError
 from apiforge.events.types import TERMINAL_TYPES, Event, parse_event
 
+# Project ids are uuid4 hex; anything shorter is taken as the start of one.
+FULL_ID_LENGTH = 32
 _ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {404: NotFoundError, 409: ConflictError}
 
 
@@ -69,6 +71,27 @@ class ApiforgeClient:
 
     async def projects(self) -> list[dict[str, Any]]:
         return list((await self._request("GET", "/api/projects"))["projects"])
+
+    async def resolve_project_id(self, text: str) -> str:
+        """The project id ``text`` is, or uniquely starts (like git's short hashes).
+
+        Resolved here rather than by the server, so REST paths keep taking exact ids only.
+        """
+        wanted = text.strip()
+        if len(wanted) >= FULL_ID_LENGTH:
+            return wanted  # a whole id: the server says whether it exists
+        if not wanted:
+            raise InputError("Give a project id, or its first characters", code="invalid_input")
+        matches = [p for p in await self.projects() if p["id"].startswith(wanted.lower())]
+        if not matches:
+            raise NotFoundError(f"No project id starts with {wanted!r}", code="not_found")
+        if len(matches) > 1:
+            listing = "".join(f"\n  {p['id']}  {p['name']}" for p in matches)
+            raise InputError(
+                f"{wanted!r} starts {len(matches)} project ids; give more characters:{listing}",
+                code="ambiguous_id",
+            )
+        return str(matches[0]["id"])
 
     async def project(self, project_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("GET", f"/api/projects/{project_id}")
