@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from apiforge.cli_connect import connect
 from apiforge.client import ApiforgeClient
+from apiforge.data_dir_claim import DataDirInUse, current_owner
 from apiforge.errors import ApiforgeError
 from apiforge.settings import Settings
 
@@ -35,6 +36,16 @@ ProjectArgument = Annotated[
 ]
 
 
+def _refuse_served_data_dir(settings: Settings) -> None:
+    """Two servers on one data dir would fail each other's generations; say so before starting.
+    (The app's own claim is what guarantees it; this only spares the user a traceback.)"""
+    owner = current_owner(settings.data_dir)
+    if owner is not None:
+        refusal = DataDirInUse(settings.data_dir, owner)
+        console.print(f"[red]{refusal.code}:[/] {escape(refusal.message)}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
@@ -47,6 +58,7 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _refuse_served_data_dir(settings)
     console.print(f"apiforge is serving at [bold]http://{settings.host}:{settings.port}[/]")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
@@ -111,7 +123,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> None:
     try:
         code = asyncio.run(coro)
     except ApiforgeError as exc:
-        console.print(f"[red]{exc.code}:[/] {escape(exc.message)}")
+        console.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None
     raise typer.Exit(int(code or 0))
 
