@@ -30,21 +30,22 @@ PROBE_TIMEOUT_S = 0.5
 OWNER_STARTUP_WAIT_S = 20.0
 
 
-async def answers(http: httpx.AsyncClient, url: str) -> bool:
-    """Whether an apiforge server answers its health check at ``url``."""
+async def answers(client: ApiforgeClient) -> bool:
+    """Whether an apiforge server answers its health check at the client's URL, quickly."""
     try:
-        response = await http.get(f"{url}/api/health", timeout=PROBE_TIMEOUT_S)
-        return response.status_code == 200 and response.json().get("status") == "ok"
-    except (httpx.HTTPError, ValueError, AttributeError):
+        return (await client.health(timeout=PROBE_TIMEOUT_S)).get("status") == "ok"
+    except (httpx.HTTPError, ApiforgeError, ValueError, AttributeError):
         return False
 
 
-async def _owner_url(owner: ServerRecord, data_dir: Path) -> str | None:
-    """The owner's URL once it answers; None if it let go of the data dir meanwhile."""
+async def _owner_client(owner: ServerRecord, data_dir: Path) -> ApiforgeClient | None:
+    """A client of the owner once it answers; None if it let go of the data dir meanwhile."""
+    client = ApiforgeClient(owner.url)
     deadline = time.monotonic() + OWNER_STARTUP_WAIT_S
-    async with httpx.AsyncClient() as http:
-        while not await answers(http, owner.url):
+    try:
+        while not await answers(client):
             if current_owner(data_dir) is None:
+                await client.aclose()
                 return None
             if time.monotonic() > deadline:
                 raise ApiforgeError(
@@ -53,22 +54,28 @@ async def _owner_url(owner: ServerRecord, data_dir: Path) -> str | None:
                     code="server_unreachable",
                 )
             await asyncio.sleep(0.1)
-    return owner.url
+    except BaseException:
+        await client.aclose()
+        raise
+    return client
 
 
-async def find_server(settings: Settings) -> str | None:
-    """The URL of the server to use, or None when the CLI should run one embedded."""
+async def find_server(settings: Settings) -> ApiforgeClient | None:
+    """A client of the server to use, or None when the CLI should run one embedded."""
     owner = current_owner(settings.data_dir)
     if owner is not None:
-        url = await _owner_url(owner, settings.data_dir)
-        if url is not None:
-            return url
-    configured = local_url(settings.host, settings.port)
-    async with httpx.AsyncClient() as http:
-        return configured if await answers(http, configured) else None
+        client = await _owner_client(owner, settings.data_dir)
+        if client is not None:
+            return client
+    # One client, probed then used: building an httpx client costs tens of milliseconds.
+    client = ApiforgeClient(local_url(settings.host, settings.port))
+    if await answers(client):
+        return client
+    await client.aclose()
+    return None
 
 
-async def _embedded_url(stack: AsyncExitStack, settings: Settings) -> str:
+async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> ApiforgeClient:
     from apiforge.embedded import embedded_server  # slow to import; only embedded runs pay
 
     Console(stderr=True).print(
@@ -76,18 +83,22 @@ async def _embedded_url(stack: AsyncExitStack, settings: Settings) -> str:
         f"running one inside this command on {settings.data_dir}[/]"
     )
     try:
-        return await stack.enter_async_context(embedded_server(settings))
+        return ApiforgeClient(await stack.enter_async_context(embedded_server(settings)))
     except DataDirInUse as busy:
         # Another command started serving the data dir between our look and our start.
-        url = await _owner_url(busy.owner, settings.data_dir) if busy.owner else None
-        if url is None:
+        client = await _owner_client(busy.owner, settings.data_dir) if busy.owner else None
+        if client is None:
             raise
-        return url
+        return client
 
 
 @asynccontextmanager
 async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
     async with AsyncExitStack() as stack:
-        settings = Settings()
-        url = server or await find_server(settings) or await _embedded_url(stack, settings)
-        yield await stack.enter_async_context(ApiforgeClient(url))
+        if server:
+            client = ApiforgeClient(server)
+        else:
+            settings = Settings()
+            client = await find_server(settings) or await _embedded_client(stack, settings)
+        # Entered last, so it closes before an embedded server stops.
+        yield await stack.enter_async_context(client)

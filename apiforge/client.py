@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from httpx_sse import aconnect_sse
 
 from apiforge.errors import ApiforgeError, ConflictError, InputError, NotFoundError
-from apiforge.events.types import TERMINAL_TYPES, Event, parse_event
+
+if TYPE_CHECKING:
+    from apiforge.events.types import Event
 
 # Project ids are uuid4 hex; anything shorter is taken as the start of one.
 FULL_ID_LENGTH = 32
@@ -53,8 +55,10 @@ class ApiforgeClient:
         _raise_for_error(response)
         return response.json() if response.content else None
 
-    async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request("GET", "/api/health")
+    async def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """The server's status; ``timeout`` (seconds) overrides the client's for this call."""
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        result: dict[str, Any] = await self._request("GET", "/api/health", timeout=limit)
         return result
 
     async def create_project(self, prompt: str, name: str | None = None) -> dict[str, Any]:
@@ -185,6 +189,9 @@ class ApiforgeClient:
             await asyncio.sleep(min(0.1 * failures, 2.0))
 
     async def _events_once(self, project_id: str, last_id: int | None) -> AsyncIterator[Event]:
+        # Imported here: the event models cost a CLI command that never streams ~0.1 s to load.
+        from apiforge.events.types import parse_event
+
         headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
         timeout = httpx.Timeout(10.0, read=None)
         path = f"/api/stream/{project_id}"
@@ -202,4 +209,6 @@ class ApiforgeClient:
 def _ends(event: Event, until_version: int | None) -> bool:
     if until_version is None or event.version_number != until_version:
         return False
+    from apiforge.events.types import TERMINAL_TYPES
+
     return event.type in TERMINAL_TYPES
