@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from apiforge.data_dir_claim import DataDirClaim, DataDirInUse, ServerRecord, current_owner
-from tests.cli_runner import run_cli
+from tests.cli_runner import cli_command, cli_env, run_cli
 from tests.server_process import ServerProcess
 
 PROMPT = "a library API with books (title, isbn) and members (name)"
@@ -98,3 +100,40 @@ def test_claim_is_exclusive_and_released(tmp_path: Path) -> None:
     claim.release()
     assert current_owner(tmp_path) is None  # the record is still on disk, but nobody holds it
     DataDirClaim(tmp_path, "http://127.0.0.1:5678").release()
+
+
+def wait_for_first_project(data_dir: Path, command: subprocess.Popen[bytes]) -> str:
+    """The id of the project ``command`` creates, read from the server it runs embedded."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert command.poll() is None, command.communicate()
+        owner = current_owner(data_dir)
+        try:
+            listed = httpx.get(f"{owner.url}/api/projects").json()["projects"] if owner else []
+        except httpx.TransportError:
+            listed = []  # still starting
+        if listed:
+            return str(listed[0]["id"])
+        time.sleep(0.05)
+    raise AssertionError("the generating command never created its project")
+
+
+def test_a_command_uses_another_commands_embedded_server(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    slow = cli_env(data_dir, {"APIFORGE_ENGINE_DELAY_MS": "20"})
+    generating = subprocess.Popen(
+        cli_command("generate", PROMPT), env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        created = wait_for_first_project(data_dir, generating)
+        ids, notes = cli_project_ids(data_dir)
+        # It joined the generating command's server: a second one would have failed the
+        # running generation as "interrupted" at start-up.
+        assert EMBEDDED_NOTICE not in notes and ids == {created}
+        out, err = generating.communicate(timeout=120)
+    finally:
+        if generating.poll() is None:
+            generating.kill()
+            generating.communicate()
+    assert generating.returncode == 0, (out + err).decode()
+    assert b"v1 complete" in out
