@@ -3,41 +3,47 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+from rich.markup import escape
 
-from apiforge.cli_display import GenerationView, files_table
+from apiforge.cli_connect import connect
 from apiforge.client import ApiforgeClient
+from apiforge.data_dir_claim import DataDirInUse, current_owner
 from apiforge.errors import ApiforgeError
-from apiforge.events.types import ErrorEvent, VersionComplete
 from apiforge.settings import Settings
+
+if TYPE_CHECKING:
+    from apiforge.events.types import Event
 
 app = typer.Typer(help="apiforge — chat an API into being.", no_args_is_help=True)
 console = Console()
 
 ServerOption = Annotated[
-    str | None, typer.Option("--server", help="URL of a running server (default: embedded)")
+    str | None,
+    typer.Option(
+        "--server",
+        help="URL of a server (default: the one serving the data dir, else the one at "
+        "APIFORGE_HOST:APIFORGE_PORT, else one run inside the command)",
+    ),
+]
+ProjectArgument = Annotated[
+    str, typer.Argument(help="Project id, or its first characters if they are unique")
 ]
 
 
-@asynccontextmanager
-async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
-    if server:
-        async with ApiforgeClient(server) as client:
-            yield client
-        return
-    from apiforge.embedded import embedded_server  # slow to import; only embedded runs pay
-
-    async with embedded_server(Settings()) as url, ApiforgeClient(url) as client:
-        yield client
+def _refuse_served_data_dir(settings: Settings) -> None:
+    """Two servers on one data dir would fail each other's generations; say so before starting.
+    (The app's own claim is what guarantees it; this only spares the user a traceback.)"""
+    owner = current_owner(settings.data_dir)
+    if owner is not None:
+        refusal = DataDirInUse(settings.data_dir, owner)
+        console.print(f"[red]{refusal.code}:[/] {escape(refusal.message)}", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -46,15 +52,23 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
 ) -> None:
     """Run the apiforge server."""
+    import uvicorn
+
     from apiforge.server.app import create_app
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _refuse_served_data_dir(settings)
     console.print(f"apiforge is serving at [bold]http://{settings.host}:{settings.port}[/]")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
 async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Path | None) -> int:
+    # Here, not at the top: the live view pulls in every event model, which only these need.
+    from rich.live import Live
+
+    from apiforge.cli_display import GenerationView, files_table
+
     view = GenerationView()
     final = None
     # Say what writes the code: the offline engine is rule-based, not an AI model.
@@ -82,8 +96,10 @@ async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Pat
 
 
 async def _report(
-    client: ApiforgeClient, project_id: str, number: int, final: object, out: Path | None
+    client: ApiforgeClient, project_id: str, number: int, final: Event | None, out: Path | None
 ) -> int:
+    from apiforge.events.types import ErrorEvent, VersionComplete
+
     if isinstance(final, ErrorEvent):
         console.print(f"[red]Failed:[/] {final.message}")
         return 1
@@ -107,7 +123,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> None:
     try:
         code = asyncio.run(coro)
     except ApiforgeError as exc:
-        console.print(f"[red]{exc.code}:[/] {exc.message}")
+        console.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None
     raise typer.Exit(int(code or 0))
 
@@ -132,7 +148,7 @@ def generate(
 
 @app.command()
 def iterate(
-    project: Annotated[str, typer.Argument(help="Project id")],
+    project: ProjectArgument,
     prompt: Annotated[str, typer.Argument(help="What to change")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the final files here")] = None,
     server: ServerOption = None,
@@ -141,52 +157,44 @@ def iterate(
 
     async def run() -> int:
         async with connect(server) as client:
-            version = await client.iterate(project, prompt)
-            return await _follow(client, project, version["number"], out)
+            project_id = await client.resolve_project_id(project)
+            version = await client.iterate(project_id, prompt)
+            return await _follow(client, project_id, version["number"], out)
 
     _run(run())
 
 
 @app.command()
-def projects(server: ServerOption = None) -> None:
-    """List projects."""
+def projects(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array with stable keys, for scripts")
+    ] = False,
+    server: ServerOption = None,
+) -> None:
+    """List projects (with full ids)."""
+    from apiforge.cli_listing import projects_json, projects_table
 
     async def run() -> int:
         async with connect(server) as client:
-            table = Table("id", "name", "latest", "status", "updated")
-            for p in await client.projects():
-                latest = p.get("latest_version") or {}
-                table.add_row(
-                    p["id"],
-                    p["name"],
-                    f"v{latest.get('number', '-')}",
-                    str(latest.get("status", "-")),
-                    p["updated_at"],
-                )
-            console.print(table)
+            listed = await client.projects()
+        if as_json:
+            print(projects_json(listed))
+        else:
+            console.print(projects_table(listed, console.width))
         return 0
 
     _run(run())
 
 
 @app.command()
-def versions(
-    project: Annotated[str, typer.Argument(help="Project id")], server: ServerOption = None
-) -> None:
+def versions(project: ProjectArgument, server: ServerOption = None) -> None:
     """List a project's versions."""
+    from apiforge.cli_listing import versions_table
 
     async def run() -> int:
         async with connect(server) as client:
-            table = Table("version", "status", "files", "prompt", "summary")
-            for v in await client.versions(project):
-                table.add_row(
-                    f"v{v['number']}",
-                    v["status"],
-                    str(v["files_changed"]),
-                    v["prompt"][:60],
-                    (v["summary"] or v["error"] or "")[:60],
-                )
-            console.print(table)
+            listed = await client.versions(await client.resolve_project_id(project))
+        console.print(versions_table(listed))
         return 0
 
     _run(run())

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.text import Text
 
-from apiforge.cli import ServerOption, _run, connect, console
+from apiforge.cli import ProjectArgument, ServerOption, _run, console
+from apiforge.cli_connect import connect
 from apiforge.client import ApiforgeClient
 from apiforge.errors import ApiforgeError, InputError
 
@@ -57,7 +60,7 @@ async def _export_git(client: ApiforgeClient, project_id: str, target: Path) -> 
 
 
 def export(
-    project: Annotated[str, typer.Argument(help="Project id")],
+    project: ProjectArgument,
     version: Annotated[
         int | None, typer.Option("--version", help="Version to zip (default: latest complete)")
     ] = None,
@@ -79,10 +82,11 @@ def export(
 
     async def run() -> int:
         async with connect(server) as client:
+            project_id = await client.resolve_project_id(project)
             if zip_file is not None:
-                await _export_zip(client, project, version, zip_file)
+                await _export_zip(client, project_id, version, zip_file)
             elif git_dir is not None:
-                await _export_git(client, project, git_dir)
+                await _export_git(client, project_id, git_dir)
         return 0
 
     _run(run())
@@ -96,34 +100,43 @@ def coloured_diff(unified: str) -> Text:
     return text
 
 
-def _print_routes(routes: dict[str, Any] | None) -> None:
+def _print_routes(out: Console, routes: dict[str, Any] | None) -> None:
     if not routes:
         return
     changes = [c for kind in ("added", "removed", "changed") for c in routes.get(kind, [])]
     if not changes:
-        console.print("routes: unchanged")
+        out.print("routes: unchanged")
         return
-    console.print("[bold]routes:[/]")
+    out.print("[bold]routes:[/]")
     for change in changes:
         mark, style = _ROUTE_MARKS[change["change"]]
         fields = f" ({', '.join(change['fields'])})" if change.get("fields") else ""
-        console.print(Text(f"  {mark} {change['method']} {change['path']}{fields}", style=style))
+        out.print(Text(f"  {mark} {change['method']} {change['path']}{fields}", style=style))
 
 
 def print_diff(result: dict[str, Any]) -> None:
+    """On a terminal: a coloured diff with a summary. Redirected or piped: stdout carries only
+    the patch, byte for byte (``patch -p1`` / ``git apply`` take it), the summary goes to stderr."""
+    plain = not console.is_terminal
+    notes = Console(stderr=True) if plain else console
     against = result["against"]
     base = f"v{against}" if against is not None else "an empty project"
     files = result["files"]
-    console.print(f"[bold]v{result['version_number']}[/] against {base}: {len(files)} files")
+    notes.print(f"[bold]v{result['version_number']}[/] against {base}: {len(files)} files")
     for change in files:
         style = _OPERATION_STYLES.get(change["operation"], "")
-        console.print(Text(f"{change['operation']} {change['path']}", style=f"bold {style}"))
-        console.print(coloured_diff(change["unified_diff"]), end="")
-    _print_routes(result.get("routes"))
+        notes.print(Text(f"{change['operation']} {change['path']}", style=f"bold {style}"))
+        if plain:
+            sys.stdout.write(change["unified_diff"])
+        else:
+            # soft_wrap: long lines are left to the terminal, never split with inserted newlines.
+            console.print(coloured_diff(change["unified_diff"]), end="", soft_wrap=True)
+    sys.stdout.flush()
+    _print_routes(notes, result.get("routes"))
 
 
 def diff(
-    project: Annotated[str, typer.Argument(help="Project id")],
+    project: ProjectArgument,
     first: Annotated[int, typer.Argument(help="Version (alone: compared with the one before)")],
     second: Annotated[int | None, typer.Argument(help="Compare FIRST → SECOND, like git")] = None,
     server: ServerOption = None,
@@ -133,7 +146,8 @@ def diff(
 
     async def run() -> int:
         async with connect(server) as client:
-            print_diff(await client.diff(project, number, against))
+            project_id = await client.resolve_project_id(project)
+            print_diff(await client.diff(project_id, number, against))
         return 0
 
     _run(run())

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from httpx_sse import aconnect_sse
 
 from apiforge.errors import ApiforgeError, ConflictError, InputError, NotFoundError
-from apiforge.events.types import TERMINAL_TYPES, Event, parse_event
 
+if TYPE_CHECKING:
+    from apiforge.events.types import Event
+
+# Project ids are uuid4 hex; anything shorter is taken as the start of one.
+FULL_ID_LENGTH = 32
 _ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {404: NotFoundError, 409: ConflictError}
 
 
@@ -51,8 +55,10 @@ class ApiforgeClient:
         _raise_for_error(response)
         return response.json() if response.content else None
 
-    async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request("GET", "/api/health")
+    async def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """The server's status; ``timeout`` (seconds) overrides the client's for this call."""
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        result: dict[str, Any] = await self._request("GET", "/api/health", timeout=limit)
         return result
 
     async def create_project(self, prompt: str, name: str | None = None) -> dict[str, Any]:
@@ -69,6 +75,27 @@ class ApiforgeClient:
 
     async def projects(self) -> list[dict[str, Any]]:
         return list((await self._request("GET", "/api/projects"))["projects"])
+
+    async def resolve_project_id(self, text: str) -> str:
+        """The project id ``text`` is, or uniquely starts (like git's short hashes).
+
+        Resolved here rather than by the server, so REST paths keep taking exact ids only.
+        """
+        wanted = text.strip()
+        if len(wanted) >= FULL_ID_LENGTH:
+            return wanted  # a whole id: the server says whether it exists
+        if not wanted:
+            raise InputError("Give a project id, or its first characters", code="invalid_input")
+        matches = [p for p in await self.projects() if p["id"].startswith(wanted.lower())]
+        if not matches:
+            raise NotFoundError(f"No project id starts with {wanted!r}", code="not_found")
+        if len(matches) > 1:
+            listing = "".join(f"\n  {p['id']}  {p['name']}" for p in matches)
+            raise InputError(
+                f"{wanted!r} starts {len(matches)} project ids; give more characters:{listing}",
+                code="ambiguous_id",
+            )
+        return str(matches[0]["id"])
 
     async def project(self, project_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("GET", f"/api/projects/{project_id}")
@@ -162,6 +189,9 @@ class ApiforgeClient:
             await asyncio.sleep(min(0.1 * failures, 2.0))
 
     async def _events_once(self, project_id: str, last_id: int | None) -> AsyncIterator[Event]:
+        # Imported here: the event models cost a CLI command that never streams ~0.1 s to load.
+        from apiforge.events.types import parse_event
+
         headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
         timeout = httpx.Timeout(10.0, read=None)
         path = f"/api/stream/{project_id}"
@@ -179,4 +209,6 @@ class ApiforgeClient:
 def _ends(event: Event, until_version: int | None) -> bool:
     if until_version is None or event.version_number != until_version:
         return False
+    from apiforge.events.types import TERMINAL_TYPES
+
     return event.type in TERMINAL_TYPES

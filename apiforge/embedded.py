@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
+from apiforge.data_dir_claim import DataDirInUse, current_owner
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
 
@@ -23,9 +24,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def _raise_if_data_dir_taken(settings: Settings) -> None:
+    owner = current_owner(settings.data_dir)
+    if owner is not None:
+        raise DataDirInUse(settings.data_dir, owner)
+
+
 @asynccontextmanager
 async def embedded_server(settings: Settings) -> AsyncIterator[str]:
     port = free_port()
+    # The app publishes this address in the data dir's lock, for other commands to share it.
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
@@ -35,6 +44,7 @@ async def embedded_server(settings: Settings) -> AsyncIterator[str]:
         while not server.started:
             if task.done():
                 task.result()
+                _raise_if_data_dir_taken(settings)
                 raise RuntimeError("the embedded server stopped during startup")
             await asyncio.sleep(0.02)
         yield f"http://127.0.0.1:{port}"

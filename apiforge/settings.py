@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APIFORGE_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where databases and work dirs live")
+    # Per user, not per working directory: `apiforge serve` and the CLI run from anywhere must
+    # see the same projects.
+    data_dir: Path = Field(
+        default=Path("~/.local/share/apiforge"),
+        validate_default=True,
+        description="Where databases and work dirs live (`~` is expanded)",
+    )
     host: str = Field(default="127.0.0.1", description="Address the server binds")
     port: int = Field(default=8000, description="Port the server binds")
     database_url: str | None = Field(
@@ -91,6 +97,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level"
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.server_process import free_port
+
+
+def cli_env(data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """Its own data dir, validation off, a wide terminal, and a configured port nothing listens
+    on: a server someone runs on the default port is never picked up (tests that want the
+    address probe pass ``APIFORGE_PORT`` themselves)."""
+    return {
+        "APIFORGE_DATA_DIR": str(data_dir),
+        "APIFORGE_PORT": str(free_port()),
+        "APIFORGE_VALIDATOR": "none",
+        "PATH": "/usr/bin:/bin",
+        "COLUMNS": "200",
+        **(env or {}),
+    }
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "apiforge.cli", *args]
+
 
 def run_cli(
     *args: str,
@@ -14,20 +34,10 @@ def run_cli(
     colour: bool = False,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """``apiforge ARGS`` with its own data dir, validation off and a wide terminal."""
-    full_env = {
-        "APIFORGE_DATA_DIR": str(data_dir),
-        "APIFORGE_VALIDATOR": "none",
-        "PATH": "/usr/bin:/bin",
-        "COLUMNS": "200",
-        **(env or {}),
-    }
+    """``apiforge ARGS`` run to completion with ``cli_env``."""
+    full_env = cli_env(data_dir, env)
     if colour:
         full_env["FORCE_COLOR"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "apiforge.cli", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        cli_command(*args), env=full_env, capture_output=True, text=True, timeout=timeout
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 
+from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES
 from apiforge.events.log import EventLog
 from apiforge.generation.runtime import GenerationRuntime
@@ -103,7 +104,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="apiforge", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="apiforge",
+        lifespan=claiming_data_dir(lifespan),
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
     app.state.settings = settings or Settings()
     install_error_handlers(app)
     app.include_router(routes_projects.router)

@@ -143,7 +143,7 @@ def test_diff_between_two_versions_plain(history: History, tmp_path: Path) -> No
         "diff", history.project_id, "1", "3", "--server", history.url, data_dir=tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "v3" in result.stdout and "against v1" in result.stdout
+    assert "v3" in result.stderr and "against v1" in result.stderr
     assert "\x1b[" not in result.stdout
     added = [
         line[1:]
@@ -155,6 +155,47 @@ def test_diff_between_two_versions_plain(history: History, tmp_path: Path) -> No
     assert set(added) <= all_v3_lines
     missing = run_cli("diff", history.project_id, "9", "--server", history.url, data_dir=tmp_path)
     assert missing.returncode == 1 and "not_found" in missing.stdout
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for path, content in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content, "utf-8")
+
+
+def read_tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text("utf-8")
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def test_diff_redirected_is_a_patch_that_applies(history: History, tmp_path: Path) -> None:
+    # A narrow terminal width: a wrapping printer would split the long lines of the patch.
+    result = run_cli(
+        "diff",
+        history.project_id[:8],
+        "1",
+        "3",
+        "--server",
+        history.url,
+        data_dir=tmp_path,
+        env={"COLUMNS": "40"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert max(map(len, result.stdout.splitlines())) > 40
+    patch_file = tmp_path / "v1-v3.patch"
+    patch_file.write_text(result.stdout, "utf-8")
+    with_git, with_patch = tmp_path / "git", tmp_path / "patch"
+    for tree in (with_git, with_patch):
+        write_tree(tree, history.files[1])
+    git("init", "-q", cwd=with_git)
+    git("apply", "--check", str(patch_file), cwd=with_git)
+    git("apply", str(patch_file), cwd=with_git)
+    subprocess.run(["patch", "-p1", "-s", "-i", str(patch_file)], cwd=with_patch, check=True)
+    assert read_tree(with_git) == history.files[3]
+    assert read_tree(with_patch) == history.files[3]
 
 
 @pytest.mark.slow

@@ -1,0 +1,104 @@
+"""Which server a CLI command talks to.
+
+In order: ``--server`` when given; else the process serving the configured data dir (it holds
+``server.lock`` there); else a server answering at the configured address
+(``APIFORGE_HOST:APIFORGE_PORT``); else one started inside the CLI on the data dir. Embedding is
+never done while another process serves the same data dir: two processes on one SQLite/DBOS
+store would each fail the other's generations as "interrupted".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+
+from apiforge.client import ApiforgeClient
+from apiforge.data_dir_claim import DataDirInUse, ServerRecord, current_owner, local_url
+from apiforge.errors import ApiforgeError
+from apiforge.settings import Settings
+
+# Loopback answers in milliseconds; nothing listening is refused at once. Generous for a loaded
+# machine, small next to the seconds an embedded start costs.
+PROBE_TIMEOUT_S = 0.5
+# A server that holds the data dir but does not answer yet is usually still starting.
+OWNER_STARTUP_WAIT_S = 20.0
+
+
+async def answers(client: ApiforgeClient) -> bool:
+    """Whether an apiforge server answers its health check at the client's URL, quickly."""
+    try:
+        return (await client.health(timeout=PROBE_TIMEOUT_S)).get("status") == "ok"
+    except (httpx.HTTPError, ApiforgeError, ValueError, AttributeError):
+        return False
+
+
+async def _owner_client(owner: ServerRecord, data_dir: Path) -> ApiforgeClient | None:
+    """A client of the owner once it answers; None if it let go of the data dir meanwhile."""
+    client = ApiforgeClient(owner.url)
+    deadline = time.monotonic() + OWNER_STARTUP_WAIT_S
+    try:
+        while not await answers(client):
+            if current_owner(data_dir) is None:
+                await client.aclose()
+                return None
+            if time.monotonic() > deadline:
+                raise ApiforgeError(
+                    f"apiforge (pid {owner.pid}) serves {data_dir} but does not answer at "
+                    f"{owner.url}; stop it, or pass --server",
+                    code="server_unreachable",
+                )
+            await asyncio.sleep(0.1)
+    except BaseException:
+        await client.aclose()
+        raise
+    return client
+
+
+async def find_server(settings: Settings) -> ApiforgeClient | None:
+    """A client of the server to use, or None when the CLI should run one embedded."""
+    owner = current_owner(settings.data_dir)
+    if owner is not None:
+        client = await _owner_client(owner, settings.data_dir)
+        if client is not None:
+            return client
+    # One client, probed then used: building an httpx client costs tens of milliseconds.
+    client = ApiforgeClient(local_url(settings.host, settings.port))
+    if await answers(client):
+        return client
+    await client.aclose()
+    return None
+
+
+async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> ApiforgeClient:
+    from apiforge.embedded import embedded_server  # slow to import; only embedded runs pay
+
+    Console(stderr=True).print(
+        f"[dim]No apiforge server at {local_url(settings.host, settings.port)}; "
+        f"running one inside this command on {settings.data_dir}[/]"
+    )
+    try:
+        return ApiforgeClient(await stack.enter_async_context(embedded_server(settings)))
+    except DataDirInUse as busy:
+        # Another command started serving the data dir between our look and our start.
+        client = await _owner_client(busy.owner, settings.data_dir) if busy.owner else None
+        if client is None:
+            raise
+        return client
+
+
+@asynccontextmanager
+async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
+    async with AsyncExitStack() as stack:
+        if server:
+            client = ApiforgeClient(server)
+        else:
+            settings = Settings()
+            client = await find_server(settings) or await _embedded_client(stack, settings)
+        # Entered last, so it closes before an embedded server stops.
+        yield await stack.enter_async_context(client)
