@@ -1,22 +1,46 @@
 """Contract fuzzing of the app in-process: schemathesis generates requests from the OpenAPI
-document, a Starlette TestClient sends them, any 5xx is a failure. Bounded by a time budget.
+document, a Starlette TestClient sends them, any 5xx is a finding. Bounded by a deadline.
 
-argv: MODULE:ATTR BUDGET_SECONDS MAX_EXAMPLES_PER_OPERATION
+argv: MODULE:ATTR DEADLINE MAX_EXAMPLES_PER_OPERATION, where DEADLINE is a ``time.time()``
+value (the wall clock is shared with the host; the monotonic clock's origin need not be).
+
+The host kills this process at its budget whatever it is doing, so progress is printed as it
+goes: a marked JSON snapshot once the schema is loaded, after each operation and at each
+finding. The last snapshot says how far fuzzing got; ``"final": true`` marks the full result.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
+import tempfile
 import time
 from typing import Any
 
 MARKER = "@@APIFORGE-RESULT@@"
+MAX_REPORTED = 10
 
 
 class OutOfTime(Exception):
     pass
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {"operations": 0, "failures": [], "skipped": 0}
+        self.state.update(out_of_time=False, final=False, fuzzing=False)
+
+    def add_failure(self, text: str) -> None:
+        if len(self.state["failures"]) < MAX_REPORTED:
+            self.state["failures"].append(text)
+            self.report()
+
+    def report(self, **changes: Any) -> None:
+        self.state.update(changes)
+        sys.stdout.write(MARKER + json.dumps(self.state) + "\n")
+        sys.stdout.flush()
 
 
 def load_app(target: str) -> Any:
@@ -24,10 +48,10 @@ def load_app(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def send(client: Any, case: Any) -> int:
+def send(client: Any, case: Any) -> Any:
     kwargs = case.as_transport_kwargs(base_url="http://testserver")
     body = kwargs.get("data")
-    response = client.request(
+    return client.request(
         kwargs["method"],
         kwargs["url"],
         headers=kwargs.get("headers"),
@@ -35,13 +59,20 @@ def send(client: Any, case: Any) -> int:
         json=kwargs.get("json"),
         content=body if isinstance(body, (bytes, str)) else None,
     )
-    return int(response.status_code)
 
 
-def fuzz_operation(client: Any, operation: Any, deadline: float, examples: int) -> list[str]:
+def describe(case: Any, outcome: str) -> str:
+    query = f" query={case.query}" if case.query else ""
+    body = f" body={json.dumps(case.body, default=str)[:200]}" if case.body else ""
+    return f"{case.method} {case.formatted_path} -> {outcome}{query}{body}"
+
+
+def fuzz_operation(
+    client: Any, operation: Any, deadline: float, examples: int, progress: Progress
+) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
 
-    failures: list[str] = []
+    found: list[str] = []
 
     @settings(
         max_examples=examples,
@@ -56,41 +87,57 @@ def fuzz_operation(client: Any, operation: Any, deadline: float, examples: int) 
     def check(case: Any) -> None:
         if time.monotonic() > deadline:
             raise OutOfTime
-        status = send(client, case)
-        if status >= 500 and not failures:
-            query = f" query={case.query}" if case.query else ""
-            body = f" body={json.dumps(case.body, default=str)[:200]}" if case.body else ""
-            failures.append(f"{case.method} {case.formatted_path} -> {status}{query}{body}")
+        status = int(send(client, case).status_code)
+        if status >= 500 and not found:  # one finding per operation is enough to fix it
+            found.append(describe(case, str(status)))
+            progress.add_failure(found[0])
 
     check()
-    return failures
+
+
+def fuzz_all(app: Any, schema: Any, deadline: float, examples: int, progress: Progress) -> None:
+    from starlette.testclient import TestClient
+
+    operations = []
+    for item in schema.get_all_operations():
+        if hasattr(item, "ok"):
+            operations.append(item.ok())
+        else:
+            progress.state["skipped"] += 1
+    with TestClient(app, raise_server_exceptions=False) as client:
+        progress.report(fuzzing=True, total=len(operations))
+        for operation in operations:
+            try:
+                fuzz_operation(client, operation, deadline, examples, progress)
+            except OutOfTime:
+                progress.report(out_of_time=True)
+                break
+            except Exception as error:  # a schema the generator cannot handle is not a bug
+                progress.state["skipped"] += 1
+                problem = f"{type(error).__name__}: {error}"[:200]
+                progress.state.setdefault("errors", []).append(problem)
+            progress.report(operations=progress.state["operations"] + 1)
+        # Reported before the app's shutdown runs: a slow shutdown must not hide the result.
+        progress.report(final=True)
 
 
 def main() -> None:
-    target, budget, examples = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    target, wall_deadline, examples = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    deadline = time.monotonic() + (wall_deadline - time.time())
+    # Hypothesis keeps caches in ./.hypothesis by default; keep them in this job's temp dir.
+    storage = os.path.join(tempfile.gettempdir(), "hypothesis")
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", storage)
     import schemathesis
-    from starlette.testclient import TestClient
 
+    progress = Progress()
     app = load_app(target)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    deadline = time.monotonic() + budget
-    result: dict[str, Any] = {"operations": 0, "failures": [], "skipped": 0, "out_of_time": False}
-    with TestClient(app, raise_server_exceptions=False) as client:
-        for item in schema.get_all_operations():
-            if not hasattr(item, "ok"):
-                result["skipped"] += 1
-                continue
-            operation = item.ok()
-            try:
-                result["failures"] += fuzz_operation(client, operation, deadline, examples)
-            except OutOfTime:
-                result["out_of_time"] = True
-                break
-            except Exception as error:  # a schema the generator cannot handle is not a bug
-                result["skipped"] += 1
-                result.setdefault("errors", []).append(f"{type(error).__name__}: {error}"[:200])
-            result["operations"] += 1
-    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    try:
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    except Exception as error:
+        problem = f"schema not loadable: {type(error).__name__}: {error}"
+        progress.report(final=True, error=problem[:300])
+        return
+    fuzz_all(app, schema, deadline, examples, progress)
 
 
 main()
