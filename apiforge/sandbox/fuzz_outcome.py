@@ -49,7 +49,9 @@ def _tail(text: str) -> str:
 def _done(report: dict[str, Any]) -> str:
     total = report.get("total")
     of = f" of {total}" if isinstance(total, int) else ""
-    return f"{int(report.get('operations', 0))}{of} operations fuzzed"
+    requests = int(report.get("requests", 0))
+    sent = f"{requests} request" + ("" if requests == 1 else "s")
+    return f"{int(report.get('operations', 0))}{of} operations fuzzed ({sent})"
 
 
 def _findings(report: dict[str, Any], run: RunResult) -> FuzzOutcome | None:

@@ -5,8 +5,8 @@ argv: MODULE:ATTR DEADLINE MAX_EXAMPLES_PER_OPERATION, where DEADLINE is a ``tim
 value (the wall clock is shared with the host; the monotonic clock's origin need not be).
 
 The host kills this process at its budget whatever it is doing, so progress is printed as it
-goes: a marked JSON snapshot once the schema is loaded, after each operation and at each
-finding. The last snapshot says how far fuzzing got; ``"final": true`` marks the full result.
+goes: a marked JSON snapshot once the app is up, then after each request and each operation.
+The last snapshot says how far fuzzing got; ``"final": true`` marks the full result.
 """
 
 from __future__ import annotations
@@ -29,13 +29,8 @@ class OutOfTime(Exception):
 
 class Progress:
     def __init__(self) -> None:
-        self.state: dict[str, Any] = {"operations": 0, "failures": [], "skipped": 0}
+        self.state: dict[str, Any] = {"operations": 0, "requests": 0, "failures": [], "skipped": 0}
         self.state.update(out_of_time=False, final=False, fuzzing=False)
-
-    def add_failure(self, text: str) -> None:
-        if len(self.state["failures"]) < MAX_REPORTED:
-            self.state["failures"].append(text)
-            self.report()
 
     def report(self, **changes: Any) -> None:
         self.state.update(changes)
@@ -90,7 +85,9 @@ def fuzz_operation(
         status = int(send(client, case).status_code)
         if status >= 500 and not found:  # one finding per operation is enough to fix it
             found.append(describe(case, str(status)))
-            progress.add_failure(found[0])
+            if len(progress.state["failures"]) < MAX_REPORTED:
+                progress.state["failures"].append(found[0])
+        progress.report(requests=progress.state["requests"] + 1)
 
     check()
 
