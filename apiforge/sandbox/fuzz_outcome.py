@@ -1,6 +1,7 @@
 """What a fuzz run means for the version: the harness's last progress report, read.
 
-Only a finding fails the stage: a 5xx, or the app taking the fuzzing process down mid-request.
+Only a finding fails the stage: a 5xx, a response that breaks the app's own documented schema, or
+the app taking the fuzzing process down mid-request.
 Running out of budget, or a fuzzer that never got going, is "inconclusive" - a passing outcome
 labelled as such, because it says nothing about the user's version.
 """
@@ -15,6 +16,7 @@ from apiforge.sandbox.harness import RESULT_MARKER
 from apiforge.sandbox.process import RunResult
 
 INCONCLUSIVE = "inconclusive"
+NOTHING_FOUND = "no server errors or schema violations"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def _done(report: dict[str, Any]) -> str:
 def _findings(report: dict[str, Any], run: RunResult) -> FuzzOutcome | None:
     failures = [str(f) for f in report.get("failures", [])]
     if failures:
-        return FuzzOutcome(False, f"{len(failures)} server errors: {failures[0]}", tuple(failures))
+        found = f"{len(failures)} finding" + ("" if len(failures) == 1 else "s")
+        return FuzzOutcome(False, f"{found}: {failures[0]}", tuple(failures))
     died = not report.get("final") and not run.timed_out and run.returncode != 0
     if report.get("fuzzing") and died:
         detail = (
@@ -77,14 +80,15 @@ def fuzz_outcome(report: dict[str, Any] | None, run: RunResult, budget: float) -
         if report.get("out_of_time"):
             done = _done(report)
             return FuzzOutcome(
-                True, f"{INCONCLUSIVE}: {done} in the {budget:g} s budget, no server errors"
+                True,
+                f"{INCONCLUSIVE}: {done} in the {budget:g} s budget, {NOTHING_FOUND}",
             )
-        return FuzzOutcome(True, f"{_done(report)}, no server errors")
+        return FuzzOutcome(True, f"{_done(report)}, {NOTHING_FOUND}")
     if run.timed_out:
         if report is None or not report.get("fuzzing"):
             detail = f"start-up used the whole {budget:g} s budget, nothing fuzzed"
         else:
-            detail = f"{_done(report)} when the {budget:g} s budget ran out, no server errors"
+            detail = f"{_done(report)} when the {budget:g} s budget ran out, {NOTHING_FOUND}"
         return FuzzOutcome(True, f"{INCONCLUSIVE}: {detail}")
     detail = f"the fuzzer exited with code {run.returncode} before fuzzing: {_tail(run.output)}"
     return FuzzOutcome(True, f"{INCONCLUSIVE}: {detail}")

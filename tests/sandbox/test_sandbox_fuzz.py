@@ -53,6 +53,20 @@ APP = dedent(
         return note
     """
 )
+# Promises an integer count in its OpenAPI document, answers with a string.
+LYING = dedent(
+    """    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+    COUNT = {"type": "object", "properties": {"count": {"type": "integer"}}}
+
+
+    @app.get("/count", responses={200: {"content": {"application/json": {"schema": COUNT}}}})
+    def count() -> JSONResponse:
+        return JSONResponse({"count": "many"})
+    """
+)
 
 
 def project(import_s: float = 0.0, request_s: float = 0.0, broken: bool = False) -> dict[str, str]:
@@ -61,7 +75,9 @@ def project(import_s: float = 0.0, request_s: float = 0.0, broken: bool = False)
     return {"app/__init__.py": "", "app/main.py": main}
 
 
-FUZZED_ALL = r"2 of 2 operations fuzzed \([1-9]\d* requests\), no server errors"
+FUZZED_ALL = (
+    r"2 of 2 operations fuzzed \([1-9]\d* requests\), no server errors or schema violations"
+)
 STARTUP_USED_IT = r"inconclusive: start-up used the whole 2 s budget, nothing fuzzed"
 
 
@@ -84,7 +100,7 @@ async def fuzz(
             0.0,
             1.5,
             r"inconclusive: 0 of 2 operations fuzzed \((0 requests|1 request)\) when the 2 s "
-            r"budget ran out, no server errors|" + STARTUP_USED_IT,
+            r"budget ran out, no server errors or schema violations|" + STARTUP_USED_IT,
         ),
         (5.0, 0.0, STARTUP_USED_IT),
     ],
@@ -104,9 +120,22 @@ async def test_a_slow_app_keeps_the_stage_within_its_budget_and_passes(
 async def test_a_server_error_fails_the_stage(make_runner: RunnerFactory) -> None:
     result, _ = await fuzz(make_runner, project(broken=True), budget=30.0)
     assert not result.ok
-    assert result.detail.startswith("1 server errors: GET /notes/"), result.detail
+    assert result.detail.startswith("1 finding: GET /notes/"), result.detail
     assert result.detail.split(" -> ")[1].startswith("500"), result.detail
     assert result.metric("inconclusive") == 0.0
+
+
+@pytest.mark.sandbox
+@needs_bwrap
+async def test_a_response_that_breaks_its_own_schema_fails_the_stage(
+    make_runner: RunnerFactory,
+) -> None:
+    files = {"app/__init__.py": "", "app/main.py": LYING}
+    result, _ = await fuzz(make_runner, files, budget=30.0)
+    assert not result.ok
+    assert result.detail.startswith(
+        '1 finding: GET /count -> 200, response violates schema: "many" is not of type'
+    ), result.detail
 
 
 @pytest.mark.sandbox
@@ -133,7 +162,7 @@ def test_a_report_cut_by_the_kill_falls_back_to_the_one_before() -> None:
     assert outcome.ok and outcome.inconclusive
     assert outcome.detail == (
         "inconclusive: 3 of 5 operations fuzzed (31 requests) when the 2 s budget ran out, "
-        "no server errors"
+        "no server errors or schema violations"
     )
 
 

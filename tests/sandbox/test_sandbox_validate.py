@@ -41,7 +41,7 @@ async def test_good_project_passes_every_stage(sandbox_settings: Settings) -> No
     details = {r.stage: r.detail for r in results}
     assert details["tests"] == "21/21 tests passed"
     assert details["smoke"].startswith("16 routes answered, 3 create→read round trips")
-    fuzzed = r"16 of 16 operations fuzzed \(\d+ requests\), no server errors"
+    fuzzed = r"16 of 16 operations fuzzed \(\d+ requests\), no server errors or schema violations"
     assert re.fullmatch(fuzzed, details["fuzz"]), details["fuzz"]
     assert summary_line(results).startswith("Validated: boots in ")
     assert problem_list(results) == []

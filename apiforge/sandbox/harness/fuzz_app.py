@@ -1,5 +1,6 @@
 """Contract fuzzing of the app in-process: schemathesis generates requests from the OpenAPI
-document, a Starlette TestClient sends them, any 5xx is a finding. Bounded by a deadline.
+document, a Starlette TestClient sends them; a 5xx, or a response that breaks the app's own
+documented response schema, is a finding. Bounded by a deadline.
 
 argv: MODULE:ATTR DEADLINE MAX_EXAMPLES_PER_OPERATION, where DEADLINE is a ``time.time()``
 value (the wall clock is shared with the host; the monotonic clock's origin need not be).
@@ -56,6 +57,22 @@ def send(client: Any, case: Any) -> Any:
     )
 
 
+def schema_violation(case: Any, response: Any) -> str | None:
+    """The first way ``response`` breaks the app's own documented response schema, if any."""
+    try:
+        from schemathesis.core.failures import Failure, FailureGroup
+        from schemathesis.specs.openapi.checks import response_schema_conformance
+    except ImportError:  # another schemathesis layout: fuzz for server errors only
+        return None
+    try:
+        case.validate_response(response, checks=[response_schema_conformance])
+    except (Failure, FailureGroup) as error:
+        failure = error.exceptions[0] if isinstance(error, FailureGroup) else error
+        lines = [line.strip() for line in str(failure.message).splitlines() if line.strip()]
+        return f"{failure.title.lower()}: {lines[0] if lines else ''}"[:300]
+    return None
+
+
 def describe(case: Any, outcome: str) -> str:
     query = f" query={case.query}" if case.query else ""
     body = f" body={json.dumps(case.body, default=str)[:200]}" if case.body else ""
@@ -82,9 +99,11 @@ def fuzz_operation(
     def check(case: Any) -> None:
         if time.monotonic() > deadline:
             raise OutOfTime
-        status = int(send(client, case).status_code)
-        if status >= 500 and not found:  # one finding per operation is enough to fix it
-            found.append(describe(case, str(status)))
+        response = send(client, case)
+        status = int(response.status_code)
+        problem = "" if status >= 500 else schema_violation(case, response)
+        if (status >= 500 or problem) and not found:  # one finding per operation is enough
+            found.append(describe(case, f"{status}, {problem}" if problem else str(status)))
             if len(progress.state["failures"]) < MAX_REPORTED:
                 progress.state["failures"].append(found[0])
         progress.report(requests=progress.state["requests"] + 1)
