@@ -71,7 +71,10 @@ class SandboxValidator:
         self.limits = limits_from(settings)
         self.timeouts = timeouts_from(settings)
         self._syntax = SyntaxMemo()
-        self._fuzz_cache = FuzzCache(settings.data_dir.resolve() / "sandbox-cache", self._runtime)
+        # Per Hypothesis version: another version may keep its tables differently.
+        cache_name = f"hypothesis-{self._installed.get('hypothesis', 'none')}"
+        cache_dir = settings.data_dir.resolve() / "sandbox-cache" / cache_name
+        self._fuzz_cache = FuzzCache(cache_dir, self._runtime)
 
     def file_completed(self, project_id: str, path: str, content: str) -> None:
         """Parse a file as soon as the stream completes it: the syntax stage starts early."""
