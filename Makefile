@@ -1,38 +1,50 @@
 # apiforge — the two Quick-start commands are `make serve` and `make test`.
+#
+# Two environments, so that what users run is what the tests prove:
+#   .venv      `pip install -e .`, no extras: the server and its validation runtime (`make serve`)
+#   .venv-dev  `pip install -e '.[dev]'`: pytest plugins, mypy, ruff, playwright (`make test`)
+# The suite starts a server from .venv (APIFORGE_SERVE_PYTHON) to prove validation works there.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+DEV_VENV := .venv-dev
+DEV_BIN := $(DEV_VENV)/bin
 
 .PHONY: serve test lint typecheck check system-deps bench clean
 
-$(BIN)/apiforge: pyproject.toml
+# A .venv from before the split still holds the dev extras: start it over.
+$(VENV)/.serve-installed: pyproject.toml
+	@if [ -e $(VENV)/.dev-installed ]; then rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e .
 	@touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(BIN)/apiforge
-	$(BIN)/python -m pip install -q -e '.[dev]'
+$(DEV_VENV)/.dev-installed: pyproject.toml
+	@test -x $(DEV_BIN)/python || $(PYTHON) -m venv $(DEV_VENV)
+	$(DEV_BIN)/python -m pip install -q --upgrade pip
+	$(DEV_BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-serve: $(BIN)/apiforge
+serve: $(VENV)/.serve-installed
 	$(BIN)/apiforge serve
 
 system-deps:
 	@bash scripts/install-system-deps.sh
 
-lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+lint: $(DEV_VENV)/.dev-installed
+	$(DEV_BIN)/ruff check .
+	$(DEV_BIN)/ruff format --check .
 
-typecheck: $(VENV)/.dev-installed
-	$(BIN)/mypy
+typecheck: $(DEV_VENV)/.dev-installed
+	$(DEV_BIN)/mypy
 
-test: $(VENV)/.dev-installed system-deps lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck
+	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/bench_core.py
+bench: $(DEV_VENV)/.dev-installed
+	$(DEV_BIN)/python bench/bench_core.py
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEV_VENV) data .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		test-artifacts apiforge.egg-info build

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     sandbox_max_processes: int = Field(default=128, description="Processes+threads per sandbox")
     sandbox_boot_timeout_s: float = Field(default=15.0, description="Time for the app to serve")
     sandbox_tests_timeout_s: float = Field(default=60.0, description="Time for the test suite")
-    sandbox_fuzz_s: float = Field(default=2.0, description="Contract fuzzing budget (0 = off)")
+    sandbox_fuzz_s: float = Field(
+        default=2.0, description="Fuzz stage's wall-clock bound, start-up included (0 = off)"
+    )
     preview_max: int = Field(default=4, description="Previews running at once (LRU evicted)")
     preview_idle_s: float = Field(default=900.0, description="A preview stops after this idle")
     max_continuations: int = Field(

@@ -1,11 +1,38 @@
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.server_process import ServerProcess
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def untracked_files() -> set[str] | None:
+    """What ``git status`` lists as untracked in the repository; None outside a git checkout."""
+    command = ["git", "status", "--porcelain", "--untracked-files=all"]
+    try:
+        done = subprocess.run(
+            command, cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return {line[3:] for line in done.stdout.splitlines() if line.startswith("?? ")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repo_left_clean() -> Iterator[None]:
+    """The suite writes nothing into the repository (caches such as ./.schemathesis included)."""
+    before = untracked_files()
+    yield
+    after = untracked_files()
+    if before is not None and after is not None:
+        assert sorted(after - before) == [], "the test run left these files in the repository"
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ class ValidationRuntime:
     """The environment's prefix (a venv, or the base Python itself)."""
     base_prefix: Path
     """The real location of the interpreter the environment was made from."""
+    fuzz_cache: Path | None = None
+    """A warm Hypothesis storage directory (see fuzz_cache.py), mounted read-only too."""
 
     @property
     def python(self) -> Path:
@@ -33,7 +35,8 @@ class ValidationRuntime:
 
     def mounts(self) -> list[Path]:
         """Directories to mount read-only: distinct, outermost first."""
-        paths = sorted({self.prefix, self.base_prefix}, key=lambda p: len(p.parts))
+        shared = {self.prefix, self.base_prefix} | ({self.fuzz_cache} if self.fuzz_cache else set())
+        paths = sorted(shared, key=lambda p: len(p.parts))
         kept: list[Path] = []
         for path in paths:
             if not any(path.is_relative_to(outer) for outer in kept):

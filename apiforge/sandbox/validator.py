@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from apiforge.errors import InputError
 from apiforge.sandbox.base import StageCallback, StageResult
 from apiforge.sandbox.bwrap import SandboxLimits
+from apiforge.sandbox.fuzz_cache import FuzzCache
 from apiforge.sandbox.report import SandboxStageResult, stage_result
 from apiforge.sandbox.runner import SandboxRunner, SandboxTools, detect_tools
 from apiforge.sandbox.runtime import ValidationRuntime, current_runtime, installed_distributions
@@ -69,6 +71,10 @@ class SandboxValidator:
         self.limits = limits_from(settings)
         self.timeouts = timeouts_from(settings)
         self._syntax = SyntaxMemo()
+        # Per Hypothesis version: another version may keep its tables differently.
+        cache_name = f"hypothesis-{self._installed.get('hypothesis', 'none')}"
+        cache_dir = settings.data_dir.resolve() / "sandbox-cache" / cache_name
+        self._fuzz_cache = FuzzCache(cache_dir, self._runtime)
 
     def file_completed(self, project_id: str, path: str, content: str) -> None:
         """Parse a file as soon as the stream completes it: the syntax stage starts early."""
@@ -120,7 +126,7 @@ class SandboxValidator:
         tests = asyncio.create_task(tests_stage(runner, self.timeouts))
         fuzz = None
         if target is not None and self.timeouts.fuzz_budget > 0:
-            fuzz = asyncio.create_task(fuzz_stage(runner, target, self.timeouts))
+            fuzz = asyncio.create_task(self._fuzz(runner, target))
         try:
             booted = await self._boot_and_smoke(runner, target, report)
             await report(await tests)
@@ -132,6 +138,13 @@ class SandboxValidator:
                     task.cancel()
             pending = [task for task in (tests, fuzz) if task is not None]
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _fuzz(self, runner: SandboxRunner, target: str) -> SandboxStageResult:
+        # The cache is built once, before the budget's clock starts, while the others run.
+        cache = await self._fuzz_cache.path()
+        if cache is not None:
+            runner = replace(runner, runtime=replace(runner.runtime, fuzz_cache=cache))
+        return await fuzz_stage(runner, target, self.timeouts)
 
     async def _boot_and_smoke(
         self, runner: SandboxRunner, target: str | None, report: Report
