@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -47,11 +47,21 @@ def serve(
 ) -> None:
     """Run the apiforge server."""
     from apiforge.server.app import create_app
+    from apiforge.server.runner import ApiforgeServer, server_config
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    console.print(f"apiforge is serving at [bold]http://{settings.host}:{settings.port}[/]")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    web_app = create_app(settings)
+    config = server_config(web_app, settings.host, settings.port, log_level="info")
+
+    def announce(url: str) -> None:
+        console.print(f"apiforge is serving at [bold]{url}[/]")
+
+    server = ApiforgeServer(web_app, config, on_started=announce)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's start-up failure code; it has said why
 
 
 async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Path | None) -> int:

@@ -6,30 +6,19 @@ The CLI uses it when no ``--server`` is given, so embedded and remote use share 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
-
 from apiforge.server.app import create_app
+from apiforge.server.runner import ApiforgeServer, server_config
 from apiforge.settings import Settings
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
 async def embedded_server(settings: Settings) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    app = create_app(settings)
+    config = server_config(app, "127.0.0.1", 0, log_level="warning")
+    server = ApiforgeServer(app, config, handle_signals=False)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -37,7 +26,7 @@ async def embedded_server(settings: Settings) -> AsyncIterator[str]:
                 task.result()
                 raise RuntimeError("the embedded server stopped during startup")
             await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
         server.should_exit = True
         await task
