@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 
 from apiforge.cli_display import GenerationView, files_table
+from apiforge.cli_stop import run_stoppable, stop_generation
 from apiforge.client import ApiforgeClient
 from apiforge.errors import ApiforgeError
 from apiforge.events.types import ErrorEvent, VersionComplete
@@ -71,16 +72,16 @@ async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Pat
     console.print(f"[dim]v{number} by the {(await client.health())['provider']}[/]")
     with Live(view.render(), console=console, refresh_per_second=12, transient=True) as live:
         try:
-            async for event in client.events(project_id, until_version=number):
-                if event.version_number != number:
-                    continue
-                view.apply(event)
-                live.update(view.render())
-                final = event
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            await client.cancel(project_id)
-            console.print("[yellow]Cancelled.[/]")
-            return 130
+            async with aclosing(client.events(project_id, until_version=number)) as events:
+                async for event in events:
+                    if event.version_number != number:
+                        continue
+                    view.apply(event)
+                    live.update(view.render())
+                    final = event
+        except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM
+            seen = final.seq if final is not None else None
+            return await stop_generation(client, console, project_id, number, seen)
     console.print(view.stepper())
     if view.prose.strip():
         console.print(view.prose.strip())
@@ -115,7 +116,7 @@ async def _report(
 
 def _run(coro: Coroutine[Any, Any, int]) -> None:
     try:
-        code = asyncio.run(coro)
+        code = run_stoppable(coro)
     except ApiforgeError as exc:
         console.print(f"[red]{exc.code}:[/] {exc.message}")
         raise typer.Exit(1) from None

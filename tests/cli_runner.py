@@ -15,13 +15,7 @@ def run_cli(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """``apiforge ARGS`` with its own data dir, validation off and a wide terminal."""
-    full_env = {
-        "APIFORGE_DATA_DIR": str(data_dir),
-        "APIFORGE_VALIDATOR": "none",
-        "PATH": "/usr/bin:/bin",
-        "COLUMNS": "200",
-        **(env or {}),
-    }
+    full_env = cli_env(data_dir, env)
     if colour:
         full_env["FORCE_COLOR"] = "1"
     return subprocess.run(
@@ -31,3 +25,26 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def start_cli(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``apiforge ARGS`` left running, stdout and stderr on one pipe, for tests that signal it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "apiforge.cli", *args],
+        env={**cli_env(data_dir, env), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def cli_env(data_dir: Path, env: dict[str, str] | None) -> dict[str, str]:
+    return {
+        "APIFORGE_DATA_DIR": str(data_dir),
+        "APIFORGE_VALIDATOR": "none",
+        "PATH": "/usr/bin:/bin",
+        "COLUMNS": "200",
+        **(env or {}),
+    }
