@@ -1,5 +1,6 @@
-"""Stopping: SIGTERM with streams open exits promptly, loses nothing a client saw, and the
-interrupted generation resumes at the next start."""
+"""Starting and stopping: the address is announced once it answers; SIGTERM with streams open
+exits promptly, loses nothing a client saw, and the interrupted generation resumes at the next
+start; a stopped CLI cancels its generation and flushes the log."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.cli_runner import start_cli
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, free_port
 from tests.sse_reader import frames, read_until_terminal
 
 PROMPT = "a library API with books (title, author, year) and members (name, email)"
@@ -53,6 +54,23 @@ async def wait_until_each_saw(views: list[list[tuple[int, str]]], count: int) ->
 def version_status(server: ServerProcess, pid: str) -> str:
     response = httpx.get(f"{server.url}/api/projects/{pid}/versions/1", timeout=10)
     return str(response.json()["version"]["status"])
+
+
+def test_serving_line_appears_once_the_url_answers(tmp_path: Path) -> None:
+    cli = start_cli("serve", "--port", str(free_port()), data_dir=tmp_path / "data")
+    try:
+        assert cli.stdout is not None
+        for line in cli.stdout:
+            if "serving at" in line:
+                break
+        else:
+            raise AssertionError("the server exited without saying where it serves")
+        url = line.split("serving at", 1)[1].strip()
+        # No retry: the line is printed only once the socket accepts and start-up is done.
+        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+    finally:
+        cli.send_signal(signal.SIGTERM)
+        cli.communicate(timeout=15)
 
 
 async def test_sigterm_with_streams_open_exits_fast_and_keeps_what_clients_saw(
