@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from apiforge.cli_connect import connect
+from apiforge.cli_stop import run_stoppable
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, current_owner
 from apiforge.errors import ApiforgeError
@@ -52,15 +55,23 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
 ) -> None:
     """Run the apiforge server."""
-    import uvicorn
-
     from apiforge.server.app import create_app
+    from apiforge.server.runner import ApiforgeServer, server_config
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _refuse_served_data_dir(settings)
-    console.print(f"apiforge is serving at [bold]http://{settings.host}:{settings.port}[/]")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    web_app = create_app(settings)
+    config = server_config(web_app, settings.host, settings.port, log_level="info")
+
+    def announce(url: str) -> None:
+        console.print(f"apiforge is serving at [bold]{url}[/]")
+
+    server = ApiforgeServer(web_app, config, on_started=announce)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's start-up failure code; it has said why
 
 
 async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Path | None) -> int:
@@ -68,6 +79,7 @@ async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Pat
     from rich.live import Live
 
     from apiforge.cli_display import GenerationView, files_table
+    from apiforge.cli_stop import stop_generation
 
     view = GenerationView()
     final = None
@@ -75,16 +87,16 @@ async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Pat
     console.print(f"[dim]v{number} by the {(await client.health())['provider']}[/]")
     with Live(view.render(), console=console, refresh_per_second=12, transient=True) as live:
         try:
-            async for event in client.events(project_id, until_version=number):
-                if event.version_number != number:
-                    continue
-                view.apply(event)
-                live.update(view.render())
-                final = event
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            await client.cancel(project_id)
-            console.print("[yellow]Cancelled.[/]")
-            return 130
+            async with aclosing(client.events(project_id, until_version=number)) as events:
+                async for event in events:
+                    if event.version_number != number:
+                        continue
+                    view.apply(event)
+                    live.update(view.render())
+                    final = event
+        except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C or SIGTERM
+            seen = final.seq if final is not None else None
+            return await stop_generation(client, console, project_id, number, seen)
     console.print(view.stepper())
     if view.prose.strip():
         console.print(view.prose.strip())
@@ -121,7 +133,7 @@ async def _report(
 
 def _run(coro: Coroutine[Any, Any, int]) -> None:
     try:
-        code = asyncio.run(coro)
+        code = run_stoppable(coro)
     except ApiforgeError as exc:
         console.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -168,7 +168,7 @@ class ApiforgeClient:
         last_event_id: int | None = None,
         until_version: int | None = None,
         max_reconnects: int = 20,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event]:
         """Events of the project, resuming after drops; ends after ``until_version`` finishes."""
         last_id, failures = last_event_id, 0
         while True:

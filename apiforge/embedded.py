@@ -10,10 +10,9 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
-
 from apiforge.data_dir_claim import DataDirInUse, current_owner
 from apiforge.server.app import create_app
+from apiforge.server.runner import ApiforgeServer, server_config
 from apiforge.settings import Settings
 
 
@@ -32,13 +31,13 @@ def _raise_if_data_dir_taken(settings: Settings) -> None:
 
 @asynccontextmanager
 async def embedded_server(settings: Settings) -> AsyncIterator[str]:
+    # The port is chosen before the app exists: its lifespan publishes the address in the data
+    # dir's lock, for other commands to share this server.
     port = free_port()
-    # The app publishes this address in the data dir's lock, for other commands to share it.
     settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    app = create_app(settings)
+    config = server_config(app, "127.0.0.1", port, log_level="warning")
+    server = ApiforgeServer(app, config, handle_signals=False)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -47,7 +46,7 @@ async def embedded_server(settings: Settings) -> AsyncIterator[str]:
                 _raise_if_data_dir_taken(settings)
                 raise RuntimeError("the embedded server stopped during startup")
             await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
         server.should_exit = True
         await task

@@ -41,3 +41,16 @@ def run_cli(
     return subprocess.run(
         cli_command(*args), env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def start_cli(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``apiforge ARGS`` left running, stdout and stderr on one pipe, for tests that signal it."""
+    return subprocess.Popen(
+        cli_command(*args),
+        env={**cli_env(data_dir, env), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

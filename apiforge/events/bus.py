@@ -98,6 +98,13 @@ class EventBus(Protocol):
 
     def subscriber_count(self, project_id: str | None = None) -> int: ...
 
+    def close(self) -> None:
+        """End every subscription, now and from now on: the server is stopping."""
+        ...
+
+    @property
+    def closed(self) -> bool: ...
+
 
 class InMemoryBus:
     """Single-process bus: publishing is a put_nowait per subscriber of that project."""
@@ -105,6 +112,7 @@ class InMemoryBus:
     def __init__(self, max_queued: int = 10_000) -> None:
         self._max_queued = max_queued
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._closed = False
 
     def publish(self, envelope: Envelope) -> None:
         for subscription in self._subscribers.get(envelope.project_id, ()):
@@ -113,6 +121,9 @@ class InMemoryBus:
     @contextmanager
     def subscribe(self, project_id: str) -> Iterator[Subscription]:
         subscription = Subscription(project_id, self._max_queued)
+        if self._closed:
+            # A stream opened while the server stops ends at once; the client resumes by id.
+            subscription.close()
         self._subscribers.setdefault(project_id, set()).add(subscription)
         try:
             yield subscription
@@ -127,6 +138,16 @@ class InMemoryBus:
         if project_id is not None:
             return len(self._subscribers.get(project_id, ()))
         return sum(len(s) for s in self._subscribers.values())
+
+    def close(self) -> None:
+        self._closed = True
+        for listeners in self._subscribers.values():
+            for subscription in listeners:
+                subscription.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
 
 BUSES: dict[str, str] = {"memory": "apiforge.events.bus:InMemoryBus"}

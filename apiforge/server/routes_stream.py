@@ -110,7 +110,9 @@ async def _send_events(
             await websocket.send_json({"type": "ping"})
         for envelope in batch:
             await websocket.send_text(envelope.json)
-    await websocket.close(code=1013)
+    # The feed ended: the server is stopping (1012, service restart) or this client fell too
+    # far behind (1013, try again later). Either way the client reconnects with its last seq.
+    await websocket.close(code=1012 if services.bus.closed else 1013)
 
 
 async def _receive_actions(websocket: WebSocket, services: AppServices, project_id: str) -> None:
