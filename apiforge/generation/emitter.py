@@ -70,3 +70,6 @@ class VersionEmitter:
 
     def reset_file(self, path: str) -> None:
         self._offsets.pop(path, None)
+
+    async def stream_ended(self) -> None:
+        """Told when the provider's stream is over (a resumed run checks it caught up)."""
