@@ -27,6 +27,14 @@ def progress_values(picture: list[Frame]) -> list[int]:
     return [int(f.data["progress"]) for f in picture if f.event in {"step:start", "step:progress"}]
 
 
+def assert_progress_falls_only_when_said(picture: list[Frame]) -> None:
+    """Progress never goes down, except at a "start again" marker that says why."""
+    steps = [f for f in picture if f.event in {"step:start", "step:progress"}]
+    for before, after in zip(steps, steps[1:], strict=False):
+        said = after.event == "step:start" and after.data["resumed"]
+        assert after.data["progress"] >= before.data["progress"] or said, (before, after)
+
+
 async def killed_after_files(server: ServerProcess) -> tuple[str, list[Frame]]:
     server.env["APIFORGE_ENGINE_DELAY_MS"] = "15"
     server.start()

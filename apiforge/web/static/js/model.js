@@ -104,6 +104,7 @@ const HANDLERS = {
     activateStep(live, "planning");
   },
   "step:start": (live, event) => {
+    if (event.resumed) startAgain(live, event);
     activateStep(live, event.step);
     live.steps[event.step].message = event.message;
     live.subStep = event.message;
@@ -114,7 +115,8 @@ const HANDLERS = {
   "step:progress": (live, event) => {
     live.subStep = event.message;
     live.progress = event.progress;
-    notePlan(live, event.message);
+    if (event.resumed) noteResume(live, event);
+    else notePlan(live, event.message);
   },
   "step:complete": (live, event) => {
     live.steps[event.step].state = "done";
@@ -174,6 +176,22 @@ const HANDLERS = {
     }
   },
 };
+
+function noteResume(live, event) {
+  // Without a current file the progress line shows the resume message until the next file starts.
+  live.currentPath = null;
+  live.activities.push({ text: event.message, durationMs: null, ts: event.ts, step: event.step, resumed: true });
+}
+
+// The generation re-ran after a restart and answered differently: what it streamed so far goes.
+function startAgain(live, event) {
+  Object.assign(live, {
+    text: "", activities: [], files: new Map(), order: [], currentPath: null, planned: null,
+    codeBytes: 0, stages: [], validationOk: null,
+  });
+  for (const step of STEPS) live.steps[step] = { state: "pending", message: "", durationMs: null };
+  noteResume(live, event);
+}
 
 function resetUnfinishedFiles(live) {
   // A resumed generating step streams its files again: drop what the interrupted run left.
