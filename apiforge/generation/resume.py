@@ -23,6 +23,7 @@ from apiforge.events.types import (
     FileComplete,
     FileGenerating,
     Step,
+    StepComplete,
     StepProgress,
     StepStart,
 )
@@ -30,6 +31,7 @@ from apiforge.generation.emitter import VersionEmitter
 
 RESUMED = "Resumed after a restart"
 STARTED_AGAIN = f"{RESUMED} — the answer changed, so it is written again from the start"
+VALIDATING_AGAIN = f"{RESUMED} — validating again"
 
 Comparable = dict[str, Any]
 
@@ -170,17 +172,8 @@ async def streamed_before(
     log: EventLog, project_id: str, version_number: int
 ) -> list[Event] | None:
     """The version's streaming-step events already in the log, or None on a first run."""
-    start = await log.latest_generation_start(project_id)
-    if start is None:
-        return None
-    events = [
-        e.event
-        for e in await log.read_after(project_id, start - 1)
-        if e.event.version_number == version_number
-    ]
-    if not events or events[0].type != "version:start":
-        return None
-    return streamed_body(events)
+    events = await version_events(log, project_id, version_number)
+    return streamed_body(events) if events else None
 
 
 async def start_stream(
@@ -203,3 +196,30 @@ async def start_stream(
     )
     await resuming.announce()
     return resuming
+
+
+async def version_events(log: EventLog, project_id: str, version_number: int) -> list[Event]:
+    """The version's events in the log from its ``version:start`` on (empty if not there)."""
+    start = await log.latest_generation_start(project_id)
+    if start is None:
+        return []
+    events = [
+        e.event
+        for e in await log.read_after(project_id, start - 1)
+        if e.event.version_number == version_number
+    ]
+    return events if events and events[0].type == "version:start" else []
+
+
+async def files_written_before(
+    log: EventLog, project_id: str, version_number: int, message: str
+) -> bool:
+    """Whether the validation step about to run already said ``message`` (its files written):
+    then it is a re-run after a restart."""
+    steps = [
+        e
+        for e in await version_events(log, project_id, version_number)
+        if isinstance(e, StepStart | StepComplete) and e.step == "generating"
+    ]
+    last = steps[-1] if steps else None
+    return isinstance(last, StepComplete) and last.message == message

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
+from apiforge.sandbox.runtime import find_bwrap
 from tests.core.test_core_restart import start_project, wait_for_status
 from tests.server_process import ServerProcess
 from tests.sse_reader import Frame, frames, read_until_terminal
@@ -74,3 +76,37 @@ async def test_killed_generation_resumes_with_one_consistent_picture(
     stored = httpx.get(f"{own_server.url}/api/projects/{pid}/versions/1/files").json()
     assert sorted(stored["files"]) == sorted(completed)
     assert [f.data for f in seen] == [f.data for f in picture[: len(seen)]]
+
+
+@pytest.mark.sandbox
+@pytest.mark.skipif(find_bwrap() is None, reason="validation needs bubblewrap")
+async def test_killed_validation_runs_again_and_says_so(own_server: ServerProcess) -> None:
+    own_server.env.update(
+        {
+            "APIFORGE_VALIDATOR": "sandbox",
+            "APIFORGE_SANDBOX_FUZZ_S": "0",
+            "APIFORGE_SANDBOX_FIRST_UID": "64300",
+        }
+    )
+    own_server.start()
+    pid = start_project(own_server)
+    async for frame in frames(own_server.url, pid):
+        if frame.event == "validation:progress" or frame.event == "version:complete":
+            break
+    assert frame.event == "validation:progress", "validation ended before the kill"
+    time.sleep(0.3)
+    own_server.kill()
+    own_server.start()
+    assert wait_for_status(own_server, pid, timeout=120) in {"complete", "failed"}
+    picture = await read_until_terminal(own_server.url, pid, 1)
+
+    written = [f for f in picture if f.event == "step:complete" and f.data["step"] == "generating"]
+    assert len(written) == 1
+    said = [i for i, f in enumerate(picture) if f.data.get("resumed")]
+    assert [picture[i].data["message"] for i in said] == [
+        "Resumed after a restart — validating again"
+    ]
+    starts = [i for i, f in enumerate(picture) if f.event == "validation:start"]
+    assert len(starts) == 2 and starts[0] < said[0] < starts[1]
+    assert len([f for f in picture if f.event == "validation:complete"]) == 1
+    assert_progress_falls_only_when_said(picture)

@@ -140,7 +140,8 @@ const HANDLERS = {
     Object.assign(entry, { content: event.content, operation: event.operation, done: true, gap: false });
   },
   "validation:start": (live) => {
-    live.status = "validating";
+    // A validation that runs again (a fix round, a restart) reports all its stages afresh.
+    Object.assign(live, { status: "validating", stages: [], validationOk: null });
     if (live.step !== "validating") activateStep(live, "validating");
   },
   "validation:progress": (live, event) => {
