@@ -17,6 +17,7 @@ from apiforge.events.types import (
     FileGenerating,
     MessageChunk,
     StepComplete,
+    StepProgress,
     StepStart,
     ValidationProgress,
 )
@@ -39,7 +40,11 @@ class GenerationView:
 
     def apply(self, event: Event) -> None:
         if isinstance(event, StepStart):
+            if event.resumed:
+                self.start_again()
             self.step_state[event.step] = "active"
+            self.message = event.message
+        elif isinstance(event, StepProgress) and event.resumed:
             self.message = event.message
         elif isinstance(event, StepComplete):
             self.step_state[event.step] = "done"
@@ -48,13 +53,21 @@ class GenerationView:
         elif isinstance(event, FileGenerating):
             self.current_path, self.current_text = event.path, ""
         elif isinstance(event, CodeChunk) and event.path == self.current_path:
-            self.current_text += event.chunk
+            self.current_text = self.current_text[: event.offset] + event.chunk
         elif isinstance(event, FileComplete):
             self.current_text = event.content
+            # A file sent again after a restart is still one file.
+            self.completed = [c for c in self.completed if c[0] != event.path]
             self.completed.append((event.path, event.operation, event.size))
         elif isinstance(event, ValidationProgress):
             mark = "✓" if event.ok else "✗"
             self.stages.append(f"{mark} {event.stage}: {event.detail}")
+
+    def start_again(self) -> None:
+        """A generation that re-ran after a restart and answered differently: forget its stream."""
+        self.step_state = dict.fromkeys(STEPS, "waiting")
+        self.current_path, self.current_text = None, ""
+        self.completed, self.prose, self.stages = [], "", []
 
     def stepper(self) -> Text:
         icons = {"waiting": "○", "active": "◉", "done": "✓"}

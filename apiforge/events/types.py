@@ -35,6 +35,8 @@ class StepStart(BaseEvent):
     step: Step
     message: str
     progress: int = Field(ge=0, le=100)
+    # After a restart whose re-run answered differently: drop what this version streamed so far.
+    resumed: bool = False
 
 
 class StepProgress(BaseEvent):
@@ -42,6 +44,8 @@ class StepProgress(BaseEvent):
     step: Step
     message: str
     progress: int = Field(ge=0, le=100)
+    # "Resumed after a restart": the picture so far stays, the generation goes on from here.
+    resumed: bool = False
 
 
 class StepComplete(BaseEvent):

@@ -18,7 +18,7 @@ class VersionEmitter:
     def __init__(
         self, log: EventLog, *, project_id: str, version_number: int, coalesce_s: float
     ) -> None:
-        self._log = log
+        self.log = log
         self.project_id = project_id
         self.version_number = version_number
         self._coalesce_s = coalesce_s
@@ -31,7 +31,7 @@ class VersionEmitter:
     async def emit(self, event_type: type[BaseEvent], **fields: Any) -> None:
         await self.flush_chunks()
         event = event_type(project_id=self.project_id, version_number=self.version_number, **fields)
-        await self._log.append(cast(Event, event))
+        await self.log.append(cast(Event, event))
 
     async def code(self, path: str, text: str) -> None:
         """Queue streamed text of ``path``; sent when the window passes or another event comes."""
@@ -66,7 +66,10 @@ class VersionEmitter:
             chunk=text,
             offset=offset,
         )
-        await self._log.append(event)
+        await self.log.append(event)
 
     def reset_file(self, path: str) -> None:
         self._offsets.pop(path, None)
+
+    async def stream_ended(self) -> None:
+        """Told when the provider's stream is over (a resumed run checks it caught up)."""

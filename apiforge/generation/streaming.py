@@ -89,6 +89,7 @@ async def stream_request(
     except ApiforgeError as exc:
         status = "failed"
         error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+    await emitter.stream_ended()
     await emitter.flush_chunks()
     staged = assembler.staged
     return {

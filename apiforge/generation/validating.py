@@ -8,11 +8,13 @@ from typing import Any
 from apiforge.events.types import (
     MessageChunk,
     StepComplete,
+    StepProgress,
     StepStart,
     ValidationComplete,
     ValidationProgress,
     ValidationStart,
 )
+from apiforge.generation import resume
 from apiforge.generation.assembler import VALIDATING_PROGRESS
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import files_after
@@ -39,12 +41,7 @@ async def run_validation(
     Adds ``validation``, ``validation_ok``, ``validation_problems`` (what a fix round sends the
     model) and the one-line summary, which is also streamed to the chat.
     """
-    await emitter.emit(
-        StepComplete,
-        step="generating",
-        message=f"Fix of round {round_number} written" if round_number else "Files written",
-        duration_ms=int((time.time() - outcome.get("round_started", outcome["started"])) * 1000),
-    )
+    await _files_written(emitter, outcome, round_number)
     if runtime.validator.name == "none":
         return outcome
     started = time.monotonic()
@@ -69,6 +66,27 @@ async def run_validation(
         "notes": [*outcome.get("notes", []), summary],
         "openapi": next((d for s in stages if (d := getattr(s, "openapi", None))), None),
     }
+
+
+async def _files_written(
+    emitter: VersionEmitter, outcome: dict[str, Any], round_number: int
+) -> None:
+    """Ends the generating step, or, when a restart re-runs this step, says it is resumed."""
+    message = f"Fix of round {round_number} written" if round_number else "Files written"
+    if await resume.files_written_before(
+        emitter.log, emitter.project_id, emitter.version_number, message
+    ):
+        await emitter.emit(
+            StepProgress,
+            step="validating",
+            message=resume.VALIDATING_AGAIN,
+            progress=VALIDATING_PROGRESS,
+            resumed=True,
+        )
+        return
+    started = outcome.get("round_started", outcome["started"])
+    duration_ms = int((time.time() - started) * 1000)
+    await emitter.emit(StepComplete, step="generating", message=message, duration_ms=duration_ms)
 
 
 async def _run_stages(

@@ -1,8 +1,8 @@
 """The durable generation workflow: begin → stream files → validate → [fix → validate]… → finish.
 
 Each step is checkpointed by DBOS. If the process dies mid-stream, recovery re-runs the
-streaming step from its start; it announces itself with ``step:start`` so clients reset what
-that step had streamed. The streaming step is preemptible so a DBOS-level cancel stops it too.
+streaming step from its start; ``resume.py`` says "Resumed after a restart" and sends only what
+clients do not have yet. The streaming step is preemptible so a DBOS-level cancel stops it too.
 
 Fix rounds are steps too, each with its round number, so recovery replays the rounds that
 already ran from their checkpoints and resumes at the one that was interrupted.
@@ -15,8 +15,8 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfiguredInstance
 
-from apiforge.events.types import StepStart, VersionStart
-from apiforge.generation import finishing, fixing, streaming, validating
+from apiforge.events.types import VersionStart
+from apiforge.generation import finishing, fixing, resume, streaming, validating
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
@@ -87,8 +87,12 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step(preemptible=True)
     async def stream(self, project_id: str, version_number: int) -> dict[str, Any]:
-        emitter = self.emitter(project_id, version_number)
-        await emitter.emit(StepStart, step="planning", message="Planning the API", progress=0)
+        emitter = await resume.start_stream(
+            self.runtime.log,
+            project_id=project_id,
+            version_number=version_number,
+            coalesce_s=self.runtime.settings.chunk_coalesce_ms / 1000,
+        )
         return await streaming.run_stream(self.runtime, emitter)
 
     @DBOS.step()

@@ -111,6 +111,7 @@ const HANDLERS = {
     activateStep(live, "planning");
   },
   "step:start": (live, event) => {
+    if (event.resumed) startAgain(live, event);
     activateStep(live, event.step);
     live.steps[event.step].message = event.message;
     live.subStep = event.message;
@@ -124,7 +125,8 @@ const HANDLERS = {
   "step:progress": (live, event) => {
     live.subStep = event.message;
     live.progress = event.progress;
-    notePlan(live, event.message);
+    if (event.resumed) noteResume(live, event);
+    else notePlan(live, event.message);
   },
   "step:complete": (live, event) => {
     const failed = event.step === "validating" && live.validationOk === false;
@@ -152,6 +154,7 @@ const HANDLERS = {
     Object.assign(entry, { content: event.content, operation: event.operation, done: true, gap: false });
   },
   "validation:start": (live, event) => {
+    // A validation that runs again (a fix round, a restart) reports all its stages afresh.
     live.status = "validating";
     Object.assign(live, { stages: [], validationOk: null, validationSince: event.ts, stageMarks: {} });
     if (live.step !== "validating") activateStep(live, "validating");
@@ -202,6 +205,22 @@ export function validationText(stages, ok) {
   const tests = stages.find((stage) => /\d+\/\d+/.test(stage.detail || ""));
   if (tests) return `Validated: ${tests.detail}`;
   return `Validated: ${stages.length} checks passed`;
+}
+
+function noteResume(live, event) {
+  // Without a current file the progress line shows the resume message until the next file starts.
+  live.currentPath = null;
+  live.activities.push({ text: event.message, durationMs: null, ts: event.ts, step: event.step, resumed: true });
+}
+
+// The generation re-ran after a restart and answered differently: what it streamed so far goes.
+function startAgain(live, event) {
+  Object.assign(live, {
+    text: "", activities: [], files: new Map(), order: [], currentPath: null, planned: null,
+    codeBytes: 0, stages: [], validationOk: null,
+  });
+  for (const step of STEPS) live.steps[step] = { state: "pending", message: "", durationMs: null };
+  noteResume(live, event);
 }
 
 function resetUnfinishedFiles(live) {
