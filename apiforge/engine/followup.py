@@ -233,7 +233,7 @@ def add_fields(spec: ApiSpec, clause: str) -> str | None:
 
 
 def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> str:
-    added = []
+    added, present = [], []
     for phrase in phrases:
         parent = _resource(spec, re.sub(r"\b(optional|an?|the)\b", " ", phrase))
         if parent is not None and parent is not resource:
@@ -242,13 +242,16 @@ def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> s
             continue
         field = parse_field(phrase)
         if field is not None and (same := resource.field(field.name)) is not None:
-            added.append(f"{resource.name}.{field.name} is already there ({same.kind.label})")
+            present.append(f"{resource.name}.{field.name} ({same.kind.label})")
             continue
         if field is None:
             raise _fail(f'Could not add "{phrase}" to {resource.name}.', spec)
         resource.fields.append(field)
         added.append(f"{resource.name}.{field.name}")
-    return f"added {', '.join(added)}"
+    # Said apart, so a field that was already there never reads as one this prompt added.
+    said = [f"added {', '.join(added)}"] * bool(added)
+    verb = "is" if len(present) == 1 else "are"
+    return "; ".join(said + [f"{', '.join(present)} {verb} already there"] * bool(present))
 
 
 def add_resources(spec: ApiSpec, clause: str) -> str | None:
