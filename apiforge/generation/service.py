@@ -7,9 +7,9 @@ import logging
 from dbos import DBOS, SetWorkflowID
 
 from apiforge.errors import InputError
-from apiforge.generation.finishing import fail_version
-from apiforge.generation.runtime import GenerationRuntime
-from apiforge.generation.workflow import GenerationWorkflow, workflow_id
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.steps.finishing import fail_version
+from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion, Project
 

@@ -10,8 +10,8 @@ import anthropic
 from anthropic.types import RawMessageStreamEvent
 
 from apiforge.events.types import Usage
-from apiforge.generation.prompts import build_conversation
 from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd, TextDelta
+from apiforge.providers.conversation import build_conversation
 from apiforge.providers.errors import (
     ProviderAuthError,
     provider_error_from,

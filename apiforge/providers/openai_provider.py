@@ -14,8 +14,8 @@ import openai
 from openai.types.chat import ChatCompletionChunk
 
 from apiforge.events.types import Usage
-from apiforge.generation.prompts import build_conversation
 from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd, TextDelta
+from apiforge.providers.conversation import build_conversation
 from apiforge.providers.errors import (
     ProviderAuthError,
     provider_error_from,

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES
 from apiforge.events.log import EventLog
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
-from apiforge.generation.workflow import GenerationWorkflow
+from apiforge.generation.steps.workflow import GenerationWorkflow
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator

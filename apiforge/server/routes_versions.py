@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.events.types import VersionComplete, VersionStart
-from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion

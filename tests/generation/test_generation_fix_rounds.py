@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiforge.generation.fixing import merge_fix, needs_fix, problem_text, round_title
+from apiforge.generation.steps.fixing import merge_fix, needs_fix, problem_text, round_title
 
 
 def outcome(**fields: Any) -> dict[str, Any]:

@@ -8,8 +8,14 @@ import time
 import pytest
 
 from apiforge.events.types import Usage
-from apiforge.generation.attempt import stream_attempt
-from apiforge.generation.parse_events import FileClosed, FileUnclosed, ParseEvent, Prose, Summary
+from apiforge.generation.plumbing.attempt import stream_attempt
+from apiforge.generation.reply_format.parse_events import (
+    FileClosed,
+    FileUnclosed,
+    ParseEvent,
+    Prose,
+    Summary,
+)
 from apiforge.providers.base import GenerationRequest, StreamEnd
 from apiforge.providers.errors import ProviderBadResponse, ProviderStalled, ProviderUnavailable
 

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
 from apiforge.events.types import Usage
-from apiforge.generation.assembler import Assembler
-from apiforge.generation.attempt import stream_attempt
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import load_base_files
-from apiforge.generation.runtime import GenerationRuntime, LiveState
+from apiforge.generation.plumbing.assembler import Assembler
+from apiforge.generation.plumbing.attempt import stream_attempt
+from apiforge.generation.plumbing.context import GenerationRuntime, LiveState
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import load_base_files
 from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
 from apiforge.store import repository as repo
 

@@ -16,9 +16,9 @@ from typing import Any
 from dbos import DBOS, DBOSConfiguredInstance
 
 from apiforge.events.types import VersionStart
-from apiforge.generation import finishing, fixing, resume, streaming, validating
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.steps import finishing, fixing, resume, streaming, validating
 from apiforge.store import repository as repo
 
 log = logging.getLogger(__name__)

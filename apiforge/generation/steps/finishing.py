@@ -19,9 +19,9 @@ from apiforge.events.types import (
     Usage,
     VersionComplete,
 )
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import files_after
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import files_after
 from apiforge.store import repository as repo
 from apiforge.versions import store_version_files
 

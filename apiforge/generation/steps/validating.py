@@ -14,11 +14,11 @@ from apiforge.events.types import (
     ValidationProgress,
     ValidationStart,
 )
-from apiforge.generation import resume
-from apiforge.generation.assembler import VALIDATING_PROGRESS
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import files_after
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.assembler import VALIDATING_PROGRESS
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import files_after
+from apiforge.generation.steps import resume
 from apiforge.sandbox.base import StageResult
 from apiforge.sandbox.report import STAGES, problem_list, summary_line, validation_ok
 from apiforge.store import repository as repo

@@ -27,7 +27,7 @@ from apiforge.events.types import (
     StepProgress,
     StepStart,
 )
-from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.plumbing.emitter import VersionEmitter
 
 RESUMED = "Resumed after a restart"
 STARTED_AGAIN = f"{RESUMED} — the answer changed, so it is written again from the start"

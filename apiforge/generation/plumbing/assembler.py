@@ -20,9 +20,9 @@ from apiforge.events.types import (
     StepProgress,
     StepStart,
 )
-from apiforge.generation.edits import apply_edit
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.parse_events import (
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.reply_format.edits import apply_edit
+from apiforge.generation.reply_format.parse_events import (
     FileClosed,
     FileDeleted,
     FileOpened,

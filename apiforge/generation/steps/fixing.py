@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 from apiforge.events.types import MessageChunk, StepStart, Usage
-from apiforge.generation.assembler import GENERATING_PROGRESS, Assembler
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import apply_changes
-from apiforge.generation.runtime import GenerationRuntime, LiveState
-from apiforge.generation.streaming import file_listener, load_request, stream_request
+from apiforge.generation.plumbing.assembler import GENERATING_PROGRESS, Assembler
+from apiforge.generation.plumbing.context import GenerationRuntime, LiveState
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import apply_changes
+from apiforge.generation.steps.streaming import file_listener, load_request, stream_request
 from apiforge.providers.base import ChatTurn, GenerationRequest
 
 REPAIR_PROMPT = """\

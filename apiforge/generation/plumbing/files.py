@@ -10,7 +10,7 @@ from apiforge.store.models import ApiVersion
 from apiforge.versions import load_version_files
 
 if TYPE_CHECKING:  # runtime.py uses apply_changes from here
-    from apiforge.generation.runtime import GenerationRuntime
+    from apiforge.generation.plumbing.context import GenerationRuntime
 
 
 def base_number(version: ApiVersion) -> int:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from apiforge.events.types import Usage
-from apiforge.generation.parse_events import ParseEvent, Summary
-from apiforge.generation.parser import StreamParser
+from apiforge.generation.reply_format.parse_events import ParseEvent, Summary
+from apiforge.generation.reply_format.parser import StreamParser
 from apiforge.providers.base import GenerationRequest, Provider, StreamEnd, TextDelta
 from apiforge.providers.errors import ProviderStalled, ProviderUnavailable
 

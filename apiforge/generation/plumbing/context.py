@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from apiforge.events.log import EventLog
-from apiforge.generation.files import apply_changes
+from apiforge.generation.plumbing.files import apply_changes
 from apiforge.providers.base import Provider
 from apiforge.sandbox.base import Validator
 from apiforge.settings import Settings
