@@ -100,9 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         DBOS.destroy(workflow_completion_timeout_sec=0)
         await services.log.aclose()
         await services.db.close()
-        provider_close = getattr(services.runtime.provider, "aclose", None)
-        if provider_close is not None:
-            await provider_close()
+        await services.runtime.provider.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -194,7 +194,7 @@ async def test_closing_the_attempt_closes_the_upstream_stream(
     attempt = stream_attempt(provider, REQUEST)
     async for _ in attempt:
         break
-    await attempt.aclose()  # type: ignore[attr-defined]
+    await attempt.aclose()
     await asyncio.wait_for(server.disconnected.wait(), 2)
     await provider.aclose()
 
@@ -232,6 +232,6 @@ async def test_cancelling_a_pending_next_item_then_closing_closes_upstream(
     pending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await pending
-    await attempt.aclose()  # type: ignore[attr-defined]
+    await attempt.aclose()
     await asyncio.wait_for(server.disconnected.wait(), 2)
     await provider.aclose()
