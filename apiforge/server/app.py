@@ -92,7 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if running := len(services.runtime.live):
+        if running := len(services.runtime.runs):
             log.warning("stopping: %d running generation(s) resume at the next start", running)
         # Previews stop first: their cleanup runs in threads of DBOS's executor.
         if services.previews is not None:

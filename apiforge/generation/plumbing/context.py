@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from apiforge.events.log import EventLog
-from apiforge.generation.plumbing.files import apply_changes
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.version_run import RunBoard, VersionRun
 from apiforge.providers.base import Provider
 from apiforge.sandbox.base import Validator
 from apiforge.settings import Settings
@@ -23,22 +22,6 @@ class PreviewStarter(Protocol):
 
 
 @dataclass
-class LiveState:
-    """A running generation's progress, for snapshots sent to clients that fell too far back."""
-
-    version_number: int
-    step: str = "planning"
-    base: Mapping[str, str] = field(default_factory=dict)
-    # The assembler's staged changes, shared (not copied) so streaming does no extra work per
-    # event; the file set is only put together when a snapshot asks for it.
-    changes: Mapping[str, str | None] = field(default_factory=dict)
-
-    @property
-    def files(self) -> dict[str, str]:
-        return apply_changes(self.base, self.changes)
-
-
-@dataclass
 class GenerationRuntime:
     settings: Settings
     db: Database
@@ -47,10 +30,21 @@ class GenerationRuntime:
     validator: Validator
     cache: VersionCache
     previews: PreviewStarter | None = None
-    # Projects whose running generation was asked to stop; checked by the streaming loop.
-    cancel_requested: dict[str, asyncio.Event] = field(default_factory=dict)
-    live: dict[str, LiveState] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Running versions' live state and stop requests; changed only through VersionRun.
+    runs: RunBoard = field(default_factory=RunBoard)
 
-    def cancel_flag(self, project_id: str) -> asyncio.Event:
-        return self.cancel_requested.setdefault(project_id, asyncio.Event())
+    @property
+    def coalesce_s(self) -> float:
+        return self.settings.chunk_coalesce_ms / 1000
+
+    def emitter(self, project_id: str, version_number: int) -> VersionEmitter:
+        return VersionEmitter(
+            self.log,
+            project_id=project_id,
+            version_number=version_number,
+            coalesce_s=self.coalesce_s,
+        )
+
+    def run_of(self, emitter: VersionEmitter) -> VersionRun:
+        """The version ``emitter`` belongs to, as one step sees it."""
+        return VersionRun(self.db, self.runs, emitter)
