@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
 from apiforge.events.types import Usage
-from apiforge.generation.plumbing.assembler import Assembler
+from apiforge.generation.plumbing.assembler import Assembler, StagedChanges
 from apiforge.generation.plumbing.attempt import stream_attempt
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionEmitter
@@ -119,7 +119,12 @@ async def stream_request(
         error = StreamError(code=exc.code, message=exc.message, retryable=exc.retryable)
     await emitter.stream_ended()
     await emitter.flush_chunks()
-    staged = assembler.staged
+    return attempt_outcome(assembler.staged, status, usage, error)
+
+
+def attempt_outcome(
+    staged: StagedChanges, status: StreamStatus, usage: Usage, error: StreamError | None
+) -> AttemptOutcome:
     return AttemptOutcome(
         status=status,
         changes=staged.changes,
