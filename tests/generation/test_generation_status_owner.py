@@ -1,4 +1,4 @@
-"""A version's status has one owner: only generation/version_run.py assigns it.
+"""A version's status and steps have one owner: only generation/version_run.py changes them.
 
 Read from the source (AST), so a new ``version.status = ...`` anywhere else fails here at once.
 """
@@ -93,3 +93,26 @@ def test_the_status_vocabulary_is_defined_once() -> None:
     }
     assert spelled == set()
     assert status_lists(ast.parse('ACTIVE = ("pending", "generating", "validating")')) == [1]
+
+
+def step_events_built(tree: ast.AST) -> list[int]:
+    """Lines that build a step:start or step:complete event."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("StepStart", "StepComplete")
+    ]
+
+
+def test_only_version_run_opens_and_closes_steps() -> None:
+    """Steps open and close (with their durations) in version_run.py; the one exception is
+    resume.py's "written again from the start" marker, which re-opens planning for clients."""
+    resume = PACKAGE / "generation" / "steps" / "resume.py"
+    builders = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if step_events_built(ast.parse(path.read_text(), filename=str(path)))
+    }
+    assert builders == {str(OWNER.relative_to(PACKAGE)), str(resume.relative_to(PACKAGE))}
