@@ -17,9 +17,6 @@ class Feature:
     pattern: str  # a regex over the lowercased prompt
     excludes: tuple[str, ...] = ()  # features this one replaces
 
-    def mentioned_in(self, text: str) -> bool:
-        return re.search(self.pattern, text) is not None
-
 
 FEATURES: tuple[Feature, ...] = (
     Feature(

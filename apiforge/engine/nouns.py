@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from apiforge.engine.words import is_plural, phrase_plural, phrase_singular, singularize, snake
+from apiforge.engine.words import is_plural, phrase_plural, phrase_singular, snake
 
 _LEADING_WORDS = re.compile(
     r"^(?:(?:a|an|the|each|every|all|any|one|some|also|then|and|or|plus|where|our|my|its|their|"
@@ -58,7 +58,3 @@ def resource_noun(phrase: str, *, plural_only: bool = False) -> Noun | None:
         return None
     singular = phrase_singular(text)
     return Noun(name=snake(phrase_plural(singular)), singular=snake(singular))
-
-
-def same_noun(a: str, b: str) -> bool:
-    return singularize(a) == singularize(b)

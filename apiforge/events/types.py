@@ -178,7 +178,3 @@ TERMINAL_TYPES = frozenset({"version:complete", "cancelled", "error"})
 
 def parse_event(data: str | bytes) -> Event:
     return EVENT_ADAPTER.validate_json(data)
-
-
-def event_from_dict(data: dict[str, Any]) -> Event:
-    return EVENT_ADAPTER.validate_python(data)

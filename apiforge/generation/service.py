@@ -7,9 +7,9 @@ import logging
 from dbos import DBOS, SetWorkflowID
 
 from apiforge.errors import InputError
-from apiforge.generation.finishing import fail_version
-from apiforge.generation.runtime import GenerationRuntime
-from apiforge.generation.workflow import GenerationWorkflow, workflow_id
+from apiforge.generation.copies import fork_version, restore_version
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion, Project
 
@@ -82,7 +82,7 @@ class GenerationService:
         return version
 
     async def _start(self, version: ApiVersion) -> None:
-        self.runtime.cancel_flag(version.project_id).clear()
+        self.runtime.runs.clear_stop(version.project_id)
         with SetWorkflowID(workflow_id(version.id)):
             await DBOS.start_workflow_async(
                 self.workflow.run, version.project_id, version.version_number
@@ -95,8 +95,14 @@ class GenerationService:
             running = await repo.active_version(session, project_id)
         if running is None:
             return False
-        self.runtime.cancel_flag(project_id).set()
+        self.runtime.runs.request_stop(project_id)
         return True
+
+    async def restore(self, project_id: str, number: int) -> ApiVersion:
+        return await restore_version(self.runtime, project_id, number)
+
+    async def fork(self, project_id: str, number: int) -> tuple[Project, ApiVersion]:
+        return await fork_version(self.runtime, project_id, number)
 
     async def fail_interrupted(self) -> int:
         """Mark versions whose workflow will not resume as failed; never leave them running."""
@@ -112,9 +118,8 @@ class GenerationService:
         return failed
 
     async def _mark_failed(self, version: ApiVersion) -> None:
-        await fail_version(
-            self.runtime, version.project_id, version.version_number, "interrupted", INTERRUPTED
-        )
+        emitter = self.runtime.emitter(version.project_id, version.version_number)
+        await self.runtime.run_of(emitter).fail("interrupted", INTERRUPTED)
 
 
 # Line feed, tab and carriage return are how text is typed; other C0/C1 controls and DEL are

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
 from anthropic.types import RawMessageStreamEvent
 
 from apiforge.events.types import Usage
-from apiforge.generation.prompts import build_conversation
 from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd, TextDelta
+from apiforge.providers.conversation import build_conversation
 from apiforge.providers.errors import (
     ProviderAuthError,
     provider_error_from,
@@ -65,7 +65,7 @@ class AnthropicProvider:
             arguments["extra_body"] = {"temperature": self.options.temperature}
         return arguments
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[ProviderOutput, None]:
         arguments = self._arguments(request)
         events: anthropic.AsyncStream[RawMessageStreamEvent] = await open_with_retries(
             lambda: self._client.messages.create(**arguments),

@@ -8,13 +8,14 @@ events, storage — is shared, so every provider drives exactly the same pipelin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from apiforge.events.types import Usage
+from apiforge.settings import Settings
 
 
 class ChatTurn(BaseModel):
@@ -58,9 +59,22 @@ class ProviderOptions(BaseModel):
 
 
 class Provider(Protocol):
+    """Everything the app does with a provider, declared here so no caller needs a cast or a
+    getattr: it is built from settings, streams requests, and is closed at shutdown."""
+
     name: str
     label: str  # shown to people, e.g. "offline engine" or "openai gpt-4o"
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
-        """Yield text deltas, then exactly one StreamEnd."""
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """Build the provider from apiforge's settings (and the SDK's own env variables)."""
+        ...
+
+    def stream(self, request: GenerationRequest) -> AsyncGenerator[ProviderOutput, None]:
+        """Yield text deltas, then exactly one StreamEnd. Closing the generator early closes
+        the upstream stream, so no more tokens are billed."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once, at shutdown."""
         ...

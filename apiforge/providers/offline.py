@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from apiforge.engine import generate, tagged_text
 from apiforge.engine.stream_text import chunks
@@ -27,7 +27,10 @@ class OfflineProvider:
     def from_settings(cls, settings: Settings) -> OfflineProvider:
         return cls(delay_ms=settings.engine_delay_ms)
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+    async def aclose(self) -> None:
+        """Nothing to release: the engine holds no connections."""
+
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[ProviderOutput, None]:
         # Runs fully before the first yield, so an unreadable prompt raises
         # PromptNotUnderstood with nothing streamed. In a thread: rendering a whole project
         # takes tens of milliseconds, which would stall every live stream on the event loop.

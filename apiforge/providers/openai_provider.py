@@ -7,15 +7,15 @@ OpenRouter all speak this protocol: point ``OPENAI_BASE_URL`` at them (docs/prov
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 import openai
 from openai.types.chat import ChatCompletionChunk
 
 from apiforge.events.types import Usage
-from apiforge.generation.prompts import build_conversation
 from apiforge.providers.base import GenerationRequest, ProviderOutput, StreamEnd, TextDelta
+from apiforge.providers.conversation import build_conversation
 from apiforge.providers.errors import (
     ProviderAuthError,
     provider_error_from,
@@ -79,7 +79,7 @@ class OpenAIProvider:
             arguments["temperature"] = self.options.temperature
         return arguments
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[ProviderOutput, None]:
         arguments = self._arguments(request)
         chunks: openai.AsyncStream[ChatCompletionChunk] = await open_with_retries(
             lambda: self._client.chat.completions.create(**arguments),

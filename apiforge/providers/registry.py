@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import cast
 
 from apiforge.providers.base import Provider
 from apiforge.registry import resolve
@@ -35,5 +34,5 @@ def provider_name(settings: Settings, environ: Mapping[str, str] | None = None) 
 
 
 def load_provider(settings: Settings) -> Provider:
-    provider_type = resolve(PROVIDERS, provider_name(settings), "provider")
-    return cast(Provider, provider_type.from_settings(settings))
+    provider_type: type[Provider] = resolve(PROVIDERS, provider_name(settings), "provider")
+    return provider_type.from_settings(settings)

@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
 class StageResult:
+    """One validation stage's outcome, with everything generation needs from it typed here:
+    the problems a fix round sends back, metrics (tests passed/total) and, from the boot stage,
+    the app's own OpenAPI document."""
+
     stage: str
     ok: bool
     detail: str = ""
     duration_ms: int = 0
+    # Machine-usable problems (``file:line - message``, failing tests with their assertion).
+    problems: tuple[str, ...] = field(default=())
+    metrics: tuple[tuple[str, float], ...] = field(default=())
+    # The app's OpenAPI document (JSON text): lets a diff of two versions show changed routes.
+    openapi: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The event payload (``validation:progress``): the four base fields only."""
+        return {
+            "stage": self.stage,
+            "ok": self.ok,
+            "detail": self.detail,
+            "duration_ms": self.duration_ms,
+        }
+
+    def metric(self, name: str) -> float | None:
+        return dict(self.metrics).get(name)
 
 
 StageCallback = Callable[[StageResult], Awaitable[None]]

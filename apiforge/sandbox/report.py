@@ -4,37 +4,11 @@ one-line chat summary."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from apiforge.sandbox.base import StageResult
 
 STAGES = ("syntax", "dependencies", "boot", "smoke", "tests", "fuzz")
 MAX_PROBLEMS = 30
-
-
-@dataclass(frozen=True)
-class SandboxStageResult(StageResult):
-    """A StageResult that also carries machine-usable problems (``file:line - message``,
-    failing test names with their assertion line, failing requests)."""
-
-    problems: tuple[str, ...] = field(default=())
-    metrics: tuple[tuple[str, float], ...] = field(default=())
-    # The app's own OpenAPI document (JSON text), from the boot stage: lets a diff of two
-    # versions show which API routes changed.
-    openapi: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The event payload (``validation:progress``): the four base fields only."""
-        return {
-            "stage": self.stage,
-            "ok": self.ok,
-            "detail": self.detail,
-            "duration_ms": self.duration_ms,
-        }
-
-    def metric(self, name: str) -> float | None:
-        return dict(self.metrics).get(name)
 
 
 def stage_result(
@@ -45,8 +19,8 @@ def stage_result(
     ended: float,
     problems: Sequence[str] = (),
     **metrics: float,
-) -> SandboxStageResult:
-    return SandboxStageResult(
+) -> StageResult:
+    return StageResult(
         stage=stage,
         ok=ok,
         detail=detail,
@@ -68,7 +42,7 @@ def problem_list(results: Sequence[StageResult]) -> list[str]:
     for result in results:
         if result.ok:
             continue
-        found = getattr(result, "problems", ()) or (result.detail,)
+        found = result.problems or (result.detail,)
         problems += [f"{result.stage}: {problem}" for problem in found]
     return problems[:MAX_PROBLEMS]
 

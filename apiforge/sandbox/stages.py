@@ -1,6 +1,6 @@
 """The validation stages: syntax -> dependencies -> boot -> smoke -> tests -> fuzz.
 
-Each returns a SandboxStageResult with a short human detail and the problems behind a failure.
+Each returns a StageResult with a short human detail and the problems behind a failure.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from apiforge.sandbox.base import StageResult
 from apiforge.sandbox.connection import AppConnection, BootFailed, wait_until_serving
 from apiforge.sandbox.dependencies import check_requirements
 from apiforge.sandbox.fuzz_cache import STORAGE_ENV
@@ -20,7 +21,7 @@ from apiforge.sandbox.fuzz_outcome import fuzz_outcome, last_report
 from apiforge.sandbox.harness import script
 from apiforge.sandbox.process import SandboxProcess
 from apiforge.sandbox.pytest_output import summarize_pytest
-from apiforge.sandbox.report import SandboxStageResult, stage_result
+from apiforge.sandbox.report import stage_result
 from apiforge.sandbox.runner import SandboxRunner
 from apiforge.sandbox.smoke import run_smoke
 
@@ -89,9 +90,7 @@ def _tail(text: str, lines: int = 6) -> str:
     return "\n".join(kept)[-800:]
 
 
-def dependencies_stage(
-    files: Mapping[str, str], installed: Mapping[str, str]
-) -> SandboxStageResult:
+def dependencies_stage(files: Mapping[str, str], installed: Mapping[str, str]) -> StageResult:
     started = time.monotonic()
     check = check_requirements(files, installed)
     return stage_result(
@@ -133,7 +132,7 @@ async def start_app(
 
 async def boot_stage(
     runner: SandboxRunner, target: str | None, timeouts: StageTimeouts
-) -> tuple[SandboxStageResult, RunningApp | None]:
+) -> tuple[StageResult, RunningApp | None]:
     started = time.monotonic()
     if target is None:
         detail = "no FastAPI app found (expected `app = FastAPI(...)` in app/main.py or main.py)"
@@ -149,7 +148,7 @@ async def boot_stage(
     return replace(result, openapi=json.dumps(app.document, sort_keys=True)), app
 
 
-async def smoke_stage(app: RunningApp, timeouts: StageTimeouts) -> SandboxStageResult:
+async def smoke_stage(app: RunningApp, timeouts: StageTimeouts) -> StageResult:
     started = time.monotonic()
     report = await run_smoke(app.connection.client, app.document, timeouts.smoke)
     routes = report.called
@@ -165,7 +164,7 @@ async def smoke_stage(app: RunningApp, timeouts: StageTimeouts) -> SandboxStageR
     )
 
 
-async def tests_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> SandboxStageResult:
+async def tests_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> StageResult:
     started = time.monotonic()
     run = await runner.run(runner.python(*PYTEST_ARGS), timeouts.tests, env=PYTEST_ENV)
     if run.timed_out:
@@ -184,9 +183,7 @@ async def tests_stage(runner: SandboxRunner, timeouts: StageTimeouts) -> Sandbox
     )
 
 
-async def fuzz_stage(
-    runner: SandboxRunner, target: str, timeouts: StageTimeouts
-) -> SandboxStageResult:
+async def fuzz_stage(runner: SandboxRunner, target: str, timeouts: StageTimeouts) -> StageResult:
     """Fuzz within ``fuzz_budget`` seconds of wall clock, start-up included; the process is
     killed at the budget. Only a finding fails the stage: running out of time, or a fuzzer
     that could not get going, is a passing "inconclusive"."""

@@ -16,7 +16,8 @@ import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from apiforge.sandbox.report import SandboxStageResult, stage_result
+from apiforge.sandbox.base import StageResult
+from apiforge.sandbox.report import stage_result
 
 PARSED_SUFFIXES = (".py", ".json", ".toml")
 MEMO_ENTRIES = 4096
@@ -66,7 +67,7 @@ class SyntaxMemo:
             self._results.popitem(last=False)
         return problem
 
-    def stage(self, files: Mapping[str, str]) -> SandboxStageResult:
+    def stage(self, files: Mapping[str, str]) -> StageResult:
         started = time.monotonic()
         checked = sorted(path for path in files if parsed(path))
         problems = [p for path in checked if (p := self.check(path, files[path])) is not None]

@@ -17,7 +17,7 @@ from apiforge.errors import InputError
 from apiforge.sandbox.base import StageCallback, StageResult
 from apiforge.sandbox.bwrap import SandboxLimits
 from apiforge.sandbox.fuzz_cache import FuzzCache
-from apiforge.sandbox.report import SandboxStageResult, stage_result
+from apiforge.sandbox.report import stage_result
 from apiforge.sandbox.runner import SandboxRunner, SandboxTools, detect_tools
 from apiforge.sandbox.runtime import ValidationRuntime, current_runtime, installed_distributions
 from apiforge.sandbox.slots import SlotPool
@@ -139,7 +139,7 @@ class SandboxValidator:
             pending = [task for task in (tests, fuzz) if task is not None]
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _fuzz(self, runner: SandboxRunner, target: str) -> SandboxStageResult:
+    async def _fuzz(self, runner: SandboxRunner, target: str) -> StageResult:
         # The cache is built once, before the budget's clock starts, while the others run.
         cache = await self._fuzz_cache.path()
         if cache is not None:
@@ -154,7 +154,7 @@ class SandboxValidator:
         if app is None:
             return False
         try:
-            smoke: SandboxStageResult = await smoke_stage(app, self.timeouts)
+            smoke: StageResult = await smoke_stage(app, self.timeouts)
         finally:
             await app.stop()
         await report(smoke)

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES
 from apiforge.events.log import EventLog
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
-from apiforge.generation.workflow import GenerationWorkflow
+from apiforge.generation.steps.workflow import GenerationWorkflow
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
@@ -92,7 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if running := len(services.runtime.live):
+        if running := len(services.runtime.runs):
             log.warning("stopping: %d running generation(s) resume at the next start", running)
         # Previews stop first: their cleanup runs in threads of DBOS's executor.
         if services.previews is not None:
@@ -100,9 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         DBOS.destroy(workflow_completion_timeout_sec=0)
         await services.log.aclose()
         await services.db.close()
-        provider_close = getattr(services.runtime.provider, "aclose", None)
-        if provider_close is not None:
-            await provider_close()
+        await services.runtime.provider.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

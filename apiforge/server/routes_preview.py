@@ -21,6 +21,7 @@ from apiforge.sandbox.proxy import proxy_request
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
+from apiforge.store.status import VersionStatus
 from apiforge.versions import load_version_files
 
 router = APIRouter()
@@ -95,11 +96,11 @@ def _manager(services: AppServices) -> PreviewManager:
 def unpreviewable_reason(version: ApiVersion) -> str | None:
     """Why the version cannot be previewed, or None when it can."""
     n = version.version_number
-    if version.status in repo.ACTIVE_STATUSES:
+    if version.status.active:
         return f"Version {n} is still being generated; its preview can start once it is validated"
-    if version.status == "complete":
+    if version.status == VersionStatus.COMPLETE:
         return None
-    if version.status == "cancelled":
+    if version.status == VersionStatus.CANCELLED:
         return f"Version {n} was stopped before it was validated, so it has no preview"
     if _failed_validation(version):
         return f"Version {n} failed validation, so it cannot be previewed"
@@ -115,7 +116,7 @@ def _refuse_unpreviewable(version: ApiVersion) -> None:
     reason = unpreviewable_reason(version)
     if reason is None:
         return
-    code = "generation_running" if version.status in repo.ACTIVE_STATUSES else "not_previewable"
+    code = "generation_running" if version.status.active else "not_previewable"
     raise ConflictError(reason, code=code)
 
 

@@ -9,21 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from apiforge.errors import ConflictError, NotFoundError
-from apiforge.events.types import VersionComplete, VersionStart
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.server.state import AppServices, Services
+from apiforge.errors import NotFoundError
+from apiforge.server.state import Services
 from apiforge.store import repository as repo
-from apiforge.store.models import ApiVersion
 from apiforge.versions import (
     archive_root_name,
     build_history_bundle,
     build_zip,
-    copy_chat_history,
     diff_versions,
     load_version_files,
-    store_forked_files,
-    store_restored_files,
 )
 
 router = APIRouter(prefix="/api/projects/{project_id}")
@@ -55,54 +49,9 @@ async def diff(
     return asdict(result)
 
 
-async def _announce(services: AppServices, version: ApiVersion, summary: str, changed: int) -> None:
-    """Versions made without a generation still reach live clients as a short event run."""
-    emitter = VersionEmitter(
-        services.log,
-        project_id=version.project_id,
-        version_number=version.version_number,
-        coalesce_s=0,
-    )
-    await emitter.emit(VersionStart, version_id=version.id, prompt=version.prompt)
-    await emitter.emit(
-        VersionComplete, summary=summary, files_changed=changed, duration_ms=0, status="complete"
-    )
-
-
-def _refuse_unfinished(version: ApiVersion) -> None:
-    if version.status in repo.ACTIVE_STATUSES:
-        raise ConflictError(
-            f"Version {version.version_number} is still being generated",
-            code="generation_running",
-        )
-
-
 @router.post("/versions/{number}/restore", status_code=201)
 async def restore(project_id: str, number: int, services: Services) -> dict[str, Any]:
-    summary = f"Restored v{number}"
-    async with services.db.transaction() as session:
-        project = await repo.get_project(session, project_id)
-        source = await repo.get_version(session, project_id, number)
-        await repo.ensure_idle(session, project_id)
-        version = await repo.create_version(
-            session, project=project, prompt=f"Restore v{number}", origin="restore"
-        )
-        changed = await store_restored_files(
-            session,
-            project_id=project_id,
-            source_number=source.version_number,
-            version_id=version.id,
-            version_number=version.version_number,
-            cache=services.runtime.cache,
-        )
-        version.status, version.summary, version.completed_at = "complete", summary, repo.now()
-        version.openapi = source.openapi  # same files, same API
-        version.files_changed = changed
-        text = f"Restored the files of v{number} as v{version.version_number}."
-        await repo.add_message(
-            session, project_id=project_id, role="system", content=text, version=version
-        )
-    await _announce(services, version, summary, changed)
+    version = await services.generations.restore(project_id, number)
     return {"version": repo.version_dict(version)}
 
 
@@ -118,41 +67,7 @@ async def regenerate(project_id: str, number: int, services: Services) -> dict[s
 
 @router.post("/versions/{number}/fork", status_code=201)
 async def fork(project_id: str, number: int, services: Services) -> dict[str, Any]:
-    async with services.db.transaction() as session:
-        source_project = await repo.get_project(session, project_id)
-        source = await repo.get_version(session, project_id, number)
-        _refuse_unfinished(source)
-        project = await repo.create_project(
-            session,
-            name=f"{source_project.name} (fork of v{number})"[:200],
-            owner_id=source_project.owner_id,
-        )
-        version = await repo.create_version(
-            session, project=project, prompt=source.prompt, origin="fork"
-        )
-        version.openapi = source.openapi
-        changed = await store_forked_files(
-            session,
-            source_project_id=project_id,
-            source_number=number,
-            project_id=project.id,
-            version_id=version.id,
-            cache=services.runtime.cache,
-        )
-        await copy_chat_history(
-            session,
-            source_project_id=project_id,
-            up_to_version=number,
-            project_id=project.id,
-            version_id=version.id,
-        )
-        version.status, version.completed_at, version.files_changed = (
-            "complete",
-            repo.now(),
-            changed,
-        )
-        version.summary = f"Forked from v{number} of {source_project.name}"
-    await _announce(services, version, version.summary, changed)
+    project, version = await services.generations.fork(project_id, number)
     return {"project": repo.project_dict(project, version), "version": repo.version_dict(version)}
 
 

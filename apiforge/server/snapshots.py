@@ -13,7 +13,7 @@ async def build_snapshot(services: AppServices, project_id: str) -> Snapshot:
         version = await repo.latest_version(session, project_id)
         if version is None:
             return Snapshot(project_id=project_id, version_number=0, version={})
-        live = services.runtime.live.get(project_id)
+        live = services.runtime.runs.live(project_id)
         step: str | None
         if live is not None and live.version_number == version.version_number:
             step, files = live.step, dict(live.files)

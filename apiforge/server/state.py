@@ -9,7 +9,7 @@ from fastapi import Depends, Request, WebSocket
 
 from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
-from apiforge.generation.runtime import GenerationRuntime
+from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.settings import Settings
 from apiforge.store.db import Database

@@ -15,6 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from apiforge.store.status import StatusColumn, VersionStatus
+
 
 class Base(DeclarativeBase):
     pass
@@ -45,7 +47,8 @@ class ApiVersion(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     prompt: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16))
+    # Set only by generation/version_run.py; a new version starts pending.
+    status: Mapped[VersionStatus] = mapped_column(StatusColumn(), default=VersionStatus.PENDING)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

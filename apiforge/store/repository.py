@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.store.models import ApiVersion, ChatMessage, Project
+from apiforge.store.status import ACTIVE_STATUSES
 
 LOCAL_OWNER = "local"
-ACTIVE_STATUSES = ("pending", "generating", "validating")
 
 
 def now() -> datetime:
@@ -124,7 +124,6 @@ async def create_version(
         version_number=(highest.scalar_one_or_none() or 0) + 1,
         prompt=prompt,
         summary="",
-        status="pending",
         created_at=stamp,
         files_changed=0,
         prompt_tokens=0,

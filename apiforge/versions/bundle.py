@@ -22,13 +22,13 @@ from typing import BinaryIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ApiforgeError, NotFoundError
+from apiforge.store.status import VersionStatus
 from apiforge.versions.cache import VersionCache
 from apiforge.versions.paths import safe_relative_path
 from apiforge.versions.reconstruct import iter_version_states
 
 BRANCH = "main"
 AUTHOR = "apiforge <apiforge@localhost>"
-BUNDLED_STATUSES = frozenset({"complete"})
 _GIT_TIMEOUT_S = 120.0
 
 
@@ -153,7 +153,7 @@ async def build_history_bundle(
     """
     commits: list[CommitSpec] = []
     async for version, files in iter_version_states(session, project_id=project_id, cache=cache):
-        if version.status in BUNDLED_STATUSES:
+        if version.status == VersionStatus.COMPLETE:
             message = version.prompt if version.prompt.endswith("\n") else version.prompt + "\n"
             commits.append(CommitSpec(message, version.created_at, files))
     return await asyncio.to_thread(make_git_bundle, commits, destination)

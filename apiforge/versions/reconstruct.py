@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ApiforgeError, NotFoundError
 from apiforge.store.models import ApiVersion, VersionFile
+from apiforge.store.status import FINAL_STATUSES, VersionStatus
 from apiforge.versions.cache import VersionCache
 from apiforge.versions.diffs import (
     DiffError,
@@ -37,8 +38,6 @@ from apiforge.versions.diffs import (
 
 logger = logging.getLogger(__name__)
 
-# Statuses after which a version's files never change, so reading them may be cached.
-FINAL_STATUSES = frozenset({"complete", "failed", "cancelled"})
 DELETED = "deleted"
 _ID_CHUNK = 500
 
@@ -88,7 +87,7 @@ class HistoryIndex:
     """Row metadata per path up to a version, and each of those versions' status."""
 
     rows: RowIndex
-    statuses: dict[int, str]
+    statuses: dict[int, VersionStatus]
 
 
 async def fetch_history_index(

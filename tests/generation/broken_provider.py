@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from apiforge.providers.base import GenerationRequest, ProviderOutput, TextDelta
 from apiforge.settings import Settings
@@ -16,6 +16,9 @@ class BrokenProvider:
     def from_settings(cls, settings: Settings) -> BrokenProvider:
         return cls()
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderOutput]:
+    async def aclose(self) -> None:
+        return None
+
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[ProviderOutput, None]:
         yield TextDelta('Starting.\n<file path="a.py">\nx = 1\n')
         raise RuntimeError("the provider fell over")

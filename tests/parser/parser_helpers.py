@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from apiforge.generation.parse_events import FileText, ParseEvent, Prose
-from apiforge.generation.parser import StreamParser
+from apiforge.generation.reply_format.parse_events import FileText, ParseEvent, Prose
+from apiforge.generation.reply_format.parser import StreamParser
 
 
 def parse_chunks(chunks: Iterable[str], **options: int) -> list[ParseEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apiforge.generation.edits import (
+from apiforge.generation.reply_format.edits import (
     EditSection,
     apply_edit,
     apply_sections,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apiforge.generation.parse_events import (
+from apiforge.generation.reply_format.parse_events import (
     FileClosed,
     FileDeleted,
     FileOpened,
@@ -15,7 +15,7 @@ from apiforge.generation.parse_events import (
     Rejected,
     Summary,
 )
-from apiforge.generation.parser import StreamParser
+from apiforge.generation.reply_format.parser import StreamParser
 
 from .parser_helpers import parse_chunks, parse_text
 

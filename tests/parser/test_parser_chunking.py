@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from apiforge.generation import tags
-from apiforge.generation.parse_events import FileClosed, FileOpened, FileText, Prose
+from apiforge.generation.reply_format import tags
+from apiforge.generation.reply_format.parse_events import FileClosed, FileOpened, FileText, Prose
 
 from .parser_helpers import merge_text_events, parse_chunks, split_at
 

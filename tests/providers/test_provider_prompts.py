@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from apiforge.generation.prompts import (
+from apiforge.providers.base import ChatTurn, GenerationRequest
+from apiforge.providers.conversation import (
     FOLLOW_UP_RULES,
     build_conversation,
     rank_by_relevance,
     render_previous_files,
 )
-from apiforge.providers.base import ChatTurn, GenerationRequest
 from apiforge.providers.errors import ProviderContextTooLong
 
 FILES = {

@@ -8,8 +8,14 @@ import time
 import pytest
 
 from apiforge.events.types import Usage
-from apiforge.generation.attempt import stream_attempt
-from apiforge.generation.parse_events import FileClosed, FileUnclosed, ParseEvent, Prose, Summary
+from apiforge.generation.plumbing.attempt import stream_attempt
+from apiforge.generation.reply_format.parse_events import (
+    FileClosed,
+    FileUnclosed,
+    ParseEvent,
+    Prose,
+    Summary,
+)
 from apiforge.providers.base import GenerationRequest, StreamEnd
 from apiforge.providers.errors import ProviderBadResponse, ProviderStalled, ProviderUnavailable
 
@@ -188,7 +194,7 @@ async def test_closing_the_attempt_closes_the_upstream_stream(
     attempt = stream_attempt(provider, REQUEST)
     async for _ in attempt:
         break
-    await attempt.aclose()  # type: ignore[attr-defined]
+    await attempt.aclose()
     await asyncio.wait_for(server.disconnected.wait(), 2)
     await provider.aclose()
 
@@ -226,6 +232,6 @@ async def test_cancelling_a_pending_next_item_then_closing_closes_upstream(
     pending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await pending
-    await attempt.aclose()  # type: ignore[attr-defined]
+    await attempt.aclose()
     await asyncio.wait_for(server.disconnected.wait(), 2)
     await provider.aclose()

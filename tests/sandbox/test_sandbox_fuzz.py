@@ -12,11 +12,11 @@ from textwrap import dedent
 
 import pytest
 
+from apiforge.sandbox.base import StageResult
 from apiforge.sandbox.fuzz_cache import FuzzCache
 from apiforge.sandbox.fuzz_outcome import fuzz_outcome, last_report
 from apiforge.sandbox.harness import RESULT_MARKER
 from apiforge.sandbox.process import RunResult
-from apiforge.sandbox.report import SandboxStageResult
 from apiforge.sandbox.runtime import current_runtime
 from apiforge.sandbox.stages import StageTimeouts, fuzz_stage
 from tests.sandbox.conftest import RunnerFactory, needs_bwrap
@@ -83,7 +83,7 @@ STARTUP_USED_IT = r"inconclusive: start-up used the whole 2 s budget, nothing fu
 
 async def fuzz(
     make_runner: RunnerFactory, files: dict[str, str], budget: float
-) -> tuple[SandboxStageResult, float]:
+) -> tuple[StageResult, float]:
     runner = await make_runner(files)
     started = time.monotonic()
     result = await fuzz_stage(runner, "app.main:app", StageTimeouts(fuzz_budget=budget))

@@ -18,6 +18,7 @@ import pytest
 
 from apiforge.server.routes_preview import unpreviewable_reason
 from apiforge.store.models import ApiVersion
+from apiforge.store.status import VersionStatus
 from tests.sandbox.conftest import needs_bwrap
 from tests.server_process import ServerProcess
 from tests.sse_reader import frames
@@ -182,9 +183,11 @@ def test_versions_that_cannot_be_previewed_say_why(projects: Projects) -> None:
 
 def test_a_version_that_failed_validation_is_not_previewable() -> None:
     stages = [{"stage": "boot", "ok": True}, {"stage": "tests", "ok": False}]
-    version = ApiVersion(version_number=3, status="failed", validation=json.dumps(stages))
+    version = ApiVersion(
+        version_number=3, status=VersionStatus.FAILED, validation=json.dumps(stages)
+    )
     assert unpreviewable_reason(version) == "Version 3 failed validation, so it cannot be previewed"
-    version.status, version.validation = "complete", json.dumps(stages[:1])
+    version.status, version.validation = VersionStatus.COMPLETE, json.dumps(stages[:1])
     assert unpreviewable_reason(version) is None
 
 

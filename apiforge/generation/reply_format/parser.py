@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from apiforge.generation import tags
-from apiforge.generation.parse_events import (
+from apiforge.generation.reply_format import tags
+from apiforge.generation.reply_format.parse_events import (
     FileClosed,
     FileDeleted,
     FileOpened,

@@ -13,14 +13,14 @@ Three things can stop a model early, and each is handled here, bounded:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Literal
 
 from apiforge.events.types import Usage
-from apiforge.generation.parse_events import ParseEvent, Summary
-from apiforge.generation.parser import StreamParser
+from apiforge.generation.reply_format.parse_events import ParseEvent, Summary
+from apiforge.generation.reply_format.parser import StreamParser
 from apiforge.providers.base import GenerationRequest, Provider, StreamEnd, TextDelta
 from apiforge.providers.errors import ProviderStalled, ProviderUnavailable
 
@@ -50,7 +50,7 @@ async def stream_attempt(
     *,
     max_continuations: int = 2,
     stall_timeout_s: float = 60.0,
-) -> AsyncIterator[ParseEvent | StreamEnd]:
+) -> AsyncGenerator[ParseEvent | StreamEnd, None]:
     parser = StreamParser()
     run = _Run()
     current: GenerationRequest | None = request
@@ -154,7 +154,7 @@ def _strip_overlap(previous: str, new: str) -> str:
 
 
 async def _watched(
-    outputs: AsyncIterator[TextDelta | StreamEnd], stall_timeout_s: float
+    outputs: AsyncGenerator[TextDelta | StreamEnd, None], stall_timeout_s: float
 ) -> AsyncGenerator[TextDelta | StreamEnd, None]:
     """The provider's outputs, or ProviderStalled after ``stall_timeout_s`` of silence.
 
@@ -175,6 +175,4 @@ async def _watched(
                 ) from None
             yield output
     finally:
-        close = getattr(outputs, "aclose", None)
-        if close is not None:
-            await close()
+        await outputs.aclose()

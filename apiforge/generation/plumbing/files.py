@@ -9,8 +9,8 @@ from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
 from apiforge.versions import load_version_files
 
-if TYPE_CHECKING:  # runtime.py uses apply_changes from here
-    from apiforge.generation.runtime import GenerationRuntime
+if TYPE_CHECKING:  # version_run.py (below context.py) uses apply_changes from here
+    from apiforge.generation.plumbing.context import GenerationRuntime
 
 
 def base_number(version: ApiVersion) -> int:

@@ -8,10 +8,17 @@ order clients see (chunks of a file before its ``file:complete``) never changes.
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import TypedDict
 
 from apiforge.events.log import EventLog
-from apiforge.events.types import BaseEvent, CodeChunk, Event
+from apiforge.events.types import CodeChunk, Event
+
+
+class VersionIds(TypedDict):
+    """What every event of a version carries; spread into an event: ``StepStart(**ids, ...)``."""
+
+    project_id: str
+    version_number: int
 
 
 class VersionEmitter:
@@ -28,10 +35,14 @@ class VersionEmitter:
         self._held_since = 0.0
         self._offsets: dict[str, int] = {}
 
-    async def emit(self, event_type: type[BaseEvent], **fields: Any) -> None:
+    @property
+    def ids(self) -> VersionIds:
+        return VersionIds(project_id=self.project_id, version_number=self.version_number)
+
+    async def emit(self, event: Event) -> None:
+        """Send ``event`` (built with ``**ids``, so mypy checks every field at the call site)."""
         await self.flush_chunks()
-        event = event_type(project_id=self.project_id, version_number=self.version_number, **fields)
-        await self.log.append(cast(Event, event))
+        await self.log.append(event)
 
     async def code(self, path: str, text: str) -> None:
         """Queue streamed text of ``path``; sent when the window passes or another event comes."""

@@ -16,13 +16,10 @@ from apiforge.events.types import (
     FileGenerating,
     FileOperation,
     MessageChunk,
-    StepComplete,
     StepProgress,
-    StepStart,
 )
-from apiforge.generation.edits import apply_edit
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.parse_events import (
+from apiforge.generation.reply_format.edits import apply_edit
+from apiforge.generation.reply_format.parse_events import (
     FileClosed,
     FileDeleted,
     FileOpened,
@@ -33,8 +30,11 @@ from apiforge.generation.parse_events import (
     Rejected,
     Summary,
 )
-
-PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
+from apiforge.generation.version_run import (
+    GENERATING_PROGRESS,
+    VALIDATING_PROGRESS,
+    VersionRun,
+)
 
 
 def sha256_text(content: str) -> str:
@@ -69,13 +69,15 @@ class StagedChanges:
 class Assembler:
     def __init__(
         self,
-        emitter: VersionEmitter,
+        run: VersionRun,
         previous: Mapping[str, str],
         *,
         planning_done: bool = False,
         on_file: Callable[[str, str], None] | None = None,
     ) -> None:
-        self._emit = emitter
+        self._run = run
+        self._emit = run.emitter
+        self._ids = run.emitter.ids
         self._previous = previous
         # Told each accepted file at once, so validation stages can start before the stream ends.
         self._on_file = on_file
@@ -92,7 +94,7 @@ class Assembler:
     async def handle(self, item: ParseEvent) -> None:
         if isinstance(item, Prose):
             self.staged.prose.append(item.text)
-            await self._emit.emit(MessageChunk, text=item.text)
+            await self._emit.emit(MessageChunk(**self._ids, text=item.text))
         elif isinstance(item, FileOpened):
             await self._open(item)
         elif isinstance(item, FileText):
@@ -113,22 +115,23 @@ class Assembler:
         if self._planning_done:
             return
         self._planning_done = True
-        await self._emit.emit(StepComplete, step="planning", message="Plan ready", duration_ms=0)
-        await self._emit.emit(
-            StepStart, step="generating", message="Writing files", progress=GENERATING_PROGRESS
-        )
+        await self._run.close_step("planning", "Plan ready", timed=False)
+        await self._run.open_step("generating", "Writing files", GENERATING_PROGRESS)
 
     async def _open(self, item: FileOpened) -> None:
         await self.finish_planning()
         self._current_kind = item.kind
         self._files_started += 1
         self._emit.reset_file(item.path)
-        await self._emit.emit(FileGenerating, path=item.path, operation=self.operation(item.path))
+        operation = self.operation(item.path)
+        await self._emit.emit(FileGenerating(**self._ids, path=item.path, operation=operation))
         await self._emit.emit(
-            StepProgress,
-            step="generating",
-            message=f"Generating {item.path} ({self._files_started} files so far)",
-            progress=self._progress(),
+            StepProgress(
+                **self._ids,
+                step="generating",
+                message=f"Generating {item.path} ({self._files_started} files so far)",
+                progress=self._progress(),
+            )
         )
 
     async def _close(self, item: FileClosed) -> None:
@@ -148,12 +151,14 @@ class Assembler:
             self._on_file(item.path, content)
         self._files_done += 1
         await self._emit.emit(
-            FileComplete,
-            path=item.path,
-            operation=self.operation(item.path),
-            size=len(content.encode()),
-            sha256=sha256_text(content),
-            content=content,
+            FileComplete(
+                **self._ids,
+                path=item.path,
+                operation=self.operation(item.path),
+                size=len(content.encode()),
+                sha256=sha256_text(content),
+                content=content,
+            )
         )
 
     def _apply_edit(self, path: str, body: str) -> str | None:
@@ -174,9 +179,9 @@ class Assembler:
         if path not in self._previous and path not in self.staged.changes:
             return
         self.staged.changes[path] = None
-        await self._emit.emit(FileGenerating, path=path, operation="deleted")
+        await self._emit.emit(FileGenerating(**self._ids, path=path, operation="deleted"))
         await self._emit.emit(
-            FileComplete, path=path, operation="deleted", size=0, sha256="", content=""
+            FileComplete(**self._ids, path=path, operation="deleted", size=0, sha256="", content="")
         )
 
     def _progress(self) -> int:

@@ -10,14 +10,15 @@ deterministic, so asking it again would produce the same project.
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import replace
 
-from apiforge.events.types import MessageChunk, StepStart, Usage
-from apiforge.generation.assembler import GENERATING_PROGRESS, Assembler
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import apply_changes
-from apiforge.generation.runtime import GenerationRuntime, LiveState
-from apiforge.generation.streaming import file_listener, load_request, stream_request
+from apiforge.events.types import MessageChunk
+from apiforge.generation.plumbing.assembler import Assembler
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.files import apply_changes
+from apiforge.generation.steps.outcomes import AttemptOutcome, VersionOutcome
+from apiforge.generation.steps.streaming import file_listener, load_request, stream_request
+from apiforge.generation.version_run import GENERATING_PROGRESS, VersionRun
 from apiforge.providers.base import ChatTurn, GenerationRequest
 
 REPAIR_PROMPT = """\
@@ -40,32 +41,34 @@ def fix_rounds(runtime: GenerationRuntime) -> int:
     return max(0, runtime.settings.fix_rounds)
 
 
-def needs_fix(outcome: dict[str, Any]) -> bool:
+def needs_fix(outcome: VersionOutcome) -> bool:
     """Whether the version has something a fix round could repair.
 
     Edits that did not apply are sent back once: in the first round that runs.
     """
-    if outcome["status"] != "generated" or outcome.get("fix_failed"):
+    if outcome.status != "generated" or outcome.fix_failed:
         return False
-    if outcome.get("validation_ok") is False:
+    if outcome.validation_failed:
         return True
-    return bool(outcome.get("edit_failures")) and not outcome.get("fix_round")
+    return bool(outcome.edit_failures) and not outcome.fix_round
 
 
-def round_title(outcome: dict[str, Any], round_number: int, total: int) -> str:
+def round_title(outcome: VersionOutcome, round_number: int, total: int) -> str:
     """E.g. ``Fixing 2 failing tests — round 1 of 2``."""
     return f"Fixing {_what(outcome)} — round {round_number} of {total}"
 
 
-def _what(outcome: dict[str, Any]) -> str:
+def _what(outcome: VersionOutcome) -> str:
     parts: list[str] = []
-    failing = int(outcome.get("failing_tests", 0))
-    other = [p for p in outcome.get("validation_problems", []) if not p.startswith("tests:")]
+    validation = outcome.validation
+    failing = validation.failing_tests if validation is not None else 0
+    problems = validation.problems if validation is not None else ()
+    other = [p for p in problems if not p.startswith("tests:")]
     if failing:
         parts.append(_count(failing, "failing test"))
-    if other or (outcome.get("validation_ok") is False and not failing):
+    if other or (outcome.validation_failed and not failing):
         parts.append(_count(max(1, len(other)), "validation problem"))
-    edits = len(outcome.get("edit_failures", {})) if not outcome.get("fix_round") else 0
+    edits = len(outcome.edit_failures) if not outcome.fix_round else 0
     if edits:
         parts.append(_count(edits, "edit that did not apply", "edits that did not apply"))
     return " and ".join(parts) or "the version"
@@ -75,30 +78,30 @@ def _count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (plural or singular + 's')}"
 
 
-def problem_text(outcome: dict[str, Any]) -> str:
+def problem_text(outcome: VersionOutcome) -> str:
     """The repair instruction with the compact problem list."""
     sections = [REPAIR_PROMPT]
-    problems = outcome.get("validation_problems") or []
-    if outcome.get("validation_ok") is False and problems:
+    problems = outcome.validation.problems if outcome.validation is not None else ()
+    if outcome.validation_failed and problems:
         sections.append(PROBLEMS_HEADING + "\n" + "\n".join(f"- {p}" for p in problems))
     if generation := latest_problems(outcome):
         sections.append(UNUSED_HEADING + "\n" + "\n\n".join(generation))
     return "\n\n".join(sections)
 
 
-def latest_problems(outcome: dict[str, Any]) -> list[str]:
+def latest_problems(outcome: VersionOutcome) -> list[str]:
     """What went wrong applying the latest reply: the first attempt's, or the last round's."""
-    if outcome.get("fix_round"):
-        return list(outcome.get("round_problems", []))
-    return [*outcome["problems"], *outcome["edit_failures"].values()]
+    if outcome.fix_round:
+        return list(outcome.round_problems)
+    return [*outcome.problems, *outcome.edit_failures.values()]
 
 
 async def repair_request(
-    runtime: GenerationRuntime, emitter: VersionEmitter, outcome: dict[str, Any]
+    runtime: GenerationRuntime, run: VersionRun, outcome: VersionOutcome
 ) -> GenerationRequest:
     """The version's original request turned into a repair request over its current files."""
-    original, base = await load_request(runtime, emitter.project_id, emitter.version_number)
-    answer = outcome["summary"] or outcome["prose"].strip() or "(I wrote the files.)"
+    original, base = await load_request(runtime, run.project_id, run.version_number)
+    answer = outcome.summary or outcome.prose.strip() or "(I wrote the files.)"
     history = (
         *original.history,
         ChatTurn(role="user", content=original.prompt),
@@ -106,66 +109,66 @@ async def repair_request(
     )
     return GenerationRequest(
         prompt=problem_text(outcome),
-        version_number=emitter.version_number,
-        previous_files=apply_changes(base, outcome["changes"]),
+        version_number=run.version_number,
+        previous_files=apply_changes(base, outcome.changes),
         history=history,
     )
 
 
 async def run_fix(
     runtime: GenerationRuntime,
-    emitter: VersionEmitter,
-    outcome: dict[str, Any],
+    run: VersionRun,
+    outcome: VersionOutcome,
     round_number: int,
-) -> dict[str, Any]:
+) -> VersionOutcome:
     """Stream one fix round into the version; the merged outcome is validated next."""
     title = round_title(outcome, round_number, fix_rounds(runtime))
-    await emitter.emit(MessageChunk, text=f"\n\n{title}\n\n")
-    await emitter.emit(StepStart, step="generating", message=title, progress=GENERATING_PROGRESS)
-    request = await repair_request(runtime, emitter, outcome)
+    await run.emitter.emit(MessageChunk(**run.emitter.ids, text=f"\n\n{title}\n\n"))
+    await run.open_step("generating", title, GENERATING_PROGRESS)
+    request = await repair_request(runtime, run, outcome)
     current = request.previous_files
-    live = LiveState(version_number=emitter.version_number, step="generating", base=current)
-    runtime.live[emitter.project_id] = live
+    live = run.show_live(current, step="generating")
     assembler = Assembler(
-        emitter, current, planning_done=True, on_file=file_listener(runtime, emitter.project_id)
+        run, current, planning_done=True, on_file=file_listener(runtime, run.project_id)
     )
     started = time.time()
-    fix = await stream_request(runtime, emitter, request, assembler, live)
+    fix = await stream_request(runtime, run, request, assembler, live)
     return merge_fix(outcome, fix, round_number, title, started)
 
 
 def merge_fix(
-    outcome: dict[str, Any], fix: dict[str, Any], round_number: int, title: str, started: float
-) -> dict[str, Any]:
+    outcome: VersionOutcome, fix: AttemptOutcome, round_number: int, title: str, started: float
+) -> VersionOutcome:
     """The version after a fix round: its changes on top, usage summed, chat notes kept."""
-    usage = Usage.model_validate(outcome["usage"]) + Usage.model_validate(fix["usage"])
-    merged = {
-        **outcome,
-        "changes": {**outcome["changes"], **fix["changes"]},
-        "usage": usage.model_dump(),
-        "fix_round": round_number,
-        "round_started": started,
-        "notes": [*outcome.get("notes", []), title, *_said(fix)],
-        "summary": fix["summary"] or outcome["summary"],
-        "problems": [*outcome["problems"], *fix["problems"]],
-        "round_problems": [*fix["problems"], *fix["edit_failures"].values()],
+    merged = replace(
+        outcome,
+        changes={**outcome.changes, **fix.changes},
+        usage=outcome.usage + fix.usage,
+        fix_round=round_number,
+        round_started=started,
+        notes=(*outcome.notes, title, *_said(fix)),
+        summary=fix.summary or outcome.summary,
+        problems=(*outcome.problems, *fix.problems),
+        round_problems=(*fix.problems, *fix.edit_failures.values()),
         # An earlier failed edit stops mattering once the file was written again.
-        "edit_failures": {
-            **{p: m for p, m in outcome["edit_failures"].items() if p not in fix["changes"]},
-            **fix["edit_failures"],
+        edit_failures={
+            **{p: m for p, m in outcome.edit_failures.items() if p not in fix.changes},
+            **fix.edit_failures,
         },
-    }
-    if fix["status"] == "cancelled":
-        merged["status"] = "cancelled"
-    elif fix["status"] == "failed":
+    )
+    if fix.status == "cancelled":
+        return replace(merged, status="cancelled")
+    if fix.status == "failed":
         # The version keeps the files that were validated (not the round's unvalidated ones)
         # and is stored as failing validation, with the reason.
-        merged["changes"] = outcome["changes"]
-        merged["notes"].append(f"Round {round_number} could not run: {fix['error']['message']}")
-        merged["fix_failed"] = True
+        reason = fix.error.message if fix.error is not None else "no reason given"
+        note = f"Round {round_number} could not run: {reason}"
+        return replace(
+            merged, changes=outcome.changes, notes=(*merged.notes, note), fix_failed=True
+        )
     return merged
 
 
-def _said(fix: dict[str, Any]) -> list[str]:
-    prose = str(fix["prose"]).strip()
+def _said(fix: AttemptOutcome) -> list[str]:
+    prose = fix.prose.strip()
     return [prose] if prose else []

@@ -11,15 +11,13 @@ already ran from their checkpoints and resumes at the one that was interrupted.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from dbos import DBOS, DBOSConfiguredInstance
 
-from apiforge.events.types import VersionStart
-from apiforge.generation import finishing, fixing, resume, streaming, validating
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.runtime import GenerationRuntime
-from apiforge.store import repository as repo
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.steps import finishing, fixing, streaming, validating
+from apiforge.generation.steps.outcomes import VersionOutcome
+from apiforge.generation.version_run import VersionRun
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +32,8 @@ class GenerationWorkflow(DBOSConfiguredInstance):
         self.runtime = runtime
         super().__init__("generation")
 
-    def emitter(self, project_id: str, version_number: int) -> VersionEmitter:
-        return VersionEmitter(
-            self.runtime.log,
-            project_id=project_id,
-            version_number=version_number,
-            coalesce_s=self.runtime.settings.chunk_coalesce_ms / 1000,
-        )
+    def version_run(self, project_id: str, version_number: int) -> VersionRun:
+        return self.runtime.run_of(self.runtime.emitter(project_id, version_number))
 
     @DBOS.workflow()
     async def run(self, project_id: str, version_number: int) -> str:
@@ -55,61 +48,48 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step()
     async def fail(self, project_id: str, version_number: int, message: str) -> None:
-        await finishing.fail_version(
-            self.runtime, project_id, version_number, "internal_error", message
-        )
+        await self.version_run(project_id, version_number).fail("internal_error", message)
 
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)
         outcome = await self.stream(project_id, version_number)
-        if outcome["status"] == "generated":
+        if outcome.status == "generated":
             outcome = await self.validate(project_id, version_number, outcome, 0)
         rounds = fixing.fix_rounds(self.runtime)
         round_number = 0
         while round_number < rounds and fixing.needs_fix(outcome):
             round_number += 1
             outcome = await self.fix(project_id, version_number, outcome, round_number)
-            if outcome["status"] == "generated" and not outcome.get("fix_failed"):
+            if outcome.status == "generated" and not outcome.fix_failed:
                 outcome = await self.validate(project_id, version_number, outcome, round_number)
         await self.finish(project_id, version_number, outcome)
-        return str(outcome["status"])
+        return outcome.status
 
     @DBOS.step()
     async def begin(self, project_id: str, version_number: int) -> None:
-        async with self.runtime.db.transaction() as session:
-            version = await repo.get_version(session, project_id, version_number)
-            version.status = "generating"
-            version.provider = self.runtime.provider.label
-            version_id, prompt = version.id, version.prompt
-        await self.emitter(project_id, version_number).emit(
-            VersionStart, version_id=version_id, prompt=prompt
-        )
+        run = self.version_run(project_id, version_number)
+        await run.begin(self.runtime.provider.label)
 
     @DBOS.step(preemptible=True)
-    async def stream(self, project_id: str, version_number: int) -> dict[str, Any]:
-        emitter = await resume.start_stream(
-            self.runtime.log,
-            project_id=project_id,
-            version_number=version_number,
-            coalesce_s=self.runtime.settings.chunk_coalesce_ms / 1000,
-        )
-        return await streaming.run_stream(self.runtime, emitter)
+    async def stream(self, project_id: str, version_number: int) -> VersionOutcome:
+        run = await streaming.open_stream(self.runtime, project_id, version_number)
+        return await streaming.run_stream(self.runtime, run)
 
     @DBOS.step()
     async def validate(
-        self, project_id: str, version_number: int, outcome: dict[str, Any], round_number: int
-    ) -> dict[str, Any]:
-        emitter = self.emitter(project_id, version_number)
-        return await validating.run_validation(self.runtime, emitter, outcome, round_number)
+        self, project_id: str, version_number: int, outcome: VersionOutcome, round_number: int
+    ) -> VersionOutcome:
+        run = self.version_run(project_id, version_number)
+        return await validating.run_validation(self.runtime, run, outcome, round_number)
 
     @DBOS.step(preemptible=True)
     async def fix(
-        self, project_id: str, version_number: int, outcome: dict[str, Any], round_number: int
-    ) -> dict[str, Any]:
-        emitter = self.emitter(project_id, version_number)
-        return await fixing.run_fix(self.runtime, emitter, outcome, round_number)
+        self, project_id: str, version_number: int, outcome: VersionOutcome, round_number: int
+    ) -> VersionOutcome:
+        run = self.version_run(project_id, version_number)
+        return await fixing.run_fix(self.runtime, run, outcome, round_number)
 
     @DBOS.step()
-    async def finish(self, project_id: str, version_number: int, outcome: dict[str, Any]) -> None:
-        emitter = self.emitter(project_id, version_number)
-        await finishing.finish_version(self.runtime, emitter, outcome)
+    async def finish(self, project_id: str, version_number: int, outcome: VersionOutcome) -> None:
+        run = self.version_run(project_id, version_number)
+        await finishing.finish_version(self.runtime, run, outcome)

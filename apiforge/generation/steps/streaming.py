@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
 from apiforge.events.types import Usage
-from apiforge.generation.assembler import Assembler
-from apiforge.generation.attempt import stream_attempt
-from apiforge.generation.emitter import VersionEmitter
-from apiforge.generation.files import load_base_files
-from apiforge.generation.runtime import GenerationRuntime, LiveState
+from apiforge.generation.plumbing.assembler import Assembler, StagedChanges
+from apiforge.generation.plumbing.attempt import stream_attempt
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import load_base_files
+from apiforge.generation.steps import resume
+from apiforge.generation.steps.outcomes import (
+    AttemptOutcome,
+    StreamError,
+    StreamStatus,
+    VersionOutcome,
+)
+from apiforge.generation.version_run import PLANNING_PROGRESS, LiveState, VersionRun
 from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
 from apiforge.store import repository as repo
 
@@ -51,35 +59,55 @@ def file_listener(runtime: GenerationRuntime, project_id: str) -> Callable[[str,
     return completed
 
 
-async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dict[str, Any]:
+async def open_stream(
+    runtime: GenerationRuntime, project_id: str, version_number: int
+) -> VersionRun:
+    """The streaming step's run, its first event sent: the planning step, or a resume notice."""
+    emitter = await resume.stream_emitter(
+        runtime.log,
+        project_id=project_id,
+        version_number=version_number,
+        coalesce_s=runtime.coalesce_s,
+    )
+    run = runtime.run_of(emitter)
+    if isinstance(emitter, resume.ResumingEmitter):
+        await emitter.announce()
+    else:
+        await run.open_step("planning", "Planning the API", PLANNING_PROGRESS)
+    return run
+
+
+async def run_stream(runtime: GenerationRuntime, run: VersionRun) -> VersionOutcome:
     started = time.time()
-    request, previous = await load_request(runtime, emitter.project_id, emitter.version_number)
-    live = LiveState(version_number=emitter.version_number, base=previous)
-    runtime.live[emitter.project_id] = live
-    listener = file_listener(runtime, emitter.project_id)
-    assembler = Assembler(emitter, previous, on_file=listener)
-    outcome = await stream_request(runtime, emitter, request, assembler, live)
-    return {**outcome, "started": started}
+    request, previous = await load_request(runtime, run.project_id, run.version_number)
+    live = run.show_live(previous)
+    listener = file_listener(runtime, run.project_id)
+    assembler = Assembler(run, previous, on_file=listener)
+    attempt = await stream_request(runtime, run, request, assembler, live)
+    return VersionOutcome.first(attempt, started)
 
 
 async def stream_request(
     runtime: GenerationRuntime,
-    emitter: VersionEmitter,
+    run: VersionRun,
     request: GenerationRequest,
     assembler: Assembler,
     live: LiveState,
-) -> dict[str, Any]:
+) -> AttemptOutcome:
     """One attempt streamed through ``assembler``: its changes, prose, problems and usage."""
     live.changes = assembler.staged.changes
-    usage, status, error = Usage(), "generated", None
+    usage = Usage()
+    status: StreamStatus = "generated"
+    error: StreamError | None = None
     source = stream_attempt(
         runtime.provider,
         request,
         max_continuations=runtime.settings.max_continuations,
         stall_timeout_s=runtime.settings.stall_timeout_s,
     )
+    emitter = run.emitter
     try:
-        async for item in until_cancelled(source, runtime.cancel_flag(emitter.project_id), emitter):
+        async for item in until_cancelled(source, run.stop_requested, emitter):
             if isinstance(item, StreamEnd):
                 usage = usage + item.usage
                 continue
@@ -88,24 +116,29 @@ async def stream_request(
         status = "cancelled"
     except ApiforgeError as exc:
         status = "failed"
-        error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
+        error = StreamError(code=exc.code, message=exc.message, retryable=exc.retryable)
     await emitter.stream_ended()
     await emitter.flush_chunks()
-    staged = assembler.staged
-    return {
-        "status": status,
-        "changes": staged.changes,
-        "summary": staged.summary,
-        "prose": "".join(staged.prose),
-        "problems": staged.problems,
-        "edit_failures": staged.edit_failures,
-        "usage": usage.model_dump(),
-        "error": error,
-    }
+    return attempt_outcome(assembler.staged, status, usage, error)
+
+
+def attempt_outcome(
+    staged: StagedChanges, status: StreamStatus, usage: Usage, error: StreamError | None
+) -> AttemptOutcome:
+    return AttemptOutcome(
+        status=status,
+        changes=staged.changes,
+        summary=staged.summary,
+        prose="".join(staged.prose),
+        problems=tuple(staged.problems),
+        edit_failures=staged.edit_failures,
+        usage=usage,
+        error=error,
+    )
 
 
 async def until_cancelled(
-    source: AsyncIterator[T], cancel: asyncio.Event, emitter: VersionEmitter
+    source: AsyncGenerator[T, None], cancel: asyncio.Event, emitter: VersionEmitter
 ) -> AsyncIterator[T]:
     """Items of ``source`` until it ends or ``cancel`` is set (then GenerationCancelled).
 
@@ -136,4 +169,4 @@ async def until_cancelled(
                 return
     finally:
         cancel_wait.cancel()
-        await source.aclose()  # type: ignore[attr-defined]
+        await source.aclose()

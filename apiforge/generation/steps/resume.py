@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from apiforge.events.log import EventLog
 from apiforge.events.types import (
@@ -27,13 +26,13 @@ from apiforge.events.types import (
     StepProgress,
     StepStart,
 )
-from apiforge.generation.emitter import VersionEmitter
+from apiforge.generation.plumbing.emitter import VersionEmitter
 
 RESUMED = "Resumed after a restart"
 STARTED_AGAIN = f"{RESUMED} — the answer changed, so it is written again from the start"
 VALIDATING_AGAIN = f"{RESUMED} — validating again"
 
-Comparable = dict[str, Any]
+Comparable = dict[str, object]
 
 
 def comparable(event: BaseEvent) -> Comparable:
@@ -118,20 +117,22 @@ class ResumingEmitter(VersionEmitter):
         return self._matched < len(self._expected)
 
     async def announce(self) -> None:
+        point = self.point
         await super().emit(
-            StepProgress,
-            step=self.point.step,
-            message=self.point.message,
-            progress=self.point.progress,
-            resumed=True,
+            StepProgress(
+                **self.ids,
+                step=point.step,
+                message=point.message,
+                progress=point.progress,
+                resumed=True,
+            )
         )
 
-    async def emit(self, event_type: type[BaseEvent], **fields: Any) -> None:
+    async def emit(self, event: Event) -> None:
         if not self.catching_up:
-            await super().emit(event_type, **fields)
+            await super().emit(event)
             return
-        self._held.append(partial(super().emit, event_type, **fields))
-        event = event_type(project_id=self.project_id, version_number=self.version_number, **fields)
+        self._held.append(partial(super().emit, event))
         if comparable(event) != self._expected[self._matched]:
             await self._start_again()
             return
@@ -160,7 +161,7 @@ class ResumingEmitter(VersionEmitter):
         self._expected, self._matched = [], 0
         held, self._held = self._held, []
         await super().emit(
-            StepStart, step="planning", message=STARTED_AGAIN, progress=0, resumed=True
+            StepStart(**self.ids, step="planning", message=STARTED_AGAIN, progress=0, resumed=True)
         )
         for send in held:
             result = send()
@@ -176,26 +177,23 @@ async def streamed_before(
     return streamed_body(events) if events else None
 
 
-async def start_stream(
+async def stream_emitter(
     log: EventLog, *, project_id: str, version_number: int, coalesce_s: float
 ) -> VersionEmitter:
-    """The streaming step's emitter, its first event sent: a fresh start, or a resume."""
+    """The streaming step's emitter: a plain one on a first run, a ResumingEmitter on a re-run
+    (which must ``announce`` itself before anything else is sent)."""
     body = await streamed_before(log, project_id, version_number)
     if body is None:
-        emitter = VersionEmitter(
+        return VersionEmitter(
             log, project_id=project_id, version_number=version_number, coalesce_s=coalesce_s
         )
-        await emitter.emit(StepStart, step="planning", message="Planning the API", progress=0)
-        return emitter
-    resuming = ResumingEmitter(
+    return ResumingEmitter(
         log,
         project_id=project_id,
         version_number=version_number,
         coalesce_s=coalesce_s,
         body=body,
     )
-    await resuming.announce()
-    return resuming
 
 
 async def version_events(log: EventLog, project_id: str, version_number: int) -> list[Event]:

@@ -1,0 +1,217 @@
+"""The one owner of a version's life: its status, its steps, its live state and its stop request.
+
+Every path that makes a version — a generation with its fix rounds, a regenerate, a restore, a
+fork — changes the version's status only here (tests/generation/test_generation_status_owner.py
+checks that no other module assigns it). The lifecycle:
+
+    pending ──begin──▶ generating ──start_validating──▶ validating ──settle──▶ complete | failed
+       │                   │  ▲                               │                       | cancelled
+       │                   │  └───── a fix round streams ─────┘
+       │                   └──────────────settle / fail──────────────────────▶ failed | cancelled
+       └── settle_at_once (restore, fork) ──▶ complete
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apiforge.events.log import EventLog
+from apiforge.events.types import (
+    ErrorEvent,
+    Step,
+    StepComplete,
+    StepStart,
+    VersionComplete,
+    VersionStart,
+)
+from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.files import apply_changes
+from apiforge.store import repository as repo
+from apiforge.store.db import Database
+from apiforge.store.models import ApiVersion
+from apiforge.store.status import VersionStatus
+
+# Where the progress bar stands when each step opens; only a complete version reaches 100.
+PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
+
+
+@dataclass
+class LiveState:
+    """A running generation's progress, for snapshots sent to clients that fell too far back."""
+
+    version_number: int
+    step: Step = "planning"
+    base: Mapping[str, str] = field(default_factory=dict)
+    # The assembler's staged changes, shared (not copied) so streaming does no extra work per
+    # event; the file set is only put together when a snapshot asks for it.
+    changes: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def files(self) -> dict[str, str]:
+        return apply_changes(self.base, self.changes)
+
+
+class RunBoard:
+    """This process's running versions by project: their live state, stop requests and open
+    steps. Owned by the app lifespan (through GenerationRuntime); written only by VersionRun,
+    except that a person's Stop is recorded by ``request_stop``."""
+
+    def __init__(self) -> None:
+        self._live: dict[str, LiveState] = {}
+        self._stop: dict[str, asyncio.Event] = {}
+        self._opened: dict[tuple[str, Step], float] = {}
+
+    def live(self, project_id: str) -> LiveState | None:
+        return self._live.get(project_id)
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def request_stop(self, project_id: str) -> None:
+        self.stop_event(project_id).set()
+
+    def stop_event(self, project_id: str) -> asyncio.Event:
+        return self._stop.setdefault(project_id, asyncio.Event())
+
+    def clear_stop(self, project_id: str) -> None:
+        """A new version starts with no stop pending (a late Stop of the last one is moot)."""
+        self.stop_event(project_id).clear()
+
+    def _show(self, project_id: str, live: LiveState) -> None:
+        self._live[project_id] = live
+
+    def _forget(self, project_id: str) -> None:
+        self._live.pop(project_id, None)
+        self._stop.pop(project_id, None)
+        for key in [k for k in self._opened if k[0] == project_id]:
+            del self._opened[key]
+
+
+class VersionRun:
+    """One version being made, seen from one workflow step (each step makes its own, with the
+    emitter it streams through; what must outlive a step is kept in the board or the DB)."""
+
+    def __init__(self, db: Database, board: RunBoard, emitter: VersionEmitter) -> None:
+        self._db = db
+        self._board = board
+        self.emitter = emitter
+
+    @property
+    def project_id(self) -> str:
+        return self.emitter.project_id
+
+    @property
+    def version_number(self) -> int:
+        return self.emitter.version_number
+
+    @property
+    def stop_requested(self) -> asyncio.Event:
+        return self._board.stop_event(self.project_id)
+
+    async def begin(self, provider_label: str) -> None:
+        async with self._db.transaction() as session:
+            version = await repo.get_version(session, self.project_id, self.version_number)
+            version.status = VersionStatus.GENERATING
+            version.provider = provider_label
+            version_id, prompt = version.id, version.prompt
+        await self.emitter.emit(
+            VersionStart(**self.emitter.ids, version_id=version_id, prompt=prompt)
+        )
+
+    def show_live(self, base: Mapping[str, str], step: Step = "planning") -> LiveState:
+        """Start showing this run's files to snapshots: ``base`` plus what streams in."""
+        live = LiveState(version_number=self.version_number, step=step, base=base)
+        self._board._show(self.project_id, live)
+        return live
+
+    async def open_step(self, step: Step, message: str, progress: int) -> None:
+        self._board._opened[(self.project_id, step)] = time.time()
+        await self.emitter.emit(
+            StepStart(**self.emitter.ids, step=step, message=message, progress=progress)
+        )
+
+    async def close_step(
+        self, step: Step, message: str, *, since: float | None = None, timed: bool = True
+    ) -> None:
+        """End ``step``, timed from ``since`` (a checkpointed start) or from when it was opened.
+
+        ``timed=False`` sends 0: steps a resumed run compares event by event with the log
+        (planning) or that take no time of their own (saving) must not differ by a clock.
+        """
+        opened = self._board._opened.pop((self.project_id, step), None)
+        start = since if since is not None else opened
+        duration_ms = int((time.time() - start) * 1000) if timed and start is not None else 0
+        await self.emitter.emit(
+            StepComplete(**self.emitter.ids, step=step, message=message, duration_ms=duration_ms)
+        )
+
+    async def start_validating(self) -> None:
+        async with self._db.transaction() as session:
+            version = await repo.get_version(session, self.project_id, self.version_number)
+            version.status = VersionStatus.VALIDATING
+        live = self._board.live(self.project_id)
+        if live is not None:
+            live.step = "validating"
+        await self.open_step("validating", "Running the API", VALIDATING_PROGRESS)
+
+    async def settle(
+        self,
+        status: VersionStatus,
+        record: Callable[[AsyncSession, ApiVersion], Awaitable[None]],
+    ) -> bool:
+        """End the version as ``status``; ``record`` stores the rest of it in the same
+        transaction. False (and nothing written) when it had ended already: a step re-run
+        after a crash finds the first run's commit."""
+        settled = False
+        async with self._db.transaction() as session:
+            version = await repo.get_version(session, self.project_id, self.version_number)
+            if not version.status.final:
+                await record(session, version)
+                version.status, version.completed_at = status, repo.now()
+                settled = True
+        self._board._forget(self.project_id)
+        return settled
+
+    async def fail(self, code: str, message: str) -> None:
+        """End a version that cannot go on as failed, with a system chat message and an error."""
+        async with self._db.transaction() as session:
+            row = await repo.get_version(session, self.project_id, self.version_number)
+            if not row.status.active:
+                return
+            row.status, row.error, row.completed_at = VersionStatus.FAILED, message, repo.now()
+            await repo.add_message(
+                session, project_id=self.project_id, role="system", content=message, version=row
+            )
+        self._board._forget(self.project_id)
+        await self.emitter.emit(
+            ErrorEvent(**self.emitter.ids, code=code, message=message, retryable=True)
+        )
+
+
+def settle_at_once(version: ApiVersion, summary: str, files_changed: int) -> None:
+    """A version made from stored files (restore, fork) is complete as soon as it is stored."""
+    version.status, version.completed_at = VersionStatus.COMPLETE, repo.now()
+    version.summary, version.files_changed = summary, files_changed
+
+
+async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
+    """Versions made without a generation still reach live clients as a short event run."""
+    emitter = VersionEmitter(
+        log, project_id=version.project_id, version_number=version.version_number, coalesce_s=0
+    )
+    ids = emitter.ids
+    await emitter.emit(VersionStart(**ids, version_id=version.id, prompt=version.prompt))
+    await emitter.emit(
+        VersionComplete(
+            **ids,
+            summary=version.summary,
+            files_changed=version.files_changed,
+            duration_ms=0,
+            status=VersionStatus.COMPLETE,
+        )
+    )
