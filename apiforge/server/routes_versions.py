@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.events.types import VersionComplete, VersionStart
 from apiforge.generation.emitter import VersionEmitter
+from apiforge.server.errors import error_responses
+from apiforge.server.inputs import AgainstNumber, VersionNumber
+from apiforge.server.schemas import OneVersion, ProjectAndVersion, ProjectSummary, Version
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
 from apiforge.versions import (
+    VersionDiff,
     archive_root_name,
     build_history_bundle,
     build_zip,
@@ -29,8 +33,27 @@ from apiforge.versions import (
 router = APIRouter(prefix="/api/projects/{project_id}")
 
 
-@router.get("/versions/{number}/files/{path:path}")
-async def version_file(project_id: str, number: int, path: str, services: Services) -> Response:
+NOT_FOUND = error_responses(404, 422)
+# A new version is refused while a generation of the project runs (409).
+BUSY = error_responses(404, 409, 422)
+
+
+def _download(media_type: str, description: str, *errors: int) -> dict[int | str, dict[str, Any]]:
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    return {200: {"content": content, "description": description}, **error_responses(*errors)}
+
+
+@router.get(
+    "/versions/{number}/files/{path:path}",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The file"},
+        **NOT_FOUND,
+    },
+)
+async def version_file(
+    project_id: str, number: VersionNumber, path: str, services: Services
+) -> Response:
     async with services.db.read() as session:
         files = await load_version_files(
             session, project_id=project_id, version_number=number, cache=services.runtime.cache
@@ -40,10 +63,10 @@ async def version_file(project_id: str, number: int, path: str, services: Servic
     return Response(files[path], media_type="text/plain; charset=utf-8")
 
 
-@router.get("/versions/{number}/diff")
+@router.get("/versions/{number}/diff", responses=NOT_FOUND)
 async def diff(
-    project_id: str, number: int, services: Services, against: int | None = Query(default=None)
-) -> dict[str, Any]:
+    project_id: str, number: VersionNumber, services: Services, against: AgainstNumber = None
+) -> VersionDiff:
     async with services.db.read() as session:
         result = await diff_versions(
             session,
@@ -52,7 +75,7 @@ async def diff(
             against=against,
             cache=services.runtime.cache,
         )
-    return asdict(result)
+    return result
 
 
 async def _announce(services: AppServices, version: ApiVersion, summary: str, changed: int) -> None:
@@ -77,8 +100,8 @@ def _refuse_unfinished(version: ApiVersion) -> None:
         )
 
 
-@router.post("/versions/{number}/restore", status_code=201)
-async def restore(project_id: str, number: int, services: Services) -> dict[str, Any]:
+@router.post("/versions/{number}/restore", status_code=201, responses=BUSY)
+async def restore(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
     summary = f"Restored v{number}"
     async with services.db.transaction() as session:
         project = await repo.get_project(session, project_id)
@@ -103,21 +126,21 @@ async def restore(project_id: str, number: int, services: Services) -> dict[str,
             session, project_id=project_id, role="system", content=text, version=version
         )
     await _announce(services, version, summary, changed)
-    return {"version": repo.version_dict(version)}
+    return OneVersion(version=Version.of(version))
 
 
-@router.post("/versions/{number}/regenerate", status_code=202)
-async def regenerate(project_id: str, number: int, services: Services) -> dict[str, Any]:
+@router.post("/versions/{number}/regenerate", status_code=202, responses=BUSY)
+async def regenerate(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
     async with services.db.read() as session:
         source = await repo.get_version(session, project_id, number)
     version = await services.generations.iterate(
         project_id, source.prompt, origin="regenerate", base_version_number=number - 1
     )
-    return {"version": repo.version_dict(version)}
+    return OneVersion(version=Version.of(version))
 
 
-@router.post("/versions/{number}/fork", status_code=201)
-async def fork(project_id: str, number: int, services: Services) -> dict[str, Any]:
+@router.post("/versions/{number}/fork", status_code=201, responses=BUSY)
+async def fork(project_id: str, number: VersionNumber, services: Services) -> ProjectAndVersion:
     async with services.db.transaction() as session:
         source_project = await repo.get_project(session, project_id)
         source = await repo.get_version(session, project_id, number)
@@ -153,11 +176,17 @@ async def fork(project_id: str, number: int, services: Services) -> dict[str, An
         )
         version.summary = f"Forked from v{number} of {source_project.name}"
     await _announce(services, version, version.summary, changed)
-    return {"project": repo.project_dict(project, version), "version": repo.version_dict(version)}
+    return ProjectAndVersion(
+        project=ProjectSummary.of(project, version), version=Version.of(version)
+    )
 
 
-@router.get("/versions/{number}/archive.zip")
-async def archive(project_id: str, number: int, services: Services) -> Response:
+@router.get(
+    "/versions/{number}/archive.zip",
+    response_class=Response,
+    responses=_download("application/zip", "The version's files as a ZIP", 404, 422),
+)
+async def archive(project_id: str, number: VersionNumber, services: Services) -> Response:
     async with services.db.read() as session:
         project = await repo.get_project(session, project_id)
         await repo.get_version(session, project_id, number)
@@ -169,7 +198,11 @@ async def archive(project_id: str, number: int, services: Services) -> Response:
     return Response(build_zip(files, root=root), media_type="application/zip", headers=headers)
 
 
-@router.get("/history.bundle")
+@router.get(
+    "/history.bundle",
+    response_class=Response,
+    responses=_download("application/octet-stream", "The history as a git bundle", 404, 409, 503),
+)
 async def history_bundle(project_id: str, services: Services) -> Response:
     with tempfile.TemporaryDirectory(prefix="apiforge-bundle-") as scratch:
         destination = Path(scratch) / "history.bundle"
