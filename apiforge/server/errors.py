@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from apiforge.errors import ApiforgeError
 
@@ -83,16 +83,15 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
-def _allowed_methods(request: Request) -> set[str]:
-    """Every method some route takes at this path (RFC 9110 wants them all in a 405's ``Allow``;
-    Starlette names only those of the first route that matched the path)."""
-    allowed: set[str] = set()
-    for route in request.app.router.routes:
-        match, _child = route.matches(request.scope)
-        if match != Match.NONE:
-            allowed |= getattr(route, "methods", None) or set()
-    return allowed
+def _allowed_methods(request: Request, named: str) -> str:
+    """Every method the path takes: RFC 9110 wants them all in a 405's ``Allow``, and the router
+    names only those of the first route whose path matched. The document knows them all."""
+    methods = {m.strip() for m in named.split(",") if m.strip()}
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))

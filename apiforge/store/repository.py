@@ -118,7 +118,7 @@ async def list_projects_with_latest(
         .where(Project.owner_id == owner_id)
         .order_by(Project.updated_at.desc())
     )
-    return [(project, version) for project, version in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def create_version(
