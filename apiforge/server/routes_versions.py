@@ -208,12 +208,16 @@ async def history_bundle(project_id: str, services: Services) -> Response:
         destination = Path(scratch) / "history.bundle"
         async with services.db.read() as session:
             await repo.get_project(session, project_id)
-            await build_history_bundle(
-                session,
-                project_id=project_id,
-                destination=destination,
-                cache=services.runtime.cache,
-            )
+            try:
+                await build_history_bundle(
+                    session,
+                    project_id=project_id,
+                    destination=destination,
+                    cache=services.runtime.cache,
+                )
+            except NotFoundError as empty:
+                # The project exists; it has nothing to export yet: a conflict with its state.
+                raise ConflictError(empty.message, code="no_completed_version") from empty
         content = destination.read_bytes()
     headers = {"Content-Disposition": f'attachment; filename="{project_id}.bundle"'}
     return Response(content, media_type="application/octet-stream", headers=headers)

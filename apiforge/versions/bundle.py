@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.errors import ApiforgeError, ConflictError
+from apiforge.errors import ApiforgeError, NotFoundError
 from apiforge.versions.cache import VersionCache
 from apiforge.versions.paths import safe_relative_path
 from apiforge.versions.reconstruct import iter_version_states
@@ -128,10 +128,7 @@ def make_git_bundle(commits: Iterable[CommitSpec], destination: Path) -> int:
             count = write_fast_import(stream, commits)
             stream.write(b"done\n")  # with --done, a truncated stream fails instead of importing
         if count == 0:
-            # The project exists, it just has nothing to export yet: a state conflict.
-            raise ConflictError(
-                "the project has no completed version to export", code="no_completed_version"
-            )
+            raise NotFoundError("the project has no completed version to export")
         with stream_path.open("rb") as stream:
             _run_git(["fast-import", "--quiet", "--done"], cwd=repo, env=env, stdin=stream)
         bundle = root / "history.bundle"
@@ -152,7 +149,7 @@ async def build_history_bundle(
     """Write the project's history bundle to ``destination``; return the number of commits.
 
     Only versions with status ``complete`` become commits (failed or running ones are skipped).
-    Raises ConflictError (409) when there is none, GitUnavailableError when git is missing.
+    Raises NotFoundError when there is none, GitUnavailableError when git is missing.
     """
     commits: list[CommitSpec] = []
     async for version, files in iter_version_states(session, project_id=project_id, cache=cache):
