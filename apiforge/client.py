@@ -26,14 +26,16 @@ _ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {404: NotFoundError, 409: Co
 def _raise_for_error(response: httpx.Response) -> None:
     if response.is_success:
         return
+    retryable = False
     try:
         error = response.json()["error"]
         code, message = str(error["code"]), str(error["message"])
-    except (ValueError, KeyError, TypeError):
+        retryable = error.get("retryable") is True
+    except (ValueError, KeyError, TypeError, AttributeError):
         code, message = "http_error", f"HTTP {response.status_code}: {response.text[:200]}"
     default: type[ApiforgeError] = InputError if response.status_code < 500 else ApiforgeError
     cls = _ERRORS_BY_STATUS.get(response.status_code, default)
-    raise cls(message, code=code)
+    raise cls(message, code=code, retryable=retryable)
 
 
 class ApiforgeClient:

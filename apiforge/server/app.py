@@ -22,6 +22,7 @@ from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
 from apiforge.server import routes_preview, routes_projects, routes_stream, routes_versions, web
 from apiforge.server.errors import install_error_handlers
+from apiforge.server.openapi import install_openapi
 from apiforge.server.state import AppServices
 from apiforge.settings import Settings
 from apiforge.store.db import Database
@@ -110,8 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.settings = settings or Settings()
+    app.state.settings = settings = settings or Settings()
     install_error_handlers(app)
+    install_openapi(app, settings)
     app.include_router(routes_projects.router)
     app.include_router(routes_stream.router)
     app.include_router(routes_versions.router)

@@ -18,6 +18,8 @@ from apiforge.errors import ApiforgeError, ConflictError, NotFoundError, Validat
 from apiforge.events.types import Event, PreviewReady
 from apiforge.sandbox.preview import PreviewManager, preview_url
 from apiforge.sandbox.proxy import proxy_request
+from apiforge.server.errors import error_responses
+from apiforge.server.inputs import VersionNumber
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
@@ -59,15 +61,24 @@ async def preview(project_id: str, path: str, request: Request, services: Servic
     return await proxy_request(services.previews, project_id, request, path)
 
 
-@router.get("/api/projects/{project_id}/versions/{number}/preview")
-async def preview_status(project_id: str, number: int, services: Services) -> PreviewStatus:
+@router.get(
+    "/api/projects/{project_id}/versions/{number}/preview", responses=error_responses(404, 422)
+)
+async def preview_status(
+    project_id: str, number: VersionNumber, services: Services
+) -> PreviewStatus:
     async with services.db.read() as session:
         version = await repo.get_version(session, project_id, number)
     return _status_of(services, version)
 
 
-@router.post("/api/projects/{project_id}/versions/{number}/preview")
-async def start_preview(project_id: str, number: int, services: Services) -> PreviewStatus:
+@router.post(
+    "/api/projects/{project_id}/versions/{number}/preview",
+    responses=error_responses(404, 409, 422, 502, 503),
+)
+async def start_preview(
+    project_id: str, number: VersionNumber, services: Services
+) -> PreviewStatus:
     """Start the version's preview, or reuse it when it already runs; answers once it serves."""
     manager = _manager(services)
     async with services.db.transaction() as session:

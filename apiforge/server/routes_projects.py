@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 
+from apiforge.server.errors import error_responses
+from apiforge.server.inputs import (
+    CreateProjectBody,
+    PromptBody,
+    VersionNumber,
+    check_prompt_length,
+)
+from apiforge.server.schemas import (
+    Cancelled,
+    Health,
+    Message,
+    MessageList,
+    OneVersion,
+    ProjectAndVersion,
+    ProjectDetail,
+    ProjectList,
+    ProjectSummary,
+    Version,
+    VersionFiles,
+    VersionList,
+)
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.versions import load_version_files
 
 router = APIRouter(prefix="/api")
-
-
-class CreateProjectBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    prompt: str
-    name: str | None = Field(default=None, max_length=200)
-
-
-class PromptBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    prompt: str
-
-
-class Health(BaseModel):
-    status: str
-    provider: str
-    validator: str
-    # Open live connections: lets operators (and tests) see that closed ones are gone.
-    subscribers: int
-    # The longest prompt accepted, so the UI can count against it before sending.
-    max_prompt_chars: int
+# A prompt route refuses malformed JSON (400), an unknown project (404), a running generation
+# (409) and a prompt the rules refuse (422).
+PROMPT_ERRORS = error_responses(400, 404, 409, 422)
 
 
 @router.get("/health")
@@ -50,33 +49,34 @@ async def health(services: Services) -> Health:
     )
 
 
-@router.post("/projects", status_code=201)
-async def create_project(body: CreateProjectBody, services: Services) -> dict[str, Any]:
+@router.post("/projects", status_code=201, responses=error_responses(400, 422))
+async def create_project(body: CreateProjectBody, services: Services) -> ProjectAndVersion:
+    check_prompt_length(body.prompt, services.settings.max_prompt_chars)
     project, version = await services.generations.create_project(body.prompt, body.name)
-    return {"project": repo.project_dict(project, version), "version": repo.version_dict(version)}
+    return ProjectAndVersion(
+        project=ProjectSummary.of(project, version), version=Version.of(version)
+    )
 
 
 @router.get("/projects")
-async def list_projects(services: Services) -> dict[str, Any]:
+async def list_projects(services: Services) -> ProjectList:
     async with services.db.read() as session:
-        projects = await repo.list_projects(session, owner_id=repo.LOCAL_OWNER)
-        items = [repo.project_dict(p, await repo.latest_version(session, p.id)) for p in projects]
-    return {"projects": items}
+        rows = await repo.list_projects_with_latest(session, owner_id=repo.LOCAL_OWNER)
+    return ProjectList(projects=[ProjectSummary.of(p, latest) for p, latest in rows])
 
 
-@router.get("/projects/{project_id}")
-async def get_project(project_id: str, services: Services) -> dict[str, Any]:
+@router.get("/projects/{project_id}", responses=error_responses(404))
+async def get_project(project_id: str, services: Services) -> ProjectDetail:
     async with services.db.read() as session:
         project = await repo.get_project(session, project_id)
         versions = await repo.list_versions(session, project_id)
     latest = versions[-1] if versions else None
-    return {
-        "project": repo.project_dict(project, latest),
-        "versions": [repo.version_dict(v) for v in versions],
-    }
+    return ProjectDetail(
+        project=ProjectSummary.of(project, latest), versions=[Version.of(v) for v in versions]
+    )
 
 
-@router.delete("/projects/{project_id}", status_code=204)
+@router.delete("/projects/{project_id}", status_code=204, responses=error_responses(404))
 async def delete_project(project_id: str, services: Services) -> Response:
     if await services.generations.cancel(project_id):
         await _wait_until_idle(services, project_id)
@@ -98,45 +98,46 @@ async def _wait_until_idle(services: AppServices, project_id: str, limit_s: floa
         await asyncio.sleep(0.05)
 
 
-@router.post("/projects/{project_id}/versions", status_code=202)
-async def create_version(project_id: str, body: PromptBody, services: Services) -> dict[str, Any]:
+@router.post("/projects/{project_id}/versions", status_code=202, responses=PROMPT_ERRORS)
+async def create_version(project_id: str, body: PromptBody, services: Services) -> OneVersion:
+    check_prompt_length(body.prompt, services.settings.max_prompt_chars)
     version = await services.generations.iterate(project_id, body.prompt)
-    return {"version": repo.version_dict(version)}
+    return OneVersion(version=Version.of(version))
 
 
-@router.get("/projects/{project_id}/versions")
-async def list_versions(project_id: str, services: Services) -> dict[str, Any]:
+@router.get("/projects/{project_id}/versions", responses=error_responses(404))
+async def list_versions(project_id: str, services: Services) -> VersionList:
     async with services.db.read() as session:
         await repo.get_project(session, project_id)
         versions = await repo.list_versions(session, project_id)
-    return {"versions": [repo.version_dict(v) for v in versions]}
+    return VersionList(versions=[Version.of(v) for v in versions])
 
 
-@router.get("/projects/{project_id}/versions/{number}")
-async def get_version(project_id: str, number: int, services: Services) -> dict[str, Any]:
+@router.get("/projects/{project_id}/versions/{number}", responses=error_responses(404, 422))
+async def get_version(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
     async with services.db.read() as session:
         version = await repo.get_version(session, project_id, number)
-    return {"version": repo.version_dict(version)}
+    return OneVersion(version=Version.of(version))
 
 
-@router.get("/projects/{project_id}/versions/{number}/files")
-async def version_files(project_id: str, number: int, services: Services) -> dict[str, Any]:
+@router.get("/projects/{project_id}/versions/{number}/files", responses=error_responses(404, 422))
+async def version_files(project_id: str, number: VersionNumber, services: Services) -> VersionFiles:
     async with services.db.read() as session:
         await repo.get_version(session, project_id, number)
         files = await load_version_files(
             session, project_id=project_id, version_number=number, cache=services.runtime.cache
         )
-    return {"files": dict(sorted(files.items()))}
+    return VersionFiles(files=dict(sorted(files.items())))
 
 
-@router.post("/projects/{project_id}/cancel")
-async def cancel(project_id: str, services: Services) -> dict[str, Any]:
-    return {"cancelled": await services.generations.cancel(project_id)}
+@router.post("/projects/{project_id}/cancel", responses=error_responses(404))
+async def cancel(project_id: str, services: Services) -> Cancelled:
+    return Cancelled(cancelled=await services.generations.cancel(project_id))
 
 
-@router.get("/projects/{project_id}/messages")
-async def messages(project_id: str, services: Services) -> dict[str, Any]:
+@router.get("/projects/{project_id}/messages", responses=error_responses(404))
+async def messages(project_id: str, services: Services) -> MessageList:
     async with services.db.read() as session:
         await repo.get_project(session, project_id)
         rows = await repo.list_messages(session, project_id)
-    return {"messages": [repo.message_dict(m) for m in rows]}
+    return MessageList(messages=[Message.of(m) for m in rows])

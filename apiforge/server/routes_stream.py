@@ -14,6 +14,14 @@ from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import project_feed
 from apiforge.events.types import Snapshot
+from apiforge.server.errors import error_responses
+from apiforge.server.inputs import (
+    EVENT_ID_PATTERN,
+    check_prompt_length,
+    parse_event_id,
+    prompt_problem,
+)
+from apiforge.server.schemas import Version
 from apiforge.server.snapshots import build_snapshot
 from apiforge.server.state import AppServices, Services, ws_services
 from apiforge.store import repository as repo
@@ -26,15 +34,7 @@ RETRY_FRAME = b"retry: 1000\n\n"
 
 
 def _parse_last_id(header: str | None, query: str | None) -> int | None:
-    raw = header or query
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        message = f"Last-Event-ID must be an integer, got {raw!r}"
-        raise InputError(message, code="bad_event_id") from None
-    return max(value, 0)
+    return parse_event_id(header or query)
 
 
 def _feed(
@@ -58,12 +58,44 @@ async def _require_project(services: AppServices, project_id: str) -> None:
         await repo.get_project(session, project_id)
 
 
-@router.get("/stream/{project_id}")
+# Each frame as an EventSource sees it; ``data`` is the event as JSON (docs/events.md).
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["data", "event", "id"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+EVENT_ID_DOC = "The id of the last event the client saw; the stream continues after it"
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+        "description": "The project's events, one SSE frame each (see docs/events.md)",
+    },
+    **error_responses(404, 422),
+}
+
+
+@router.get("/stream/{project_id}", response_class=StreamingResponse, responses=STREAM_RESPONSES)
 async def stream(
     project_id: str,
     services: Services,
-    last_event_id: str | None = Header(default=None),
-    last_event_id_query: str | None = Query(default=None, alias="last_event_id"),
+    last_event_id: Annotated[
+        str,
+        Header(description=EVENT_ID_DOC, json_schema_extra={"pattern": EVENT_ID_PATTERN}),
+    ] = "",
+    last_event_id_query: Annotated[
+        str,
+        Query(
+            alias="last_event_id",
+            description=EVENT_ID_DOC,
+            json_schema_extra={"pattern": EVENT_ID_PATTERN},
+        ),
+    ] = "",
 ) -> StreamingResponse:
     await _require_project(services, project_id)
     last_id = _parse_last_id(last_event_id, last_event_id_query)
@@ -121,11 +153,10 @@ async def _receive_actions(websocket: WebSocket, services: AppServices, project_
         action = message.get("action") if isinstance(message, dict) else None
         try:
             if action == "prompt":
-                prompt = message.get("prompt")
-                if not isinstance(prompt, str):
-                    raise InputError("'prompt' must be a string", code="invalid_input")
+                prompt = _checked_prompt(message.get("prompt"), services)
                 version = await services.generations.iterate(project_id, prompt)
-                await websocket.send_json({"type": "ack", "version": repo.version_dict(version)})
+                ack = {"type": "ack", "version": Version.of(version).model_dump()}
+                await websocket.send_json(ack)
             elif action == "cancel":
                 cancelled = await services.generations.cancel(project_id)
                 await websocket.send_json({"type": "ack", "cancelled": cancelled})
@@ -133,3 +164,15 @@ async def _receive_actions(websocket: WebSocket, services: AppServices, project_
                 raise InputError(f"Unknown action {action!r}", code="unknown_action")
         except ApiforgeError as exc:
             await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+
+
+def _checked_prompt(prompt: object, services: AppServices) -> str:
+    """The same rules as the REST routes' prompt bodies."""
+    if not isinstance(prompt, str):
+        raise InputError("'prompt' must be a string", code="invalid_input")
+    problem = prompt_problem(prompt)
+    if problem is not None:
+        code, message = problem
+        raise InputError(message, code=code)
+    check_prompt_length(prompt, services.settings.max_prompt_chars)
+    return prompt

@@ -99,11 +99,26 @@ async def get_project(session: AsyncSession, project_id: str) -> Project:
     return project
 
 
-async def list_projects(session: AsyncSession, *, owner_id: str) -> list[Project]:
-    rows = await session.execute(
-        select(Project).where(Project.owner_id == owner_id).order_by(Project.updated_at.desc())
+async def list_projects_with_latest(
+    session: AsyncSession, *, owner_id: str
+) -> list[tuple[Project, ApiVersion | None]]:
+    """The owner's projects, newest first, each with its latest version: one query in all."""
+    latest = (
+        select(ApiVersion.project_id, func.max(ApiVersion.version_number).label("number"))
+        .group_by(ApiVersion.project_id)
+        .subquery()
     )
-    return list(rows.scalars())
+    rows = await session.execute(
+        select(Project, ApiVersion)
+        .outerjoin(latest, latest.c.project_id == Project.id)
+        .outerjoin(
+            ApiVersion,
+            (ApiVersion.project_id == Project.id) & (ApiVersion.version_number == latest.c.number),
+        )
+        .where(Project.owner_id == owner_id)
+        .order_by(Project.updated_at.desc())
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 async def create_version(

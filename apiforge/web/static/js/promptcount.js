@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 
-// Counted as the server counts: code points of the trimmed text.
+// Counted as the server counts: code points of the text sent, which is the trimmed text.
 export function promptLength(text) {
   return [...text.trim()].length;
 }

@@ -1,0 +1,55 @@
+"""The OpenAPI document, completed with what only the running settings know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from apiforge.server.inputs import PROMPT_LIMIT_MARK
+from apiforge.settings import Settings
+
+
+def _set_prompt_limits(node: Any, limit: int) -> None:
+    if isinstance(node, dict):
+        if node.pop(PROMPT_LIMIT_MARK, None):
+            node["maxLength"] = limit
+        for value in node.values():
+            _set_prompt_limits(value, limit)
+    elif isinstance(node, list):
+        for value in node:
+            _set_prompt_limits(value, limit)
+
+
+def _use_own_error_schema(schema: dict[str, Any]) -> None:
+    """Errors are JSON in the error shape (errors.ErrorResponse) on every route, also where
+    FastAPI documents its own 422 body or gives an error the media type of the route's 200."""
+    own = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if int(status) >= 400:
+                    response["content"] = own
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+
+
+def install_openapi(app: FastAPI, settings: Settings) -> None:
+    """Serve a document whose prompts say ``maxLength: APIFORGE_MAX_PROMPT_CHARS``."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            _set_prompt_limits(schema, settings.max_prompt_chars)
+            _use_own_error_schema(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
