@@ -19,6 +19,7 @@ from apiforge.events.types import (
     Usage,
     VersionComplete,
 )
+from apiforge.generation import no_files
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import files_after
 from apiforge.generation.runtime import GenerationRuntime
@@ -40,6 +41,8 @@ def judge(outcome: dict[str, Any]) -> Verdict:
         return Verdict("failed", outcome["error"], store_files=False)
     if outcome["status"] == "cancelled":
         return Verdict("cancelled", None, store_files=True)
+    if no_files.gave_up(outcome):
+        return Verdict("failed", no_files.error(outcome), store_files=False)
     if not outcome["changes"]:
         problems = "; ".join(outcome["problems"]) or "the reply contained no file blocks"
         message = f"No files were produced: {problems}"
@@ -57,7 +60,8 @@ def judge(outcome: dict[str, Any]) -> Verdict:
 def assistant_text(outcome: dict[str, Any], verdict: Verdict, files_changed: int) -> str:
     """The chat message of the version: what the model said, each validation and fix round,
     then how it ended and what could not be used."""
-    if verdict.error is not None and verdict.error["code"] == "prompt_not_understood":
+    # The reply that held no files already streamed to the chat; it is on the error event.
+    if verdict.error is not None and verdict.error["code"] in ("prompt_not_understood", "no_files"):
         return str(verdict.error["message"])
     parts = [outcome["prose"].strip(), *outcome.get("notes", [])]
     if verdict.status == "cancelled":

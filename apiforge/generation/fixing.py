@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from apiforge.events.types import MessageChunk, StepStart, Usage
+from apiforge.generation import no_files
 from apiforge.generation.assembler import GENERATING_PROGRESS, Assembler
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.files import apply_changes
@@ -47,6 +48,8 @@ def needs_fix(outcome: dict[str, Any]) -> bool:
     """
     if outcome["status"] != "generated" or outcome.get("fix_failed"):
         return False
+    if not no_files.reply_had_files(outcome):
+        return no_files.asks_for_files(outcome)
     if outcome.get("validation_ok") is False:
         return True
     return bool(outcome.get("edit_failures")) and not outcome.get("fix_round")
@@ -54,6 +57,8 @@ def needs_fix(outcome: dict[str, Any]) -> bool:
 
 def round_title(outcome: dict[str, Any], round_number: int, total: int) -> str:
     """E.g. ``Fixing 2 failing tests — round 1 of 2``."""
+    if no_files.asks_for_files(outcome):
+        return f"{no_files.NO_FILES_TITLE} — round {round_number} of {total}"
     return f"Fixing {_what(outcome)} — round {round_number} of {total}"
 
 
@@ -99,13 +104,17 @@ async def repair_request(
     """The version's original request turned into a repair request over its current files."""
     original, base = await load_request(runtime, emitter.project_id, emitter.version_number)
     answer = outcome["summary"] or outcome["prose"].strip() or "(I wrote the files.)"
+    prompt = problem_text(outcome)
+    if no_files.asks_for_files(outcome):
+        # The reply without files is what the model must see it did; never the same request.
+        answer, prompt = no_files.quoted_reply(outcome), no_files.request_text()
     history = (
         *original.history,
         ChatTurn(role="user", content=original.prompt),
         ChatTurn(role="assistant", content=answer),
     )
     return GenerationRequest(
-        prompt=problem_text(outcome),
+        prompt=prompt,
         version_number=emitter.version_number,
         previous_files=apply_changes(base, outcome["changes"]),
         history=history,
@@ -163,7 +172,12 @@ def merge_fix(
         merged["changes"] = outcome["changes"]
         merged["notes"].append(f"Round {round_number} could not run: {fix['error']['message']}")
         merged["fix_failed"] = True
-    return merged
+    if fix["status"] != "generated":
+        return merged
+    return no_files.counted(
+        {**merged, "files_seen": fix.get("files_seen", 1), "last_reply": fix["prose"]},
+        int(outcome.get("replies_without_files", 0)),
+    )
 
 
 def _said(fix: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
 from apiforge.events.types import Usage
+from apiforge.generation import no_files
 from apiforge.generation.assembler import Assembler
 from apiforge.generation.attempt import stream_attempt
 from apiforge.generation.emitter import VersionEmitter
@@ -59,7 +60,7 @@ async def run_stream(runtime: GenerationRuntime, emitter: VersionEmitter) -> dic
     listener = file_listener(runtime, emitter.project_id)
     assembler = Assembler(emitter, previous, on_file=listener)
     outcome = await stream_request(runtime, emitter, request, assembler, live)
-    return {**outcome, "started": started}
+    return no_files.counted({**outcome, "started": started})
 
 
 async def stream_request(
@@ -99,6 +100,7 @@ async def stream_request(
         "prose": "".join(staged.prose),
         "problems": staged.problems,
         "edit_failures": staged.edit_failures,
+        "files_seen": staged.blocks_seen,
         "usage": usage.model_dump(),
         "error": error,
     }

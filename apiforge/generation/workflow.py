@@ -16,7 +16,7 @@ from typing import Any
 from dbos import DBOS, DBOSConfiguredInstance
 
 from apiforge.events.types import VersionStart
-from apiforge.generation import finishing, fixing, resume, streaming, validating
+from apiforge.generation import finishing, fixing, no_files, resume, streaming, validating
 from apiforge.generation.emitter import VersionEmitter
 from apiforge.generation.runtime import GenerationRuntime
 from apiforge.store import repository as repo
@@ -62,14 +62,14 @@ class GenerationWorkflow(DBOSConfiguredInstance):
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)
         outcome = await self.stream(project_id, version_number)
-        if outcome["status"] == "generated":
+        if no_files.validatable(outcome):
             outcome = await self.validate(project_id, version_number, outcome, 0)
         rounds = fixing.fix_rounds(self.runtime)
         round_number = 0
         while round_number < rounds and fixing.needs_fix(outcome):
             round_number += 1
             outcome = await self.fix(project_id, version_number, outcome, round_number)
-            if outcome["status"] == "generated" and not outcome.get("fix_failed"):
+            if no_files.validatable(outcome) and not outcome.get("fix_failed"):
                 outcome = await self.validate(project_id, version_number, outcome, round_number)
         await self.finish(project_id, version_number, outcome)
         return str(outcome["status"])
