@@ -125,13 +125,27 @@ def file_path(hint: str | None, opening: FenceOpening) -> str | None:
     return hint
 
 
+_COMMENT_MARK = re.compile(r"^\s*(?:#|//|--)\s*")
+
+
+def path_comment(line: str) -> str | None:
+    """The path a comment line is nothing but (``# requirements.txt``, ``// File: a.js``)."""
+    match = _COMMENT_MARK.match(line)
+    if match is None:
+        return None
+    bare = _undecorate(line[match.end() :].strip())
+    return normalize_path(bare) if looks_like_path(bare) else None
+
+
 @dataclass(frozen=True)
 class LineStart:
-    """What a line inside a fenced file is: the closing fence, or content with ``skip``
-    leading spaces (the fence's own indentation) dropped."""
+    """What a line inside a fenced file is: the closing fence (``next_path``: a path comment
+    that ends this file and starts that one), or content with ``skip`` leading spaces (the
+    fence's own indentation) dropped."""
 
     closes: bool
     skip: int = 0
+    next_path: str | None = None
 
 
 @dataclass
@@ -140,12 +154,16 @@ class FenceBody:
 
     A markdown file's own code blocks (an inner fence with a language) nest, so a README's
     ```` ```bash ```` example does not end the README; other files end at the first bare fence.
+    A fence that opened with a path comment (``splits``) holds several files: a path comment
+    after a blank line starts the next one.
     """
 
     indent: int
     ticks: int
     nests: bool
+    splits: bool = False
     depth: int = 0
+    after_blank: bool = False
 
     @classmethod
     def for_file(cls, path: str, opening: FenceOpening) -> FenceBody:
@@ -156,11 +174,15 @@ class FenceBody:
         """Decide a line from its start; ``None`` while only the rest of the line can tell."""
         stripped = line.lstrip(" ")
         lead = len(line) - len(stripped)
-        if not complete and (not stripped or stripped.startswith("`")):
+        could_split = self.splits and self.after_blank and stripped[:1] in ("#", "/", "-")
+        if not complete and (not stripped or stripped.startswith("`") or could_split):
             return None
         skip = min(lead, self.indent)
+        self.after_blank = complete and not stripped.strip()
         if not complete:
             return LineStart(closes=False, skip=skip)
+        if could_split and (path := path_comment(line)) is not None:
+            return LineStart(closes=True, next_path=path)
         bare = _BARE_FENCE.fullmatch(line)
         if bare is not None and len(bare["ticks"]) >= self.ticks:
             if self.depth == 0:
@@ -169,6 +191,15 @@ class FenceBody:
         elif self.nests and (opening := read_opening(line)) and opening.lang:
             self.depth += 1
         return LineStart(closes=False, skip=skip)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A fence that opens a file: its path, how to read its body, the characters it takes."""
+
+    path: str
+    body: FenceBody
+    consumed: int
 
 
 class FencedFileRecognizer:
@@ -197,16 +228,31 @@ class FencedFileRecognizer:
     def forget(self) -> None:
         self._hint = None
 
-    def opening(self, line: str, complete: bool) -> tuple[str, FenceBody] | Literal["wait"] | None:
-        """At a prose line start: the file a fence line opens, ``None`` if the line is prose,
-        ``"wait"`` while only the rest of the line can tell."""
-        if self._example is not None or not could_open(line):
+    def opening(self, text: str, finished: bool) -> Opened | Literal["wait"] | None:
+        """At a prose line start (``text`` is what follows): the file a fence opens, ``None``
+        if the line is prose, ``"wait"`` while only text still to come can tell."""
+        lines = text.split("\n", 2)
+        if self._example is not None or not could_open(lines[0]):
             return None
-        if not complete:
+        if len(lines) == 1 and not finished:
             return "wait"
-        opening = read_opening(line)
-        path = None if opening is None else file_path(self._hint, opening)
-        if opening is None or path is None:
+        opening = read_opening(lines[0])
+        if opening is None:
             return None
-        self._hint = None
-        return path, FenceBody.for_file(path, opening)
+        path = file_path(self._hint, opening)
+        if path is not None:
+            self._hint = None
+            return Opened(path, FenceBody.for_file(path, opening), len(lines[0]) + 1)
+        return self._opening_by_comment(lines, finished, opening)
+
+    def _opening_by_comment(
+        self, lines: list[str], finished: bool, opening: FenceOpening
+    ) -> Opened | Literal["wait"] | None:
+        """A nameless fence whose first line is a path comment: one or more files."""
+        if len(lines) < 3 and not finished:
+            return "wait"
+        path = path_comment(lines[1]) if len(lines) > 1 else None
+        if path is None:
+            return None
+        body = FenceBody(opening.indent, opening.ticks, nests=False, splits=True)
+        return Opened(path, body, len(lines[0]) + len(lines[1]) + 2)

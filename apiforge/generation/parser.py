@@ -168,19 +168,19 @@ class StreamParser:
 
     def _try_fence_fallback(self) -> bool | None:
         """At a prose line start: a fence that opens a file does (``None``: the line is prose)."""
-        newline = self._buf.find("\n")
-        line = self._buf if newline < 0 else self._buf[:newline]
-        found = self._fences.opening(line, complete=newline >= 0 or self._finished)
+        found = self._fences.opening(self._buf, self._finished)
         if found == "wait":
             return False
-        if found is None or self._path_refusal(found[0]) is not None:
+        if found is None or self._path_refusal(found.path) is not None:
             return None
-        path, body = found
-        self._consume(len(line) + (1 if newline >= 0 else 0))
+        self._consume(found.consumed)
+        self._open_fenced(found.path, found.body)
+        return True
+
+    def _open_fenced(self, path: str, body: fenced_files.FenceBody) -> None:
         self._paths.add(path)
         self._out.append(FileOpened(path, "file"))
         self._block = _Block(path, "file", close="```", fence=body, first_line=False)
-        return True
 
     def _open(self, tag: tags.Tag) -> None:
         self._skip_newline = True
@@ -250,9 +250,14 @@ class StreamParser:
         step = fence.line_start(line, complete=newline >= 0 or self._finished)
         if step is None:
             return False
+        if step.next_path is not None and self._path_refusal(step.next_path) is not None:
+            block.at_line_start = False  # an unsafe path comment stays a comment
+            return True
         if step.closes:
             self._consume(len(line) + (1 if newline >= 0 else 0))
             self._close(block)
+            if step.next_path is not None:
+                self._open_fenced(step.next_path, fence)
             return True
         self._consume(step.skip)
         block.at_line_start = False

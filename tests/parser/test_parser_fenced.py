@@ -124,6 +124,31 @@ def test_a_reply_cut_off_inside_a_fence_leaves_the_file_unclosed() -> None:
     assert closed(events) == {}
 
 
+def test_one_nameless_fence_split_by_path_comments_gives_each_file() -> None:
+    text = (
+        "Here is the complete project:\n\n```\n# requirements.txt\nfastapi\n\n"
+        "# app/main.py\nfrom fastapi import FastAPI\n# a comment\napp = FastAPI()\n\n"
+        "// README.md\nHello\n```\nEnjoy.\n"
+    )
+    events = parse_text(text)
+    assert closed(events) == {
+        "requirements.txt": "fastapi\n\n",
+        "app/main.py": "from fastapi import FastAPI\n# a comment\napp = FastAPI()\n\n",
+        "README.md": "Hello\n",
+    }
+    assert prose(events) == "Here is the complete project:\n\nEnjoy.\n"
+
+
+def test_a_nameless_fence_starting_with_an_ordinary_comment_stays_prose() -> None:
+    text = "Example:\n```python\n# call the API\nrequests.get(url)\n```\n"
+    assert parse_text(text) == [Prose(text)]
+
+
+def test_a_path_comment_without_a_blank_line_before_it_is_content() -> None:
+    text = "```\n# app/main.py\nimport os\n# app/other.py\n```\n"
+    assert closed(parse_text(text)) == {"app/main.py": "import os\n# app/other.py\n"}
+
+
 # --- adversarial cases: each decided one way, as docs/output-format.md says -------------------
 
 
@@ -195,10 +220,13 @@ def fenced_replies(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     for path in draw(st.lists(paths, unique=True, max_size=3)):
         indent = " " * draw(st.sampled_from([0, 2, 3, 4]))
         body = "".join(f"{line}\n" for line in draw(code_lines))
-        head = draw(st.sampled_from(PATH_LINES)).format(p=path)
         fence = draw(st.sampled_from(["```", "```python", "```text"]))
         shifted = "".join(f"{indent}{line}" if line != "\n" else line for line in _lines(body))
-        text += f"{head}\n{draw(st.sampled_from(['', chr(10)]))}{indent}{fence}\n{shifted}"
+        if draw(st.booleans()):
+            head = draw(st.sampled_from(PATH_LINES)).format(p=path)
+            text += f"{head}\n{draw(st.sampled_from(['', chr(10)]))}{indent}{fence}\n{shifted}"
+        else:
+            text += f"{indent}{fence}\n{indent}# {path}\n{shifted}"
         text += f"{indent}```\n" + draw(st.sampled_from(["", "\n", "Next:\n\n"]))
         files[path] = body
     return text, files
@@ -236,6 +264,8 @@ MARKDOWN_FRAGMENTS = [
     "  y\n",
     "\n",
     "File: d.txt\n",
+    "# f.py\n",
+    "// g.md\n",
     "`",
     " ",
     "<",
