@@ -31,13 +31,18 @@ from tests.llm.local_model import local_model  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
 from tests.sse_reader import Frame, read_until_terminal  # noqa: E402
 
+# None of them is the system prompt's own example (a ping API), which the model can copy.
 FIRST_PROMPTS = [
     "a todo API with tasks (title, done, due date)",
     "a notes API: notes with a title and a body, and search by word",
-    'a ping API: GET /ping returns {"ping": "pong"}',
+    'a greeting API: GET /hello/{name} returns {"message": "Hello, <name>"}',
+    "a counter API: POST /increment adds one, GET /count returns the count",
 ]
 # (index of the first prompt whose project it changes, the follow-up)
-FOLLOW_UPS = [(2, 'add GET /health that returns {"status": "ok"}')]
+FOLLOW_UPS = [
+    (2, 'add GET /health that returns {"status": "ok"}'),
+    (3, "add POST /reset that sets the count back to 0"),
+]
 MAX_OUTPUT_TOKENS = int(os.environ.get("BENCH_LLM_MAX_TOKENS", "1500"))
 FIX_ROUNDS = int(os.environ.get("BENCH_LLM_FIX_ROUNDS", "2"))
 
@@ -55,6 +60,7 @@ class Result:
     model_s: float
     total_s: float
     ending: str
+    error: str | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -122,11 +128,14 @@ async def run_prompt(
         response = await client.post(
             f"/api/projects/{project_id}/versions", json={"prompt": prompt}
         )
-        number = response.json()["version"]["version_number"]
+        number = response.json()["version"]["number"]
     response.raise_for_status()
     events = await read_until_terminal(url, project_id, number, last_event_id=after)
     mine = [f for f in events if f.data.get("version_number") == number]
-    return summarize(prompt, mine, started), project_id, events[-1].id
+    result = summarize(prompt, mine, started)
+    version = await client.get(f"/api/projects/{project_id}/versions/{number}")
+    result.error = version.json()["version"]["error"]
+    return result, project_id, events[-1].id
 
 
 def print_table(results: list[Result]) -> None:

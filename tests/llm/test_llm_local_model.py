@@ -23,7 +23,8 @@ from .local_model import ModelUnavailable, local_model
 
 pytestmark = [pytest.mark.llm, pytest.mark.timeout(1800)]
 
-PROMPT = 'a ping API: GET /ping returns {"ping": "pong"}'
+# Not the system prompt's own example (a ping API), which the model could copy verbatim.
+PROMPT = 'a greeting API: GET /hello/{name} returns {"message": "Hello, <name>"}'
 
 
 @pytest.fixture(scope="module")
