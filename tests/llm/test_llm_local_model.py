@@ -52,6 +52,8 @@ def server(tmp_path: Path, model_url: str) -> Iterator[ServerProcess]:
             "APIFORGE_FIX_ROUNDS": "2",
             "APIFORGE_MAX_OUTPUT_TOKENS": "1500",
             "APIFORGE_STALL_TIMEOUT_S": "300",
+            # Greedy decoding: the same reply on every run, so the test says the same each time.
+            "APIFORGE_PROVIDER_OPTIONS": '{"temperature": 0}',
         },
     )
     process.start()
