@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 DEV_VENV := .venv-dev
 DEV_BIN := $(DEV_VENV)/bin
 
-.PHONY: serve test lint typecheck check system-deps bench clean
+.PHONY: serve test lint typecheck check system-deps bench clean llm llm-install test-llm bench-llm
 
 # A .venv from before the split still holds the dev extras: start it over.
 $(VENV)/.serve-installed: pyproject.toml
@@ -44,6 +44,22 @@ test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typec
 
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py
+
+# A real local model (llama.cpp + Qwen2.5-Coder-0.5B), in its own venv under ~/.cache/apiforge:
+# nothing of it is needed by `make serve` or `make test`. See docs/providers.md.
+llm-install:
+	@bash scripts/llm.sh install
+
+llm:
+	@bash scripts/llm.sh serve
+
+# The tests marked `llm` (deselected by `make test`): fail, not skip, without a model.
+test-llm: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps llm-install
+	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider \
+		-m llm tests/llm
+
+bench-llm: $(DEV_VENV)/.dev-installed llm-install
+	$(DEV_BIN)/python bench/bench_llm.py
 
 clean:
 	rm -rf $(VENV) $(DEV_VENV) data .mypy_cache .ruff_cache .pytest_cache .hypothesis \

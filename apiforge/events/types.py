@@ -140,6 +140,8 @@ class ErrorEvent(BaseEvent):
     code: str
     message: str
     retryable: bool = False
+    # code "no_files": the model's reply that held no files, for the developer console.
+    raw_reply: str | None = None
 
 
 class Snapshot(BaseEvent):

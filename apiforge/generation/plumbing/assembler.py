@@ -64,6 +64,9 @@ class StagedChanges:
     summary: str = ""
     problems: list[str] = field(default_factory=list)
     edit_failures: dict[str, str] = field(default_factory=dict)
+    # Blocks the parser recognised (opened, deleted or refused): none means "no files" to a
+    # fix round, whatever happened to them afterwards.
+    blocks_seen: int = 0
 
 
 class Assembler:
@@ -92,6 +95,8 @@ class Assembler:
         return "modified" if path in self._previous else "created"
 
     async def handle(self, item: ParseEvent) -> None:
+        if isinstance(item, FileOpened | FileDeleted | Rejected):
+            self.staged.blocks_seen += 1
         if isinstance(item, Prose):
             self.staged.prose.append(item.text)
             await self._emit.emit(MessageChunk(**self._ids, text=item.text))

@@ -6,10 +6,10 @@ decision waits until the text that decides it has arrived: a possible partial ta
 closing tag at a line start, a first body line that may be a markdown fence, a fence line that
 may be the last one before ``</file>``. Only those few characters are ever held back.
 
-Fallback for models that ignore the tags: while no tag has been seen, a markdown fence whose
-preceding prose line names a path (``app/main.py``, ``# File: app/main.py``,
-``Here is `app/main.py`:``) becomes that file, ending at the closing fence. Once any tag was
-seen, fences in prose stay prose (they are then examples, not files).
+Fallback for models that ignore the tags: while no tag has been seen, a markdown fence under
+a path line (``1. **app/main.py**:``, ``### app/main.py``, ``File: app/main.py``) or naming a
+path itself (```` ```python app/main.py ````) becomes that file, ending at its closing fence
+(``fenced_files`` decides both). Once any tag was seen, fences in prose stay prose.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from apiforge.generation.reply_format import tags
+from apiforge.generation.reply_format import fenced_files, tags
 from apiforge.generation.reply_format.parse_events import (
     FileClosed,
     FileDeleted,
@@ -43,12 +43,16 @@ class _Block:
     kind: Literal["file", "edit"]
     close: str
     discard: bool = False
-    fence_mode: bool = False
+    fence: fenced_files.FenceBody | None = None
     at_line_start: bool = True
     first_line: bool = True
     fenced: bool = False
     pending_fence: str = ""
     parts: list[str] = field(default_factory=list)
+
+    @property
+    def fence_mode(self) -> bool:
+        return self.fence is not None
 
 
 class StreamParser:
@@ -65,7 +69,7 @@ class StreamParser:
         self._seen_tag = False
         self._at_line_start = True
         self._line = ""
-        self._path_hint: str | None = None
+        self._fences = fenced_files.FencedFileRecognizer()
         self._paths: set[str] = set()
 
     @property
@@ -160,29 +164,28 @@ class StreamParser:
             self._line = (self._line + text)[:512]
             return
         line, self._line = self._line + text[:-1], ""
-        if line.strip():
-            self._path_hint = tags.path_hint(line)
+        self._fences.note_prose_line(line)
 
     def _try_fence_fallback(self) -> bool | None:
-        """At a prose line start: a bare fence under a path line opens a file (or ``None``)."""
-        hint = self._path_hint
-        newline = self._buf.find("\n")
-        line = self._buf if newline < 0 else self._buf[:newline]
-        if hint is None or not tags.could_be_fence_open(line):
-            return None
-        if newline < 0 and not self._finished:
+        """At a prose line start: a fence that opens a file does (``None``: the line is prose)."""
+        found = self._fences.opening(self._buf, self._finished)
+        if found == "wait":
             return False
-        if not tags.is_fence_open(line) or self._path_refusal(hint) is not None:
+        if found is None or self._path_refusal(found.path) is not None:
             return None
-        self._consume(len(line) + (1 if newline >= 0 else 0))
-        self._paths.add(hint)
-        self._out.append(FileOpened(hint, "file"))
-        self._block = _Block(hint, "file", close="```", fence_mode=True, first_line=False)
+        self._consume(found.consumed)
+        self._open_fenced(found.path, found.body)
         return True
+
+    def _open_fenced(self, path: str, body: fenced_files.FenceBody) -> None:
+        self._paths.add(path)
+        self._out.append(FileOpened(path, "file"))
+        self._block = _Block(path, "file", close="```", fence=body, first_line=False)
 
     def _open(self, tag: tags.Tag) -> None:
         self._skip_newline = True
-        self._at_line_start, self._line, self._path_hint = False, "", None
+        self._at_line_start, self._line = False, ""
+        self._fences.forget()
         if isinstance(tag, tags.StrayCloseTag):
             return
         self._seen_tag = True
@@ -212,6 +215,8 @@ class StreamParser:
     # --- inside a block ----------------------------------------------------------------------
 
     def _step_line_start(self, block: _Block) -> bool:
+        if block.fence is not None:
+            return self._step_fenced_line(block, block.fence)
         newline = self._buf.find("\n")
         complete = newline >= 0 or self._finished
         line = self._buf if newline < 0 else self._buf[:newline]
@@ -234,8 +239,27 @@ class StreamParser:
                 block.fenced = True
                 self._consume(line_len)
                 return True
-        if block.fenced or block.fence_mode:
+        if block.fenced:
             return self._step_fence_lines(block, line, complete, line_len)
+        block.at_line_start = False
+        return True
+
+    def _step_fenced_line(self, block: _Block, fence: fenced_files.FenceBody) -> bool:
+        newline = self._buf.find("\n")
+        line = self._buf if newline < 0 else self._buf[:newline]
+        step = fence.line_start(line, complete=newline >= 0 or self._finished)
+        if step is None:
+            return False
+        if step.next_path is not None and self._path_refusal(step.next_path) is not None:
+            block.at_line_start = False  # an unsafe path comment stays a comment
+            return True
+        if step.closes:
+            self._consume(len(line) + (1 if newline >= 0 else 0))
+            self._close(block)
+            if step.next_path is not None:
+                self._open_fenced(step.next_path, fence)
+            return True
+        self._consume(step.skip)
         block.at_line_start = False
         return True
 
@@ -247,9 +271,6 @@ class StreamParser:
             return False
         if complete and tags.is_fence_close(line):
             self._consume(line_len)
-            if block.fence_mode:
-                self._close(block)
-                return True
             self._emit_body(block, block.pending_fence)
             block.pending_fence = line + "\n"
             return True

@@ -1,4 +1,4 @@
-"""The grammar of the tagged output format: tags, safe paths, markdown fences, path hints.
+"""The grammar of the tagged output format: tags, safe paths, markdown fences.
 
 Pure functions over complete strings; the incremental parser decides *when* a string is
 complete enough to ask them. See docs/output-format.md.
@@ -35,10 +35,6 @@ _FENCE_CLOSE_PREFIX = re.compile(r" {0,3}(`{0,3}|```\s*)")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".rst")
 _MARKDOWN_FENCE_LANGS = {"markdown", "md"}
 
-_PATH_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
-_BARE_NAMES = {"Dockerfile", "Makefile", "Procfile"}
-_HINT_LABEL = re.compile(r"^(?:#+\s*)?(?:(?:file|filename|path)\s*[:\-]\s*)?", re.IGNORECASE)
-_BACKTICKED = re.compile(r"`([^`\s]+)`")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -131,34 +127,6 @@ def fence_strip_allowed(path: str, fence_line: str) -> bool:
     if not path.lower().endswith(_MARKDOWN_SUFFIXES):
         return True
     return fence_line.strip().removeprefix("```").lower() in _MARKDOWN_FENCE_LANGS
-
-
-def _looks_like_path(token: str) -> bool:
-    if not _PATH_TOKEN.fullmatch(token):
-        return False
-    last = token.rsplit("/", 1)[-1]
-    return last in _BARE_NAMES or re.search(r"\.[A-Za-z0-9]+$", last) is not None
-
-
-def path_hint(line: str) -> str | None:
-    """The file a prose line names, when a model writes ``app/main.py`` above a bare fence.
-
-    Accepts a line that is only a path (``app/main.py``, ``**app/main.py**``,
-    ``# File: app/main.py``, ```` `app/main.py`: ````) or a line ending in ``:`` with exactly
-    one backticked path (``Here is `app/main.py`:``).
-    """
-    text = line.strip()
-    if not text or len(text) > 200:
-        return None
-    bare = _HINT_LABEL.sub("", text).strip("*_`: ")
-    bare = _HINT_LABEL.sub("", bare).strip("*_`: ")
-    if _looks_like_path(bare):
-        return bare
-    if text.rstrip("*_ ").endswith(":"):
-        tokens = [tok for tok in _BACKTICKED.findall(text) if _looks_like_path(tok)]
-        if len(tokens) == 1:
-            return str(tokens[0])
-    return None
 
 
 def partial_suffix_len(text: str, tag: str) -> int:

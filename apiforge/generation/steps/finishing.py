@@ -18,7 +18,9 @@ from apiforge.events.types import (
     VersionComplete,
 )
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.plumbing.files import files_after
+from apiforge.generation.steps import no_files
 from apiforge.generation.steps.outcomes import StreamError, VersionOutcome
 from apiforge.generation.version_run import VersionRun
 from apiforge.store import repository as repo
@@ -41,6 +43,8 @@ def judge(outcome: VersionOutcome) -> Verdict:
         return Verdict(VersionStatus.FAILED, outcome.error, store_files=False)
     if outcome.status == "cancelled":
         return Verdict(VersionStatus.CANCELLED, None, store_files=True)
+    if no_files.gave_up(outcome):
+        return Verdict(VersionStatus.FAILED, no_files.error(outcome), store_files=False)
     if not outcome.changes:
         problems = "; ".join(outcome.problems) or "the reply contained no file blocks"
         error = StreamError(code="no_files", message=f"No files were produced: {problems}")
@@ -59,7 +63,8 @@ def judge(outcome: VersionOutcome) -> Verdict:
 def assistant_text(outcome: VersionOutcome, verdict: Verdict, files_changed: int) -> str:
     """The chat message of the version: what the model said, each validation and fix round,
     then how it ended and what could not be used."""
-    if verdict.error is not None and verdict.error.code == "prompt_not_understood":
+    # The reply that held no files already streamed to the chat; it is on the error event.
+    if verdict.error is not None and verdict.error.code in ("prompt_not_understood", "no_files"):
         return verdict.error.message
     parts = [outcome.prose.strip(), *outcome.notes]
     if verdict.status == VersionStatus.CANCELLED:
@@ -137,10 +142,7 @@ async def finish_version(
         await emitter.emit(Cancelled(**ids, reason="Stopped at your request"))
         return
     if verdict.error is not None and not verdict.store_files:
-        error = verdict.error
-        await emitter.emit(
-            ErrorEvent(**ids, code=error.code, message=error.message, retryable=error.retryable)
-        )
+        await emitter.emit(error_event(ids, verdict.error))
         return
     if verdict.status == VersionStatus.COMPLETE:
         # A version that failed validation is stored too, but the "complete" step is for
@@ -159,6 +161,16 @@ async def finish_version(
     )
     if verdict.status == VersionStatus.COMPLETE and runtime.previews is not None:
         await _start_preview(runtime, run, files)
+
+
+def error_event(ids: VersionIds, error: StreamError) -> ErrorEvent:
+    return ErrorEvent(
+        **ids,
+        code=error.code,
+        message=error.message,
+        retryable=error.retryable,
+        raw_reply=error.raw_reply,
+    )
 
 
 async def _start_preview(

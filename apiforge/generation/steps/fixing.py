@@ -16,6 +16,7 @@ from apiforge.events.types import MessageChunk
 from apiforge.generation.plumbing.assembler import Assembler
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.files import apply_changes
+from apiforge.generation.steps import no_files
 from apiforge.generation.steps.outcomes import AttemptOutcome, VersionOutcome
 from apiforge.generation.steps.streaming import file_listener, load_request, stream_request
 from apiforge.generation.version_run import GENERATING_PROGRESS, VersionRun
@@ -48,6 +49,8 @@ def needs_fix(outcome: VersionOutcome) -> bool:
     """
     if outcome.status != "generated" or outcome.fix_failed:
         return False
+    if not no_files.reply_had_files(outcome):
+        return no_files.asks_for_files(outcome)
     if outcome.validation_failed:
         return True
     return bool(outcome.edit_failures) and not outcome.fix_round
@@ -55,6 +58,8 @@ def needs_fix(outcome: VersionOutcome) -> bool:
 
 def round_title(outcome: VersionOutcome, round_number: int, total: int) -> str:
     """E.g. ``Fixing 2 failing tests — round 1 of 2``."""
+    if no_files.asks_for_files(outcome):
+        return f"{no_files.NO_FILES_TITLE} — round {round_number} of {total}"
     return f"Fixing {_what(outcome)} — round {round_number} of {total}"
 
 
@@ -102,13 +107,17 @@ async def repair_request(
     """The version's original request turned into a repair request over its current files."""
     original, base = await load_request(runtime, run.project_id, run.version_number)
     answer = outcome.summary or outcome.prose.strip() or "(I wrote the files.)"
+    prompt = problem_text(outcome)
+    if no_files.asks_for_files(outcome):
+        # The reply without files is what the model must see it did; never the same request.
+        answer, prompt = no_files.quoted_reply(outcome), no_files.request_text()
     history = (
         *original.history,
         ChatTurn(role="user", content=original.prompt),
         ChatTurn(role="assistant", content=answer),
     )
     return GenerationRequest(
-        prompt=problem_text(outcome),
+        prompt=prompt,
         version_number=run.version_number,
         previous_files=apply_changes(base, outcome.changes),
         history=history,
@@ -163,10 +172,13 @@ def merge_fix(
         # and is stored as failing validation, with the reason.
         reason = fix.error.message if fix.error is not None else "no reason given"
         note = f"Round {round_number} could not run: {reason}"
-        return replace(
+        merged = replace(
             merged, changes=outcome.changes, notes=(*merged.notes, note), fix_failed=True
         )
-    return merged
+    if fix.status != "generated":
+        return merged
+    counted = replace(merged, files_seen=fix.files_seen, last_reply=fix.prose)
+    return no_files.counted(counted, outcome.replies_without_files)
 
 
 def _said(fix: AttemptOutcome) -> list[str]:

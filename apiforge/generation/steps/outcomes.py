@@ -24,6 +24,7 @@ class StreamError:
     code: str
     message: str
     retryable: bool = True
+    raw_reply: str | None = None  # code "no_files": the reply, for the developer console
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class AttemptOutcome:
     edit_failures: Mapping[str, str] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
     error: StreamError | None = None
+    files_seen: int = 0  # file blocks the parser found in the reply, complete or not
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class VersionOutcome:
     round_problems: tuple[str, ...] = ()
     # A fix round could not run: the version keeps its validated files and ends failing.
     fix_failed: bool = False
+    # The no-files rule: file blocks in the latest reply, and how many replies in a row had none.
+    files_seen: int = 1
+    replies_without_files: int = 0
+    last_reply: str = ""
 
     @classmethod
     def first(cls, attempt: AttemptOutcome, started: float) -> VersionOutcome:
@@ -91,6 +97,8 @@ class VersionOutcome:
             edit_failures=attempt.edit_failures,
             usage=attempt.usage,
             error=attempt.error,
+            files_seen=attempt.files_seen,
+            last_reply=attempt.prose,
         )
 
     @property

