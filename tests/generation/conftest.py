@@ -14,3 +14,12 @@ def model() -> Iterator[ThreadedScriptedServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def scripted(model: ThreadedScriptedServer) -> Iterator[ThreadedScriptedServer]:
+    """The shared scripted model with no replies or requests left from an earlier test."""
+    model.scripted.replies.clear()
+    model.scripted.requests.clear()
+    yield model
+    model.scripted.replies.clear()

@@ -66,14 +66,6 @@ def server(
     process.stop()
 
 
-@pytest.fixture
-def scripted(model: ThreadedScriptedServer) -> Iterator[ThreadedScriptedServer]:
-    model.scripted.replies.clear()
-    model.scripted.requests.clear()
-    yield model
-    model.scripted.replies.clear()
-
-
 async def generate(server: ServerProcess, prompt: str) -> tuple[list[Frame], dict[str, Any]]:
     response = httpx.post(f"{server.url}/api/projects", json={"prompt": prompt}, timeout=10)
     project_id = response.json()["project"]["id"]
