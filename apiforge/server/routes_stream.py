@@ -34,7 +34,9 @@ RETRY_FRAME = b"retry: 1000\n\n"
 
 
 def _parse_last_id(header: str | None, query: str | None) -> int | None:
-    return parse_event_id(header or query)
+    # Both are checked: a malformed one is refused even when the other would be used.
+    from_header, from_query = parse_event_id(header), parse_event_id(query)
+    return from_header if from_header is not None else from_query
 
 
 def _feed(
