@@ -38,3 +38,13 @@ class ThreadedScriptedServer:
     @property
     def url(self) -> str:
         return self.scripted.url
+
+    def openai_env(self) -> dict[str, str]:
+        """A server's settings for the OpenAI provider talking to this model, no retries."""
+        return {
+            "APIFORGE_PROVIDER": "openai",
+            "APIFORGE_MODEL": "m",
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": f"{self.url}/v1",
+            "APIFORGE_PROVIDER_MAX_RETRIES": "0",
+        }

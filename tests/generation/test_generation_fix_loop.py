@@ -111,11 +111,7 @@ def server(
     process = ServerProcess(
         data_dir,
         env={
-            "APIFORGE_PROVIDER": "openai",
-            "APIFORGE_MODEL": "m",
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": f"{model.url}/v1",
-            "APIFORGE_PROVIDER_MAX_RETRIES": "0",
+            **model.openai_env(),
             "APIFORGE_VALIDATOR": "sandbox",
             "APIFORGE_SANDBOX_FUZZ_S": "0",
             "APIFORGE_SANDBOX_FIRST_UID": "64100",

@@ -50,11 +50,7 @@ def server(
     process = ServerProcess(
         data_dir,
         env={
-            "APIFORGE_PROVIDER": "openai",
-            "APIFORGE_MODEL": "m",
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": f"{model.url}/v1",
-            "APIFORGE_PROVIDER_MAX_RETRIES": "0",
+            **model.openai_env(),
             "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
             "APIFORGE_TEST_FAIL_STAGE": "",
             "APIFORGE_TEST_STAGE_DELAY_MS": "0",

@@ -47,11 +47,7 @@ def server(tmp_path: Path, model: ThreadedScriptedServer) -> Iterator[ServerProc
     process = ServerProcess(
         tmp_path / "server",
         env={
-            "APIFORGE_PROVIDER": "openai",
-            "APIFORGE_MODEL": "m",
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": f"{model.url}/v1",
-            "APIFORGE_PROVIDER_MAX_RETRIES": "0",
+            **model.openai_env(),
         },
     )
     yield process
