@@ -6,7 +6,10 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     ApiforgeError
     ├── InputError            (4xx: the request itself is wrong)
     │   ├── NotFoundError
-    │   └── ConflictError
+    │   ├── ConflictError
+    │   ├── AuthenticationRequired (401: no valid session, token or trusted header)
+    │   ├── Forbidden          (403: wrong Host, cross-site Origin, missing CSRF token)
+    │   └── RateLimited        (429: a per-user limit; carries retry_after_s)
     ├── GenerationError       (a generation could not produce a version)
     │   ├── PromptNotUnderstood
     │   ├── ParseError
@@ -51,6 +54,26 @@ class NotFoundError(InputError):
 class ConflictError(InputError):
     code = "conflict"
     status_code = 409
+
+
+class AuthenticationRequired(InputError):
+    code = "unauthenticated"
+    status_code = 401
+
+
+class Forbidden(InputError):
+    code = "forbidden"
+    status_code = 403
+
+
+class RateLimited(InputError):
+    code = "rate_limited"
+    status_code = 429
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after_s = max(1, retry_after_s)
 
 
 class GenerationError(ApiforgeError):
