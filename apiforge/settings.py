@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     context_budget_tokens: int = Field(
         default=24_000, gt=0, description="Prompt budget for previous files and chat history"
     )
+    auth: Literal["local", "password", "header"] = Field(
+        default="local",
+        description="local: no login, loopback only; password: accounts; header: trusted proxy",
+    )
+    allowed_hosts: list[str] = Field(
+        default=[], description="Host names accepted besides loopback ones (JSON list)"
+    )
+    insecure_no_auth: bool = Field(
+        default=False, description="UNSAFE: allow local mode (no login) on a non-loopback address"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level"
     )

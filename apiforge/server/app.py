@@ -11,6 +11,7 @@ from pathlib import Path
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 
+from apiforge.auth.middleware import PrincipalMiddleware
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES
 from apiforge.events.log import EventLog
@@ -119,4 +120,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_versions.router)
     app.include_router(routes_preview.router)
     web.mount(app)
+    app.add_middleware(PrincipalMiddleware, settings=settings)
     return app
