@@ -265,6 +265,10 @@ class StreamParser:
 
     def _step_fence_lines(self, block: _Block, line: str, complete: bool, line_len: int) -> bool:
         """Hold a closing-fence line (and blank lines after it) until we see what follows."""
+        if block.pending_fence and block.kind == "file" and line.startswith("<"):
+            decided = self._fence_then_tag(block, line, complete)
+            if decided is not None:
+                return decided
         if not complete and tags.could_be_fence_close(line):
             return False
         if not complete and block.pending_fence and not line.strip():
@@ -281,6 +285,26 @@ class StreamParser:
         block.pending_fence = ""
         block.at_line_start = False
         return True
+
+    def _fence_then_tag(self, block: _Block, line: str, complete: bool) -> bool | None:
+        """A fenced ``<file>`` whose fence closed and the next line opens a tag: the model
+        forgot ``</file>``, so the file ends at its fence (``None``: the line is body text)."""
+        end = line.find(">", 0, self._tag_hold)
+        if end < 0:
+            waiting = not complete and len(line) < self._tag_hold
+            return False if waiting and tags.could_be_tag(line[: len("</summary")]) else None
+        tag = tags.parse_tag(line[: end + 1])
+        if tag is None or isinstance(tag, tags.StrayCloseTag):
+            return None
+        self._end_at_fence(block)
+        return True
+
+    def _end_at_fence(self, block: _Block) -> None:
+        """Close a fenced ``<file>`` at its closing fence; what follows is read as outside."""
+        block.pending_fence = ""
+        self._close(block)
+        self._skip_newline = False
+        self._at_line_start = True
 
     def _step_mid_line(self, block: _Block) -> bool:
         buf = self._buf
@@ -351,6 +375,9 @@ class StreamParser:
             self._summary = None
         block, self._block = self._block, None
         if block is None or block.discard:
+            return
+        if block.pending_fence and block.kind == "file":
+            self._end_at_fence(block)
             return
         self._emit_body(block, block.pending_fence)
         self._out.append(FileUnclosed(block.path, block.kind, "".join(block.parts)))

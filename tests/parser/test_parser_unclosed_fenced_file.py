@@ -1,0 +1,135 @@
+"""A ``<file>`` whose body is a fenced block and whose ``</file>`` never comes.
+
+Small models write the tag, wrap the content in a fence, close the fence and move on to the
+next ``<file>`` (or end the reply). The closed fence decides: such a file ends at its fence
+when the next non-blank line is a tag or the reply ends (docs/output-format.md).
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apiforge.generation.reply_format.parse_events import (
+    FileClosed,
+    FileDeleted,
+    FileUnclosed,
+    ParseEvent,
+    Prose,
+    Summary,
+)
+
+from .parser_helpers import merge_text_events, parse_chunks, parse_text, split_at
+
+MAIN = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+def closed(events: list[ParseEvent]) -> dict[str, str]:
+    return {e.path: e.body for e in events if isinstance(e, FileClosed)}
+
+
+def test_the_next_file_tag_ends_a_fenced_file_without_its_closing_tag() -> None:
+    text = (
+        'Understood.\n<file path="requirements.txt">\n```\nfastapi\n```\n'
+        f'<file path="app/main.py">\n```python\n{MAIN}```\n\n'
+        '<file path="app/__init__.py">\n</file>\n<summary>Done.</summary>\n'
+    )
+    events = parse_text(text)
+    assert closed(events) == {
+        "requirements.txt": "fastapi\n",
+        "app/main.py": MAIN,
+        "app/__init__.py": "",
+    }
+    assert Summary("Done.") in events
+    assert not any(isinstance(e, FileUnclosed) for e in events)
+
+
+def test_the_reply_end_ends_a_fenced_file_without_its_closing_tag() -> None:
+    events = parse_text(f'<file path="app/main.py">\n```python\n{MAIN}```\n\n')
+    assert closed(events) == {"app/main.py": MAIN}
+    assert not any(isinstance(e, FileUnclosed) for e in events)
+
+
+def test_a_delete_or_summary_tag_after_the_fence_ends_the_file_too() -> None:
+    text = f'<file path="a.py">\n```python\n{MAIN}```\n<delete path="b.py"/>\n<summary>S</summary>'
+    events = parse_text(text)
+    assert closed(events) == {"a.py": MAIN}
+    assert FileDeleted("b.py") in events
+    assert Summary("S") in events
+
+
+def test_text_after_the_fence_keeps_the_fence_as_content() -> None:
+    # Not a tag and not the end: the fence was part of the file (as before), so the file is
+    # still open, and a reply that stops there leaves it unclosed.
+    text = '<file path="a.py">\n```python\nx = 1\n```\nmore\n'
+    events = parse_text(text)
+    assert closed(events) == {}
+    assert events[-1] == FileUnclosed("a.py", "file", "x = 1\n```\nmore\n")
+
+
+def test_an_unfenced_file_cut_off_stays_unclosed() -> None:
+    events = parse_text('<file path="a.py">\nx = 1\n')
+    assert events[-1] == FileUnclosed("a.py", "file", "x = 1\n")
+
+
+def test_a_closing_tag_after_the_fence_still_closes_normally() -> None:
+    text = '<file path="a.py">\n```python\nx = 1\n```\n</file>\n<file path="b.py">\ny\n</file>\n'
+    assert closed(parse_text(text)) == {"a.py": "x = 1\n", "b.py": "y\n"}
+
+
+def test_a_line_that_is_not_one_of_our_tags_is_content() -> None:
+    text = '<file path="a.html">\n```html\n<p>\n```\n<div>\n</file>\n'
+    assert closed(parse_text(text)) == {"a.html": "<p>\n```\n<div>\n"}
+
+
+def test_an_edit_without_its_closing_tag_is_still_unclosed() -> None:
+    text = '<edit path="a.py">\n```\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n'
+    assert isinstance(parse_text(text)[-1], FileUnclosed)
+
+
+def test_prose_before_the_first_tag_is_still_prose() -> None:
+    events = parse_text(f'Plan.\n<file path="a.py">\n```\n{MAIN}```\n')
+    assert events[0] == Prose("Plan.\n")
+
+
+# --- any chunking ---------------------------------------------------------------------------
+
+bodies = st.lists(
+    st.text(alphabet=st.sampled_from("ab =:()#<>/\t-"), max_size=10).filter(
+        lambda line: not line.lstrip(" ").startswith(("```", "<", "</"))
+    ),
+    max_size=5,
+).map(lambda lines: "".join(f"{line}\n" for line in lines))
+ENDINGS = ["", "\n", "\n\n", "</file>\n", "\n</file>\n"]
+
+
+@st.composite
+def tagged_fenced_replies(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
+    files: dict[str, str] = {}
+    text = draw(st.sampled_from(["", "Understood.\n"]))
+    paths = draw(st.lists(st.sampled_from(["a.py", "b/c.py", "req.txt", "d.js"]), unique=True))
+    for index, path in enumerate(paths):
+        body = draw(bodies)
+        fence = draw(st.sampled_from(["```", "```python", "```js"]))
+        text += f'<file path="{path}">\n{fence}\n{body}```\n'
+        ending = draw(st.sampled_from(ENDINGS))
+        if index == len(paths) - 1 and not ending.endswith("</file>\n"):
+            ending = draw(st.sampled_from(["", "\n", "<summary>x</summary>\n"]))
+        text += ending
+        files[path] = body
+    return text, files
+
+
+CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=40)
+
+
+@settings(deadline=None, max_examples=250, suppress_health_check=[HealthCheck.too_slow])
+@given(reply=tagged_fenced_replies(), cuts=CUTS)
+def test_fenced_files_without_closing_tags_are_the_same_whatever_the_chunking(
+    reply: tuple[str, dict[str, str]], cuts: list[int]
+) -> None:
+    text, files = reply
+    whole = merge_text_events(parse_chunks([text]))
+    assert closed(whole) == files
+    assert merge_text_events(parse_chunks(split_at(text, cuts))) == whole
+    assert merge_text_events(parse_chunks(list(text))) == whole
