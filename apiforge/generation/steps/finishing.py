@@ -55,6 +55,8 @@ def judge(outcome: VersionOutcome) -> Verdict:
         rounds = outcome.fix_round
         after = f" (after {rounds} fix round{'s' if rounds != 1 else ''})" if rounds else ""
         message = f"Validation failed{after} — {detail}"
+        if outcome.stop_reason:
+            message = f"{message}. {outcome.stop_reason}"
         error = StreamError(code="validation_failed", message=message)
         return Verdict(VersionStatus.FAILED, error, store_files=True)
     return Verdict(VersionStatus.COMPLETE, None, store_files=True)

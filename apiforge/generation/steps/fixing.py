@@ -142,7 +142,27 @@ async def run_fix(
     )
     started = time.time()
     fix = await stream_request(runtime, run, request, assembler, live)
-    return merge_fix(outcome, fix, round_number, title, started)
+    merged = merge_fix(outcome, fix, round_number, title, started)
+    if fix.status == "generated" and changed_nothing(fix, current):
+        return stopped_repeating(merged, round_number)
+    return merged
+
+
+def changed_nothing(fix: AttemptOutcome, current: dict[str, str]) -> bool:
+    """Whether a round's reply had files but every one is what the version already holds: the
+    model re-sent its previous answer, so validating or asking again would repeat itself."""
+    if fix.files_seen == 0 or fix.edit_failures:
+        return False
+    return all(current.get(path) == content for path, content in fix.changes.items())
+
+
+def stopped_repeating(outcome: VersionOutcome, round_number: int) -> VersionOutcome:
+    """The version ends with its last validation: no more rounds are burnt on the same files."""
+    reason = (
+        f"In round {round_number} the model sent the same files again, so no further fix "
+        "rounds were run."
+    )
+    return replace(outcome, fix_failed=True, stop_reason=reason, notes=(*outcome.notes, reason))
 
 
 def merge_fix(

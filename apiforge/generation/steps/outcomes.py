@@ -80,6 +80,8 @@ class VersionOutcome:
     round_problems: tuple[str, ...] = ()
     # A fix round could not run: the version keeps its validated files and ends failing.
     fix_failed: bool = False
+    # Why the fix rounds stopped early (e.g. the model re-sent the same files), for the error.
+    stop_reason: str = ""
     # The no-files rule: file blocks in the latest reply, and how many replies in a row had none.
     files_seen: int = 1
     replies_without_files: int = 0

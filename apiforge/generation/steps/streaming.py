@@ -28,6 +28,8 @@ from apiforge.store import repository as repo
 
 T = TypeVar("T")
 
+EARLIER_REQUEST = "Earlier request (already done, part of the current files): {prompt}"
+
 
 async def load_request(
     runtime: GenerationRuntime, project_id: str, version_number: int
@@ -36,10 +38,13 @@ async def load_request(
     async with runtime.db.read() as session:
         version = await repo.get_version(session, project_id, version_number)
         messages = await repo.list_messages(session, project_id)
+    # Only the person's earlier requests: apiforge's own chat notes ("Validated: …", summaries,
+    # round titles) were copied back by small models instead of writing files, and what those
+    # versions produced is already in the current files sent with the request.
     turns = [
-        ChatTurn(role=m.role, content=m.content)  # type: ignore[arg-type]
+        ChatTurn(role="user", content=EARLIER_REQUEST.format(prompt=m.content))
         for m in messages
-        if m.version_number is not None and m.version_number < version_number
+        if m.role == "user" and m.version_number is not None and m.version_number < version_number
     ]
     request = GenerationRequest(
         prompt=version.prompt,
