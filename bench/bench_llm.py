@@ -60,6 +60,7 @@ class Result:
     model_s: float
     total_s: float
     ending: str
+    leaks: int = 0
     error: str | None = None
 
     @property
@@ -89,6 +90,23 @@ def model_seconds(events: list[Frame], started: float, ended: float) -> float:
     return ended - started - validating
 
 
+# Text of the system prompt's example ("a ping API") that no bench prompt asks for.
+EXAMPLE_MARKERS = ("GET /ping", "/ping", "ping endpoint", "test_ping")
+
+
+def example_leaks(events: list[Frame]) -> int:
+    """Replies (first + fix rounds) whose chat text or code copies the system prompt's example."""
+    texts = [""]
+    for frame in events:
+        if frame.event == "step:start" and " — round " in frame.data["message"]:
+            texts.append("")
+        elif frame.event == "message:chunk":
+            texts[-1] += frame.data["text"]
+        elif frame.event == "code:chunk":
+            texts[-1] += frame.data["chunk"]
+    return sum(any(marker in text for marker in EXAMPLE_MARKERS) for text in texts)
+
+
 def summarize(prompt: str, events: list[Frame], started: float) -> Result:
     end = events[-1]
     ended = end.data["ts"]
@@ -112,6 +130,7 @@ def summarize(prompt: str, events: list[Frame], started: float) -> Result:
         model_s=model_seconds(events, started, ended),
         total_s=ended - started,
         ending=end.data.get("code") or end.data.get("status") or end.event,
+        leaks=example_leaks(events),
     )
 
 
@@ -141,14 +160,15 @@ async def run_prompt(
 def print_table(results: list[Result]) -> None:
     print(
         "| prompt | replies with files | validated first try | validated (after fix rounds) "
-        "| files modified | first code:chunk | tokens/s | completion tokens | total | ending |"
+        "| files modified | example leaks | first code:chunk | tokens/s | completion tokens "
+        "| total | ending |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         first = f"{r.first_chunk_s:.1f} s" if r.first_chunk_s is not None else "—"
         print(
             f"| {r.prompt} | {r.replies_with_files}/{r.replies} | {'yes' if r.first_try else 'no'} "
-            f"| {'yes' if r.validated else 'no'} | {r.modified} | {first} "
+            f"| {'yes' if r.validated else 'no'} | {r.modified} | {r.leaks} | {first} "
             f"| {r.tokens_per_s:.1f} | {r.completion_tokens} | {r.total_s:.0f} s | {r.ending} |"
         )
     tokens = sum(r.completion_tokens for r in results)
@@ -157,7 +177,8 @@ def print_table(results: list[Result]) -> None:
         f"| **total** | {sum(r.replies_with_files for r in results)}/"
         f"{sum(r.replies for r in results)} | {sum(r.first_try for r in results)}/{len(results)} "
         f"| {sum(r.validated for r in results)}/{len(results)} "
-        f"| {sum(r.modified for r in results)} | | {tokens / model_s if model_s else 0:.1f} "
+        f"| {sum(r.modified for r in results)} | {sum(r.leaks for r in results)} "
+        f"| | {tokens / model_s if model_s else 0:.1f} "
         f"| {tokens} | {sum(r.total_s for r in results):.0f} s | |"
     )
 

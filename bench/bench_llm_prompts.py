@@ -24,7 +24,7 @@ from apiforge.generation.reply_format.parser import StreamParser  # noqa: E402
 from apiforge.providers.conversation import SYSTEM_PROMPT  # noqa: E402
 from tests.llm.local_model import local_model  # noqa: E402
 
-EXAMPLE_START = "For example, the whole reply"
+EXAMPLE_START = "Below, between the two ===== lines"
 PROMPTS = [
     "a todo API with tasks (title, done, due date)",
     "a notes API: notes with title and body, search by word",

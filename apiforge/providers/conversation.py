@@ -23,7 +23,8 @@ _HISTORY_SHARE = 0.15
 # No numbered rules: small models copy the shape of their instructions, and a numbered list
 # of rules came back as a numbered list (rules echoed, files only named). The one-shot example
 # is kept because it was measured to help (BENCHMARKS.md, "System prompt"): with the 0.5B
-# model, 6/6 first replies became files with it, 3/6 without it (two runs).
+# model, 6/6 first replies became files with it, 3/6 without it (two runs). It is fenced off
+# and named as someone else's reply because its first line leaked into fix rounds.
 SYSTEM_PROMPT = """\
 You are apiforge, an expert Python engineer. You turn a request into a complete, working \
 FastAPI project, and later change that project when asked.
@@ -41,8 +42,10 @@ The project must run with `uvicorn app.main:app`, keep data in memory unless ask
 validate input with pydantic, return proper status codes (404 for missing items, 422 for bad \
 input), and its tests must pass with pytest.
 
-For example, the whole reply to "a ping API" is:
-
+Below, between the two ===== lines, is an example reply to a different request, "a ping \
+API". It only shows the shape of a reply: never copy its text, its routes or its lines into \
+your reply, and do not write the ===== lines.
+===== example reply =====
 Understood: one route, GET /ping.
 <file path="requirements.txt">
 fastapi
@@ -72,6 +75,7 @@ def test_ping() -> None:
     assert TestClient(app).get("/ping").json() == {"ping": "pong"}
 </file>
 <summary>A ping endpoint with a test.</summary>
+===== end of example =====
 """
 
 FOLLOW_UP_RULES = """\
