@@ -205,7 +205,8 @@ def main() -> None:
     print(
         f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.platform()}, {os.cpu_count()} cores"
     )
-    print(f"# load before: {load}; model threads {threads}; max tokens {MAX_OUTPUT_TOKENS}")
+    model = os.environ.get("APIFORGE_LLM_MODEL", "0.5b")
+    print(f"# load: {load}; model {model}, threads {threads}, max tokens {MAX_OUTPUT_TOKENS}")
     with local_model(threads=threads) as model_url, tempfile.TemporaryDirectory() as data:
         server = ServerProcess(
             Path(data),

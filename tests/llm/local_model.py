@@ -23,7 +23,12 @@ from tests.server_process import free_port
 REPO = Path(__file__).resolve().parents[2]
 LLM_HOME = Path(os.environ.get("APIFORGE_LLM_HOME", Path.home() / ".cache" / "apiforge"))
 LLM_PYTHON = LLM_HOME / "venv-llm" / "bin" / "python"
-MODEL = LLM_HOME / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+# As in scripts/llm.sh: APIFORGE_LLM_MODEL=1.5b picks the larger model it installs.
+MODEL_FILES = {
+    "0.5b": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    "1.5b": "qwen2.5-coder-1.5b-instruct.gguf",
+}
+MODEL = LLM_HOME / "models" / MODEL_FILES[os.environ.get("APIFORGE_LLM_MODEL", "0.5b")]
 INSTALL_HINT = "run `make llm-install` (scripts/llm.sh install) first"
 
 
