@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from apiforge.versions import paths as stored_paths
+
 # Every tag the parser understands starts with one of these; anything else after a ``<`` is text.
 TAG_PREFIXES = (
     "<file",
@@ -36,6 +38,11 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown", ".rst")
 _MARKDOWN_FENCE_LANGS = {"markdown", "md"}
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Directories the sandbox, Python or git make for themselves; a file the model puts there would
+# be shadowed, executed as tooling, or refused by the store (``.git``).
+_RESERVED_DIRS = frozenset({".git", ".venv", "__pycache__"})
+# apiforge's own files inside a project (``.apiforge/spec.json`` of the offline engine, markers).
+_RESERVED_PREFIX = ".apiforge"
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,16 @@ def path_problem(path: str, max_chars: int) -> str | None:
         return "absolute path"
     if any(part in ("", ".", "..") for part in path.split("/")):
         return "path with '..', '.' or an empty segment"
+    return _reserved(path) or stored_paths.path_problem(path)
+
+
+def _reserved(path: str) -> str | None:
+    segments = path.split("/")
+    for segment in segments:
+        if segment.lower() in _RESERVED_DIRS:
+            return f"'{segment}' is reserved for tooling; leave it out of the project"
+    if segments[0].lower().startswith(_RESERVED_PREFIX):
+        return f"'{segments[0]}' is reserved for apiforge's own files; leave it out"
     return None
 
 
