@@ -56,8 +56,6 @@ def server(
         ".GIT/HEAD",
         ".venv/bin/python",
         "app/__pycache__/main.cpython-311.pyc",
-        ".apiforge/spec.json",
-        ".apiforge-ready",
         "app/\x7fmain.py",
         "con/../../etc/passwd",
         "/etc/passwd",

@@ -38,11 +38,11 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown", ".rst")
 _MARKDOWN_FENCE_LANGS = {"markdown", "md"}
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-# Directories the sandbox, Python or git make for themselves; a file the model puts there would
-# be shadowed, executed as tooling, or refused by the store (``.git``).
+# Directories git, virtualenvs and Python make for themselves; a file the model puts there would
+# be refused by the store (``.git``), shadow an installed tool, or pass for compiled bytecode.
+# (``.apiforge/`` is not one: the offline engine keeps its spec there, through this parser, and
+# reads it back warily.)
 _RESERVED_DIRS = frozenset({".git", ".venv", "__pycache__"})
-# apiforge's own files inside a project (``.apiforge/spec.json`` of the offline engine, markers).
-_RESERVED_PREFIX = ".apiforge"
 
 
 @dataclass(frozen=True)
@@ -114,12 +114,9 @@ def path_problem(path: str, max_chars: int) -> str | None:
 
 
 def _reserved(path: str) -> str | None:
-    segments = path.split("/")
-    for segment in segments:
+    for segment in path.split("/"):
         if segment.lower() in _RESERVED_DIRS:
             return f"'{segment}' is reserved for tooling; leave it out of the project"
-    if segments[0].lower().startswith(_RESERVED_PREFIX):
-        return f"'{segments[0]}' is reserved for apiforge's own files; leave it out"
     return None
 
 
