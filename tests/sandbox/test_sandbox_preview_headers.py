@@ -105,7 +105,8 @@ async def test_the_proxy_strips_credentials_cookies_challenges_and_outside_redir
     async def location(to: str) -> str | None:
         redirect = await front.get("/preview/p1/go", params={"to": to})
         assert redirect.status_code == 302
-        return redirect.headers.get("location")
+        found: str | None = redirect.headers.get("location")
+        return found
 
     assert await location("/items/?page=2") == "/preview/p1/items/?page=2"
     assert await location("items/") == "/preview/p1/items/"
