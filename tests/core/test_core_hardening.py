@@ -153,3 +153,13 @@ async def test_deleting_a_project_ends_its_open_streams(live_server: ServerProce
     # A stream opened afterwards is refused, as for any unknown project.
     response = httpx.get(f"{live_server.url}/api/stream/{pid}", timeout=10)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path", ["%2e%2e/api/projects", "a/%2E%2E/%2e%2e/api/projects", "a/%2e/b", "a/..%5C..%5Capi"]
+)
+def test_a_preview_path_that_climbs_out_is_refused(live_server: ServerProcess, path: str) -> None:
+    # httpx keeps the encoded dots as sent; the route sees them decoded.
+    response = httpx.get(f"{live_server.url}/preview/p1/{path}", timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "path_outside_preview"
