@@ -102,6 +102,24 @@ class EventLog:
             limit = result.scalar_one()
         return _SeqBlock(next=limit - SEQ_BLOCK + 1, limit=limit)
 
+    async def highest_seq(self, project_id: str) -> int:
+        """No event of the project has a seq above this, nor ever had: a client claiming one
+        holds an id this server never gave (or a project's that was deleted and re-created)."""
+        block = self._blocks.get(project_id)
+        if block is not None:
+            return block.next - 1
+        # Nothing handed out by this process yet: the next block starts past the reservation.
+        async with self._db.read() as session:
+            reserved = (
+                await session.execute(select(Project.seq_reserved).where(Project.id == project_id))
+            ).scalar_one_or_none()
+        return reserved or 0
+
+    async def has_project(self, project_id: str) -> bool:
+        async with self._db.read() as session:
+            found = await session.execute(select(Project.id).where(Project.id == project_id))
+            return found.scalar_one_or_none() is not None
+
     def forget(self, project_id: str) -> None:
         """Drop in-memory state of a deleted project."""
         self._blocks.pop(project_id, None)

@@ -153,6 +153,16 @@ class Snapshot(BaseEvent):
     files: dict[str, str] = Field(default_factory=dict)
 
 
+class ProjectDeleted(BaseEvent):
+    """The project was deleted: the last event of its streams, which then end.
+
+    Published on the bus only (the project's log is deleted with it), so ``seq`` is 0 and
+    ``version_number`` is 0.
+    """
+
+    type: Literal["project:deleted"] = "project:deleted"
+
+
 Event = Annotated[
     VersionStart
     | StepStart
@@ -169,7 +179,8 @@ Event = Annotated[
     | VersionComplete
     | Cancelled
     | ErrorEvent
-    | Snapshot,
+    | Snapshot
+    | ProjectDeleted,
     Field(discriminator="type"),
 ]
 

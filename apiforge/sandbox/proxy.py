@@ -15,23 +15,10 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from apiforge.sandbox.preview import Preview, PreviewManager
+from apiforge.sandbox.preview import Preview, PreviewManager, preview_url
+from apiforge.sandbox.proxy_headers import request_headers, response_headers
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
-HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "trailers",
-    "transfer-encoding",
-    "upgrade",
-}
-_DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "content-length"}
-# date and server are set again by apiforge's own server; forwarding them would send each twice.
-_DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "date", "server"}
 FENCE_HEADERS = {
     "content-security-policy": "sandbox allow-scripts allow-forms allow-popups allow-modals",
     "x-content-type-options": "nosniff",
@@ -56,12 +43,13 @@ def _upstream_url(path: str, query: str) -> httpx.URL:
     return httpx.URL(scheme="http", host="app", path="/" + path.lstrip("/"), query=query.encode())
 
 
-def _response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
-    kept = [
-        (name, value)
-        for name, value in upstream.headers.multi_items()
-        if name.lower() not in _DROPPED_RESPONSE and name.lower() not in FENCE_HEADERS
-    ]
+def _response_headers(upstream: httpx.Response, project_id: str) -> list[tuple[str, str]]:
+    kept = response_headers(
+        upstream.headers.multi_items(),
+        prefix=preview_url(project_id),
+        request_path=upstream.request.url.path,
+        replaced=frozenset(FENCE_HEADERS),
+    )
     return kept + list(FENCE_HEADERS.items())
 
 
@@ -92,7 +80,7 @@ async def proxy_request(
         lease.release()
         return JSONResponse({"detail": "request body too large for the preview"}, 413)
     client = preview.app.connection.client
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_REQUEST]
+    headers = request_headers(request.headers.items())
     url = _upstream_url(path, request.url.query)
     outgoing = client.build_request(request.method, url, headers=headers, content=body)
     try:
@@ -101,10 +89,10 @@ async def proxy_request(
         lease.release()
         message = f"the preview app did not answer ({type(error).__name__})"
         return JSONResponse({"detail": message}, status_code=502)
-    return _stream_back(upstream, lease)
+    return _stream_back(upstream, lease, project_id)
 
 
-def _stream_back(upstream: httpx.Response, lease: _Lease) -> StreamingResponse:
+def _stream_back(upstream: httpx.Response, lease: _Lease, project_id: str) -> StreamingResponse:
     async def relay() -> None:
         await upstream.aclose()
         lease.release()
@@ -121,6 +109,6 @@ def _stream_back(upstream: httpx.Response, lease: _Lease) -> StreamingResponse:
     return StreamingResponse(
         chunks(),
         status_code=upstream.status_code,
-        headers=dict(_response_headers(upstream)),
+        headers=dict(_response_headers(upstream, project_id)),
         background=BackgroundTask(relay),
     )

@@ -14,7 +14,13 @@ from typing import Literal, cast
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from apiforge.errors import ApiforgeError, ConflictError, NotFoundError, ValidationFailed
+from apiforge.errors import (
+    ApiforgeError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    ValidationFailed,
+)
 from apiforge.events.types import Event, PreviewReady
 from apiforge.sandbox.preview import PreviewManager, preview_url
 from apiforge.sandbox.proxy import proxy_request
@@ -54,8 +60,18 @@ class PreviewStartFailed(ApiforgeError):
     status_code = 502
 
 
+class PathOutsidePreview(InputError):
+    """A preview path with ``.`` or ``..`` segments (``%2e%2e`` included: the path arrives
+    decoded), which a browser or proxy on the way could resolve outside ``/preview/{id}/``."""
+
+    code = "path_outside_preview"
+    status_code = 400
+
+
 @router.api_route("/preview/{project_id}/{path:path}", methods=METHODS, include_in_schema=False)
 async def preview(project_id: str, path: str, request: Request, services: Services) -> Response:
+    if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
+        raise PathOutsidePreview(f"The path {path[:200]!r} leaves the preview; it was not sent")
     if services.previews is None:
         raise NotFoundError(PREVIEWS_OFF)
     return await proxy_request(services.previews, project_id, request, path)

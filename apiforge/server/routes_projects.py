@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Response
 
+from apiforge.events.feed import announce_deletion
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import (
     CreateProjectBody,
@@ -84,6 +85,7 @@ async def delete_project(project_id: str, services: Services) -> Response:
         project = await repo.get_project(session, project_id)
         await session.delete(project)
     services.log.forget(project_id)
+    announce_deletion(services.bus, project_id)
     services.runtime.cache.invalidate_project(project_id)
     if services.previews is not None:
         await services.previews.stop(project_id)

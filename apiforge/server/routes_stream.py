@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
-from apiforge.events.feed import project_feed
+from apiforge.events.feed import DELETED, project_feed
 from apiforge.events.types import Snapshot
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import (
@@ -122,8 +123,8 @@ async def websocket_events(
         await _require_project(services, project_id)
         last_id = _parse_last_id(None, last_event_id)
     except ApiforgeError as exc:
-        await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
-        await websocket.close(code=4404 if exc.status_code == 404 else 4400)
+        # 4404 lets a client tell a missing project from a request it must not repeat.
+        await _refuse(websocket, 4404 if exc.status_code == 404 else 1008, exc.code, exc.message)
         return
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
     try:
@@ -136,23 +137,57 @@ async def websocket_events(
             await sender
 
 
+async def _refuse(websocket: WebSocket, close_code: int, code: str, message: str) -> None:
+    """An error frame, then a close frame whose reason says the same (at most 123 bytes)."""
+    await websocket.send_json({"type": "error", "code": code, "message": message})
+    reason = message.encode()[:123].decode(errors="ignore")
+    await websocket.close(code=close_code, reason=reason)
+
+
 async def _send_events(
     websocket: WebSocket, services: AppServices, project_id: str, last_id: int | None
 ) -> None:
+    deleted = False
     async for batch in _feed(services, project_id, last_id):
         if not batch:
             await websocket.send_json({"type": "ping"})
         for envelope in batch:
             await websocket.send_text(envelope.json)
+            deleted = envelope.event.type == DELETED
+    if deleted:
+        await websocket.close(code=1000, reason="project deleted")
+        return
     # The feed ended: the server is stopping (1012, service restart) or this client fell too
     # far behind (1013, try again later). Either way the client reconnects with its last seq.
     await websocket.close(code=1012 if services.bus.closed else 1013)
 
 
+async def _next_message(websocket: WebSocket) -> dict[str, Any] | None:
+    """The next client frame as a JSON object ({} for other JSON); None after closing the
+    connection over a frame that is not JSON text (binary: 1003, unsupported data; not JSON:
+    1007, invalid payload)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        binary = "Binary frames are not accepted; send JSON text frames"
+        await _refuse(websocket, 1003, "unsupported_frame", binary)
+        return None
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the stack
+        await _refuse(websocket, 1007, "invalid_json", "Frames must be JSON text")
+        return None
+    return parsed if isinstance(parsed, dict) else {}
+
+
 async def _receive_actions(websocket: WebSocket, services: AppServices, project_id: str) -> None:
     while True:
-        message: Any = await websocket.receive_json()
-        action = message.get("action") if isinstance(message, dict) else None
+        message = await _next_message(websocket)
+        if message is None:
+            return
+        action = message.get("action")
         try:
             if action == "prompt":
                 prompt = _checked_prompt(message.get("prompt"), services)

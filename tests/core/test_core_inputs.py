@@ -69,7 +69,7 @@ async def test_event_ids_out_of_range_are_refused(live_server: ServerProcess, ba
         message = json.loads(await ws.recv())
         assert message["type"] == "error" and message["code"] == "bad_event_id"
         await ws.wait_closed()
-    assert ws.close_code == 4400
+    assert ws.close_code == 1008
 
 
 @pytest.mark.parametrize(

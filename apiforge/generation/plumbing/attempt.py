@@ -13,6 +13,7 @@ Three things can stop a model early, and each is handled here, bounded:
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from apiforge.providers.errors import ProviderStalled, ProviderUnavailable
 # A continuation that starts by repeating what was already written: compare this much of it.
 _OVERLAP_WINDOW = 400
 _OVERLAP_MIN = 16
+# A model's JSON can escape lone UTF-16 surrogates, which no UTF-8 store or file can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _INTERRUPTION_RETRIES = 1
 
 
@@ -134,6 +137,7 @@ async def _one_call(
 def _feed(parser: StreamParser, run: _Run, text: str) -> list[ParseEvent]:
     if not text:
         return []
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     run.parts.append(text)
     events = parser.feed(text)
     run.saw_summary = run.saw_summary or any(isinstance(e, Summary) for e in events)

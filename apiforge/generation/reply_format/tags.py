@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from apiforge.versions import paths as stored_paths
+
 # Every tag the parser understands starts with one of these; anything else after a ``<`` is text.
 TAG_PREFIXES = (
     "<file",
@@ -36,6 +38,11 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown", ".rst")
 _MARKDOWN_FENCE_LANGS = {"markdown", "md"}
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Directories git, virtualenvs and Python make for themselves; a file the model puts there would
+# be refused by the store (``.git``), shadow an installed tool, or pass for compiled bytecode.
+# (``.apiforge/`` is not one: the offline engine keeps its spec there, through this parser, and
+# reads it back warily.)
+_RESERVED_DIRS = frozenset({".git", ".venv", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,13 @@ def path_problem(path: str, max_chars: int) -> str | None:
         return "absolute path"
     if any(part in ("", ".", "..") for part in path.split("/")):
         return "path with '..', '.' or an empty segment"
+    return _reserved(path) or stored_paths.path_problem(path)
+
+
+def _reserved(path: str) -> str | None:
+    for segment in path.split("/"):
+        if segment.lower() in _RESERVED_DIRS:
+            return f"'{segment}' is reserved for tooling; leave it out of the project"
     return None
 
 

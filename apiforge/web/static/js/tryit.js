@@ -144,6 +144,14 @@ export class TryItPanel {
       headers["Content-Type"] = "application/json";
     }
     const url = new URL(path.replace(/^\//, "") + (query.size ? `?${query}` : ""), this.base);
+    // The document comes from the untrusted app: a path such as /../../api/projects/{id} would
+    // otherwise become a same-origin request to apiforge itself. URL parsing has folded ".."
+    // (and %2e%2e, backslashes); whatever lands outside the preview is not sent.
+    if (!insidePreview(url, this.base)) {
+      clear(result, h("p", { class: "note note-failed", id: "tryit-refused" },
+        `Not sent: ${operation.path} resolves to ${url.pathname}, outside this preview (${this.base.pathname}).`));
+      return;
+    }
     clear(result, h("p", { class: "muted" }, "Sending…"));
     const started = performance.now();
     try {
@@ -155,6 +163,11 @@ export class TryItPanel {
       clear(result, h("p", { class: "note note-failed" }, `Request failed: ${error.message}`));
     }
   }
+}
+
+function insidePreview(url, base) {
+  const prefix = base.pathname.endsWith("/") ? base.pathname : `${base.pathname}/`;
+  return url.origin === base.origin && url.pathname.startsWith(prefix);
 }
 
 // apiforge's own answer when no preview runs (the preview app's 404s look different).
