@@ -49,17 +49,37 @@ def _refuse_served_data_dir(settings: Settings) -> None:
         raise typer.Exit(1)
 
 
+def _check_bind(settings: Settings) -> None:
+    from apiforge.server.bind_check import bind_refusal, exposure_warning
+
+    errors = Console(stderr=True)
+    if (refusal := bind_refusal(settings)) is not None:
+        errors.print(f"[red]unsafe_bind:[/] {escape(refusal)}", soft_wrap=True)
+        raise typer.Exit(2)
+    if (warning := exposure_warning(settings)) is not None:
+        errors.print(f"[bold red]{escape(warning)}[/]", soft_wrap=True)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth",
+            help="UNSAFE: allow local mode (no login) on a non-loopback address",
+        ),
+    ] = False,
 ) -> None:
     """Run the apiforge server."""
     from apiforge.server.app import create_app
     from apiforge.server.runner import ApiforgeServer, server_config
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    given = {"host": host, "port": port, "insecure_no_auth": insecure_no_auth or None}
+    overrides = {k: v for k, v in given.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _check_bind(settings)
     _refuse_served_data_dir(settings)
     web_app = create_app(settings)
     config = server_config(web_app, settings.host, settings.port, log_level="info")

@@ -22,8 +22,10 @@ from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
 from apiforge.server import routes_preview, routes_projects, routes_stream, routes_versions, web
+from apiforge.server.access import LocalAccessMiddleware
 from apiforge.server.errors import install_error_handlers
 from apiforge.server.openapi import install_openapi
+from apiforge.server.security_headers import SecurityHeadersMiddleware
 from apiforge.server.state import AppServices
 from apiforge.settings import Settings
 from apiforge.store.db import Database
@@ -121,4 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_preview.router)
     web.mount(app)
     app.add_middleware(PrincipalMiddleware, settings=settings)
+    # Added last, so run first: a refused request never reaches the principal or a route, and
+    # every answer, refusals included, carries the security headers.
+    app.add_middleware(LocalAccessMiddleware, settings=settings)
+    docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
     return app

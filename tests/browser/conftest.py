@@ -52,14 +52,18 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 @contextmanager
 def open_page(browser: Browser, **context_options: Any) -> Iterator[Page]:
-    """A fresh desktop-sized tab; fails the test on any uncaught error in the page."""
+    """A fresh desktop-sized tab; fails the test on any uncaught error in the page, and on any
+    Content-Security-Policy violation (the UI must work under apiforge's own policy)."""
     context = browser.new_context(viewport=DESKTOP, **context_options)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console", lambda m: errors.extend([m.text] if "Content Security Policy" in m.text else [])
+    )
     yield tab
     context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    assert not errors, f"uncaught errors or CSP violations in the page: {errors}"
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, A
     app = create_app(Settings(data_dir=tmp_path / "data", validator="none"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client, app.state.services
 
 
