@@ -41,7 +41,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [self.python, "-m", "apiforge.cli", "serve", "--port", str(self.port)],
+                self.serve_command(),
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -58,6 +58,9 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def serve_command(self) -> list[str]:
+        return [self.python, "-m", "apiforge.cli", "serve", "--port", str(self.port)]
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM), as a service manager would do."""

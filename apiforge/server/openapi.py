@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
+from apiforge.auth.principal import http_principal
+from apiforge.server.errors import status_description
 from apiforge.server.inputs import PROMPT_LIMIT_MARK
+from apiforge.server.rate_limits import is_write
 from apiforge.settings import Settings
 
 
@@ -36,11 +42,28 @@ def _use_own_error_schema(schema: dict[str, Any]) -> None:
         components.pop(unused, None)
 
 
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(d.call is http_principal or _needs_principal(d) for d in dependant.dependencies)
+
+
+def _document_access_errors(routes: list[BaseRoute]) -> None:
+    """A route that needs a principal can answer 401, a write can answer 429: documented from
+    the dependencies and methods themselves, so the document cannot miss a route."""
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        if _needs_principal(route.dependant):
+            route.responses.setdefault(401, {"description": status_description(401)})
+        if any(is_write(method, route.path) for method in route.methods or ()):
+            route.responses.setdefault(429, {"description": status_description(429)})
+
+
 def install_openapi(app: FastAPI, settings: Settings) -> None:
     """Serve a document whose prompts say ``maxLength: APIFORGE_MAX_PROMPT_CHARS``."""
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
+            _document_access_errors(app.routes)
             schema = get_openapi(
                 title=app.title,
                 version=app.version,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from apiforge.auth.principal import WsPrincipal
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import project_feed
@@ -21,6 +22,7 @@ from apiforge.server.inputs import (
     parse_event_id,
     prompt_problem,
 )
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.schemas import Version
 from apiforge.server.snapshots import build_snapshot
 from apiforge.server.state import AppServices, Services, ws_services
@@ -55,9 +57,9 @@ def _feed(
     )
 
 
-async def _require_project(services: AppServices, project_id: str) -> None:
+async def _require_owned_project(services: AppServices, project_id: str, owner_id: str) -> None:
     async with services.db.read() as session:
-        await repo.get_project(session, project_id)
+        await repo.get_owned_project(session, project_id, owner_id=owner_id)
 
 
 # Each frame as an EventSource sees it; ``data`` is the event as JSON (docs/events.md).
@@ -84,7 +86,7 @@ STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/stream/{project_id}", response_class=StreamingResponse, responses=STREAM_RESPONSES)
 async def stream(
-    project_id: str,
+    project_id: OwnedProjectId,
     services: Services,
     last_event_id: Annotated[
         str,
@@ -99,7 +101,6 @@ async def stream(
         ),
     ] = "",
 ) -> StreamingResponse:
-    await _require_project(services, project_id)
     last_id = _parse_last_id(last_event_id, last_event_id_query)
 
     async def body() -> AsyncIterator[bytes]:
@@ -115,11 +116,13 @@ async def websocket_events(
     websocket: WebSocket,
     project_id: str,
     services: Annotated[AppServices, Depends(ws_services)],
+    principal: WsPrincipal,
     last_event_id: Annotated[str | None, Query()] = None,
 ) -> None:
     await websocket.accept()
     try:
-        await _require_project(services, project_id)
+        # Another user's project is refused exactly as a missing one: 4404 (ownership.py).
+        await _require_owned_project(services, project_id, principal.user_id)
         last_id = _parse_last_id(None, last_event_id)
     except ApiforgeError as exc:
         await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
@@ -127,7 +130,7 @@ async def websocket_events(
         return
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
     try:
-        await _receive_actions(websocket, services, project_id)
+        await _receive_actions(websocket, services, project_id, principal.user_id)
     except WebSocketDisconnect:
         pass
     finally:
@@ -149,11 +152,16 @@ async def _send_events(
     await websocket.close(code=1012 if services.bus.closed else 1013)
 
 
-async def _receive_actions(websocket: WebSocket, services: AppServices, project_id: str) -> None:
+async def _receive_actions(
+    websocket: WebSocket, services: AppServices, project_id: str, user_id: str
+) -> None:
     while True:
         message: Any = await websocket.receive_json()
         action = message.get("action") if isinstance(message, dict) else None
         try:
+            if action in ("prompt", "cancel"):
+                # Actions are writes, counted with the user's REST writes (rate_limits.py).
+                await services.writes.check(user_id)
             if action == "prompt":
                 prompt = _checked_prompt(message.get("prompt"), services)
                 version = await services.generations.iterate(project_id, prompt)
