@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from apiforge.auth.principal import http_principal
@@ -46,16 +46,21 @@ def _needs_principal(dependant: Dependant) -> bool:
     return any(d.call is http_principal or _needs_principal(d) for d in dependant.dependencies)
 
 
-def _document_access_errors(routes: list[BaseRoute]) -> None:
+def _document_access_errors(schema: dict[str, Any], routes: list[BaseRoute]) -> None:
     """A route that needs a principal can answer 401, a write can answer 429: documented from
-    the dependencies and methods themselves, so the document cannot miss a route."""
-    for route in routes:
-        if not isinstance(route, APIRoute):
+    the routes' dependencies and methods themselves, so the document cannot miss one."""
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        if _needs_principal(route.dependant):
-            route.responses.setdefault(401, {"description": status_description(401)})
-        if any(is_write(method, route.path) for method in route.methods or ()):
-            route.responses.setdefault(429, {"description": status_description(429)})
+        operations = schema["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            responses = operations.get(method.lower(), {}).get("responses")
+            if responses is None:
+                continue
+            if _needs_principal(route.dependant):
+                responses.setdefault("401", {"description": status_description(401)})
+            if is_write(method, route.path_format or ""):
+                responses.setdefault("429", {"description": status_description(429)})
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:
@@ -63,7 +68,6 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _document_access_errors(app.routes)
             schema = get_openapi(
                 title=app.title,
                 version=app.version,
@@ -71,6 +75,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                 routes=app.routes,
             )
             _set_prompt_limits(schema, settings.max_prompt_chars)
+            _document_access_errors(schema, app.routes)
             _use_own_error_schema(schema)
             app.openapi_schema = schema
         return app.openapi_schema

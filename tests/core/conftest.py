@@ -30,9 +30,7 @@ async def as_user(user_server: AsUserServer) -> AsyncIterator[AsUser]:
     clients: list[httpx.AsyncClient] = []
 
     def client_of(name: str | None) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(
-            base_url=user_server.url, headers=user_headers(name), timeout=15
-        )
+        client = httpx.AsyncClient(base_url=user_server.url, headers=user_headers(name), timeout=15)
         clients.append(client)
         return client
 
