@@ -20,6 +20,16 @@ def free_port() -> int:
         return port
 
 
+# For servers shared by many tests (a session's live server, the fuzzed one, benchmarks): all
+# their requests act as one user, so the per-user limits would count a whole run as one
+# person's minute. Off there; tests/core/test_core_limits.py tests the defaults.
+NO_LIMITS = {
+    "APIFORGE_LIMIT_GENERATIONS": "0",
+    "APIFORGE_LIMIT_WRITES_PER_MINUTE": "0",
+    "APIFORGE_LIMIT_VERSIONS_PER_HOUR": "0",
+}
+
+
 class ServerProcess:
     def __init__(
         self, data_dir: Path, env: dict[str, str] | None = None, python: str = sys.executable
