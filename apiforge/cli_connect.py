@@ -2,9 +2,11 @@
 
 In order: ``--server`` when given; else the process serving the configured data dir (it holds
 ``server.lock`` there); else a server answering at the configured address
-(``APIFORGE_HOST:APIFORGE_PORT``); else one started inside the CLI on the data dir. Embedding is
-never done while another process serves the same data dir: two processes on one SQLite/DBOS
-store would each fail the other's generations as "interrupted".
+(``APIFORGE_HOST:APIFORGE_PORT``); else one started inside the CLI on the data dir, acting as
+the local owner — in local mode only: with accounts (``APIFORGE_AUTH=password|header``) the
+command needs a server. Embedding is never done while another process serves the same data
+dir: two processes on one SQLite/DBOS store would each fail the other's generations as
+"interrupted".
 """
 
 from __future__ import annotations
@@ -75,8 +77,21 @@ async def find_server(settings: Settings) -> ApiforgeClient | None:
     return None
 
 
+def _refuse_embedding_with_accounts(settings: Settings) -> None:
+    """An embedded server acts as the local owner, whose projects no account sees: with
+    accounts, a command would work on projects nobody can open. It talks to the server."""
+    if settings.auth != "local":
+        raise ApiforgeError(
+            f"APIFORGE_AUTH={settings.auth}: this data dir belongs to a server with accounts; "
+            "start it (`apiforge serve`) and pass --server",
+            code="server_required",
+        )
+
+
 async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> ApiforgeClient:
     from apiforge.embedded import embedded_server  # slow to import; only embedded runs pay
+
+    _refuse_embedding_with_accounts(settings)
 
     Console(stderr=True).print(
         f"[dim]No apiforge server at {local_url(settings.host, settings.port)}; "

@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     insecure_no_auth: bool = Field(
         default=False, description="UNSAFE: allow local mode (no login) on a non-loopback address"
     )
+    limit_generations: int = Field(
+        default=2, ge=0, description="Generations one user may run at once (0 = no limit)"
+    )
+    limit_writes_per_minute: int = Field(
+        default=120, ge=0, description="Write requests per user per minute (0 = no limit)"
+    )
+    limit_versions_per_hour: int = Field(
+        default=100, ge=0, description="New versions of one project per hour (0 = no limit)"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level"
     )

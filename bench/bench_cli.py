@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.server_process import ServerProcess, free_port  # noqa: E402
+from tests.server_process import NO_LIMITS, ServerProcess, free_port  # noqa: E402
 
 RUNS = 7
 
@@ -77,7 +77,7 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{datetime.now(UTC):%Y-%m-%d} {platform.node()}, {os.cpu_count()} cpus, load {load}")
     with tempfile.TemporaryDirectory(prefix="apiforge-bench-cli-") as scratch:
-        server = ServerProcess(Path(scratch) / "served")
+        server = ServerProcess(Path(scratch) / "served", env=NO_LIMITS)
         server.start()
         try:
             add_projects(server.url, 5)

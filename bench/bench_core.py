@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.server_process import ServerProcess  # noqa: E402
+from tests.server_process import NO_LIMITS, ServerProcess  # noqa: E402
 
 PROMPT = (
     "a bookstore API with books (title, price, isbn) and authors (name, email), with pagination"
@@ -145,7 +145,7 @@ async def fanout(url: str, client: httpx.AsyncClient, subscribers: int) -> list[
 
 async def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="apiforge-bench-"))
-    server = ServerProcess(data, env={"APIFORGE_ENGINE_DELAY_MS": "5"})
+    server = ServerProcess(data, env={"APIFORGE_ENGINE_DELAY_MS": "5", **NO_LIMITS})
     server.start()
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:

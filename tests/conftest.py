@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_process import ServerProcess
+from tests.server_process import NO_LIMITS, ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def repo_left_clean() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server (offline engine, no validator) shared by tests that only add projects."""
-    server = ServerProcess(tmp_path_factory.mktemp("live-server"))
+    server = ServerProcess(tmp_path_factory.mktemp("live-server"), env=NO_LIMITS)
     server.start()
     yield server
     server.stop()
@@ -56,7 +56,7 @@ def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server whose offline engine types slowly, so generations are still running mid-test."""
     server = ServerProcess(
-        tmp_path_factory.mktemp("slow-server"), env={"APIFORGE_ENGINE_DELAY_MS": "15"}
+        tmp_path_factory.mktemp("slow-server"), env={"APIFORGE_ENGINE_DELAY_MS": "15", **NO_LIMITS}
     )
     server.start()
     yield server

@@ -20,6 +20,16 @@ def free_port() -> int:
         return port
 
 
+# For servers shared by many tests (a session's live server, the fuzzed one, benchmarks): all
+# their requests act as one user, so the per-user limits would count a whole run as one
+# person's minute. Off there; tests/core/test_core_limits.py tests the defaults.
+NO_LIMITS = {
+    "APIFORGE_LIMIT_GENERATIONS": "0",
+    "APIFORGE_LIMIT_WRITES_PER_MINUTE": "0",
+    "APIFORGE_LIMIT_VERSIONS_PER_HOUR": "0",
+}
+
+
 class ServerProcess:
     def __init__(
         self, data_dir: Path, env: dict[str, str] | None = None, python: str = sys.executable
@@ -41,7 +51,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [self.python, "-m", "apiforge.cli", "serve", "--port", str(self.port)],
+                self.serve_command(),
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -58,6 +68,9 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def serve_command(self) -> list[str]:
+        return [self.python, "-m", "apiforge.cli", "serve", "--port", str(self.port)]
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM), as a service manager would do."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apiforge.errors import ConflictError
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.quotas import check_can_add_version
 from apiforge.generation.version_run import announce_at_once, settle_at_once
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion, Project
@@ -17,6 +18,7 @@ async def restore_version(runtime: GenerationRuntime, project_id: str, number: i
         project = await repo.get_project(session, project_id)
         source = await repo.get_version(session, project_id, number)
         await repo.ensure_idle(session, project_id)
+        await check_can_add_version(session, project_id=project_id, settings=runtime.settings)
         version = await repo.create_version(
             session, project=project, prompt=f"Restore v{number}", origin="restore"
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from dbos import DBOS, SetWorkflowID
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import InputError
 from apiforge.generation.copies import fork_version, restore_version
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.quotas import check_can_add_version, check_can_generate
 from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion, Project
@@ -43,13 +45,15 @@ class GenerationService:
             )
         return text
 
-    async def create_project(self, prompt: str, name: str | None) -> tuple[Project, ApiVersion]:
+    async def create_project(
+        self, prompt: str, name: str | None, *, owner_id: str
+    ) -> tuple[Project, ApiVersion]:
         text = self.check_prompt(prompt)
         project_name = (name or "").strip() or _name_from_prompt(text)
+        settings = self.runtime.settings
         async with self.runtime.db.transaction() as session:
-            project = await repo.create_project(
-                session, name=project_name[:200], owner_id=repo.LOCAL_OWNER
-            )
+            await check_can_generate(session, owner_id=owner_id, settings=settings)
+            project = await repo.create_project(session, name=project_name[:200], owner_id=owner_id)
             version = await repo.create_version(session, project=project, prompt=text)
             await repo.add_message(
                 session, project_id=project.id, role="user", content=text, version=version
@@ -68,6 +72,7 @@ class GenerationService:
         async with self.runtime.db.transaction() as session:
             project = await repo.get_project(session, project_id)
             await repo.ensure_idle(session, project_id)
+            await self._check_limits(session, project)
             version = await repo.create_version(
                 session,
                 project=project,
@@ -80,6 +85,11 @@ class GenerationService:
             )
         await self._start(version)
         return version
+
+    async def _check_limits(self, session: AsyncSession, project: Project) -> None:
+        settings = self.runtime.settings
+        await check_can_generate(session, owner_id=project.owner_id, settings=settings)
+        await check_can_add_version(session, project_id=project.id, settings=settings)
 
     async def _start(self, version: ApiVersion) -> None:
         self.runtime.runs.clear_stop(version.project_id)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from apiforge.auth.middleware import PrincipalMiddleware
 from apiforge.data_dir_claim import claiming_data_dir
@@ -25,6 +25,7 @@ from apiforge.server import routes_preview, routes_projects, routes_stream, rout
 from apiforge.server.access import LocalAccessMiddleware
 from apiforge.server.errors import install_error_handlers
 from apiforge.server.openapi import install_openapi
+from apiforge.server.rate_limits import WriteLimiter, count_write
 from apiforge.server.security_headers import SecurityHeadersMiddleware
 from apiforge.server.state import AppServices
 from apiforge.settings import Settings
@@ -81,7 +82,8 @@ async def _build_services(settings: Settings) -> AppServices:
     _launch_dbos(settings)
     workflow = GenerationWorkflow(runtime)
     generations = GenerationService(runtime, workflow)
-    return AppServices(settings, db, bus, event_log, runtime, generations, previews)
+    writes = WriteLimiter(settings.limit_writes_per_minute)
+    return AppServices(settings, db, bus, event_log, runtime, generations, previews, writes=writes)
 
 
 @asynccontextmanager
@@ -105,6 +107,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.log.aclose()
         await services.db.close()
         await services.runtime.provider.aclose()
+        await services.writes.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -113,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=claiming_data_dir(lifespan),
         docs_url="/api/docs",
         redoc_url=None,
+        # Before any route's own: a write over the user's limit is refused before it runs.
+        dependencies=[Depends(count_write)],
     )
     app.state.settings = settings = settings or Settings()
     install_error_handlers(app)

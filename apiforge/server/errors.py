@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from apiforge.errors import ApiforgeError
+from apiforge.errors import ApiforgeError, RateLimited
 
 
 class ErrorDetail(BaseModel):
@@ -31,10 +31,17 @@ _DESCRIPTIONS = {
     400: "The request body is not valid JSON (`malformed_json`)",
     404: "No such project, version or file (`not_found`)",
     409: "The request conflicts with the project's state (e.g. `generation_running`)",
+    401: "Sign in first: no valid session, token or trusted header (`unauthenticated`)",
     422: "The request is invalid (`invalid_input`, or a more precise code)",
+    429: "A per-user limit was reached (`too_many_writes`, `too_many_generations`, "
+    "`too_many_versions`); `Retry-After` says when to try again",
     502: "The sandbox could not start the version's app",
     503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`)",
 }
+
+
+def status_description(status: int) -> str:
+    return _DESCRIPTIONS[status]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -71,7 +78,12 @@ def _describe(exc: RequestValidationError) -> tuple[int, str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiforgeError)
     async def on_apiforge_error(_request: Request, exc: ApiforgeError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.message, retryable=exc.retryable)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        return error_response(
+            exc.status_code, exc.code, exc.message, retryable=exc.retryable, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

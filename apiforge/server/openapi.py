@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
+from apiforge.auth.principal import http_principal
+from apiforge.server.errors import status_description
 from apiforge.server.inputs import PROMPT_LIMIT_MARK
+from apiforge.server.rate_limits import is_write
 from apiforge.settings import Settings
 
 
@@ -36,6 +42,27 @@ def _use_own_error_schema(schema: dict[str, Any]) -> None:
         components.pop(unused, None)
 
 
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(d.call is http_principal or _needs_principal(d) for d in dependant.dependencies)
+
+
+def _document_access_errors(schema: dict[str, Any], routes: list[BaseRoute]) -> None:
+    """A route that needs a principal can answer 401, a write can answer 429: documented from
+    the routes' dependencies and methods themselves, so the document cannot miss one."""
+    for route in iter_route_contexts(routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        operations = schema["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            responses = operations.get(method.lower(), {}).get("responses")
+            if responses is None:
+                continue
+            if _needs_principal(route.dependant):
+                responses.setdefault("401", {"description": status_description(401)})
+            if is_write(method, route.path_format or ""):
+                responses.setdefault("429", {"description": status_description(429)})
+
+
 def install_openapi(app: FastAPI, settings: Settings) -> None:
     """Serve a document whose prompts say ``maxLength: APIFORGE_MAX_PROMPT_CHARS``."""
 
@@ -48,6 +75,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                 routes=app.routes,
             )
             _set_prompt_limits(schema, settings.max_prompt_chars)
+            _document_access_errors(schema, app.routes)
             _use_own_error_schema(schema)
             app.openapi_schema = schema
         return app.openapi_schema

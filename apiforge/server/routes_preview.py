@@ -26,6 +26,7 @@ from apiforge.sandbox.preview import PreviewManager, preview_url
 from apiforge.sandbox.proxy import proxy_request
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import VersionNumber
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
@@ -69,7 +70,9 @@ class PathOutsidePreview(InputError):
 
 
 @router.api_route("/preview/{project_id}/{path:path}", methods=METHODS, include_in_schema=False)
-async def preview(project_id: str, path: str, request: Request, services: Services) -> Response:
+async def preview(
+    project_id: OwnedProjectId, path: str, request: Request, services: Services
+) -> Response:
     if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
         raise PathOutsidePreview(f"The path {path[:200]!r} leaves the preview; it was not sent")
     if services.previews is None:
@@ -81,7 +84,7 @@ async def preview(project_id: str, path: str, request: Request, services: Servic
     "/api/projects/{project_id}/versions/{number}/preview", responses=error_responses(404, 422)
 )
 async def preview_status(
-    project_id: str, number: VersionNumber, services: Services
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
 ) -> PreviewStatus:
     async with services.db.read() as session:
         version = await repo.get_version(session, project_id, number)
@@ -93,7 +96,7 @@ async def preview_status(
     responses=error_responses(404, 409, 422, 502, 503),
 )
 async def start_preview(
-    project_id: str, number: VersionNumber, services: Services
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
 ) -> PreviewStatus:
     """Start the version's preview, or reuse it when it already runs; answers once it serves."""
     manager = _manager(services)

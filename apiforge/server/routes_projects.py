@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Response
 
+from apiforge.auth.principal import CurrentPrincipal
 from apiforge.events.feed import announce_deletion
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import (
@@ -14,6 +15,7 @@ from apiforge.server.inputs import (
     VersionNumber,
     check_prompt_length,
 )
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.schemas import (
     Cancelled,
     Health,
@@ -51,23 +53,27 @@ async def health(services: Services) -> Health:
 
 
 @router.post("/projects", status_code=201, responses=error_responses(400, 422))
-async def create_project(body: CreateProjectBody, services: Services) -> ProjectAndVersion:
+async def create_project(
+    body: CreateProjectBody, principal: CurrentPrincipal, services: Services
+) -> ProjectAndVersion:
     check_prompt_length(body.prompt, services.settings.max_prompt_chars)
-    project, version = await services.generations.create_project(body.prompt, body.name)
+    project, version = await services.generations.create_project(
+        body.prompt, body.name, owner_id=principal.user_id
+    )
     return ProjectAndVersion(
         project=ProjectSummary.of(project, version), version=Version.of(version)
     )
 
 
 @router.get("/projects")
-async def list_projects(services: Services) -> ProjectList:
+async def list_projects(principal: CurrentPrincipal, services: Services) -> ProjectList:
     async with services.db.read() as session:
-        rows = await repo.list_projects_with_latest(session, owner_id=repo.LOCAL_OWNER)
+        rows = await repo.list_projects_with_latest(session, owner_id=principal.user_id)
     return ProjectList(projects=[ProjectSummary.of(p, latest) for p, latest in rows])
 
 
 @router.get("/projects/{project_id}", responses=error_responses(404))
-async def get_project(project_id: str, services: Services) -> ProjectDetail:
+async def get_project(project_id: OwnedProjectId, services: Services) -> ProjectDetail:
     async with services.db.read() as session:
         project = await repo.get_project(session, project_id)
         versions = await repo.list_versions(session, project_id)
@@ -78,7 +84,7 @@ async def get_project(project_id: str, services: Services) -> ProjectDetail:
 
 
 @router.delete("/projects/{project_id}", status_code=204, responses=error_responses(404))
-async def delete_project(project_id: str, services: Services) -> Response:
+async def delete_project(project_id: OwnedProjectId, services: Services) -> Response:
     if await services.generations.cancel(project_id):
         await _wait_until_idle(services, project_id)
     async with services.db.transaction() as session:
@@ -101,14 +107,16 @@ async def _wait_until_idle(services: AppServices, project_id: str, limit_s: floa
 
 
 @router.post("/projects/{project_id}/versions", status_code=202, responses=PROMPT_ERRORS)
-async def create_version(project_id: str, body: PromptBody, services: Services) -> OneVersion:
+async def create_version(
+    project_id: OwnedProjectId, body: PromptBody, services: Services
+) -> OneVersion:
     check_prompt_length(body.prompt, services.settings.max_prompt_chars)
     version = await services.generations.iterate(project_id, body.prompt)
     return OneVersion(version=Version.of(version))
 
 
 @router.get("/projects/{project_id}/versions", responses=error_responses(404))
-async def list_versions(project_id: str, services: Services) -> VersionList:
+async def list_versions(project_id: OwnedProjectId, services: Services) -> VersionList:
     async with services.db.read() as session:
         await repo.get_project(session, project_id)
         versions = await repo.list_versions(session, project_id)
@@ -116,14 +124,18 @@ async def list_versions(project_id: str, services: Services) -> VersionList:
 
 
 @router.get("/projects/{project_id}/versions/{number}", responses=error_responses(404, 422))
-async def get_version(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
+async def get_version(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> OneVersion:
     async with services.db.read() as session:
         version = await repo.get_version(session, project_id, number)
     return OneVersion(version=Version.of(version))
 
 
 @router.get("/projects/{project_id}/versions/{number}/files", responses=error_responses(404, 422))
-async def version_files(project_id: str, number: VersionNumber, services: Services) -> VersionFiles:
+async def version_files(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> VersionFiles:
     async with services.db.read() as session:
         await repo.get_version(session, project_id, number)
         files = await load_version_files(
@@ -133,12 +145,12 @@ async def version_files(project_id: str, number: VersionNumber, services: Servic
 
 
 @router.post("/projects/{project_id}/cancel", responses=error_responses(404))
-async def cancel(project_id: str, services: Services) -> Cancelled:
+async def cancel(project_id: OwnedProjectId, services: Services) -> Cancelled:
     return Cancelled(cancelled=await services.generations.cancel(project_id))
 
 
 @router.get("/projects/{project_id}/messages", responses=error_responses(404))
-async def messages(project_id: str, services: Services) -> MessageList:
+async def messages(project_id: OwnedProjectId, services: Services) -> MessageList:
     async with services.db.read() as session:
         await repo.get_project(session, project_id)
         rows = await repo.list_messages(session, project_id)

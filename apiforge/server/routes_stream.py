@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from apiforge.auth.principal import WsPrincipal
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import DELETED, project_feed
@@ -22,6 +23,7 @@ from apiforge.server.inputs import (
     parse_event_id,
     prompt_problem,
 )
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.schemas import Version
 from apiforge.server.snapshots import build_snapshot
 from apiforge.server.state import AppServices, Services, ws_services
@@ -56,9 +58,9 @@ def _feed(
     )
 
 
-async def _require_project(services: AppServices, project_id: str) -> None:
+async def _require_owned_project(services: AppServices, project_id: str, owner_id: str) -> None:
     async with services.db.read() as session:
-        await repo.get_project(session, project_id)
+        await repo.get_owned_project(session, project_id, owner_id=owner_id)
 
 
 # Each frame as an EventSource sees it; ``data`` is the event as JSON (docs/events.md).
@@ -85,7 +87,7 @@ STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/stream/{project_id}", response_class=StreamingResponse, responses=STREAM_RESPONSES)
 async def stream(
-    project_id: str,
+    project_id: OwnedProjectId,
     services: Services,
     last_event_id: Annotated[
         str,
@@ -100,7 +102,6 @@ async def stream(
         ),
     ] = "",
 ) -> StreamingResponse:
-    await _require_project(services, project_id)
     last_id = _parse_last_id(last_event_id, last_event_id_query)
 
     async def body() -> AsyncIterator[bytes]:
@@ -116,11 +117,13 @@ async def websocket_events(
     websocket: WebSocket,
     project_id: str,
     services: Annotated[AppServices, Depends(ws_services)],
+    principal: WsPrincipal,
     last_event_id: Annotated[str | None, Query()] = None,
 ) -> None:
     await websocket.accept()
     try:
-        await _require_project(services, project_id)
+        # Another user's project is refused exactly as a missing one: 4404 (ownership.py).
+        await _require_owned_project(services, project_id, principal.user_id)
         last_id = _parse_last_id(None, last_event_id)
     except ApiforgeError as exc:
         # 4404 lets a client tell a missing project from a request it must not repeat.
@@ -128,7 +131,7 @@ async def websocket_events(
         return
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
     try:
-        await _receive_actions(websocket, services, project_id)
+        await _receive_actions(websocket, services, project_id, principal.user_id)
     except WebSocketDisconnect:
         pass
     finally:
@@ -182,13 +185,18 @@ async def _next_message(websocket: WebSocket) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else {}
 
 
-async def _receive_actions(websocket: WebSocket, services: AppServices, project_id: str) -> None:
+async def _receive_actions(
+    websocket: WebSocket, services: AppServices, project_id: str, user_id: str
+) -> None:
     while True:
         message = await _next_message(websocket)
         if message is None:
             return
         action = message.get("action")
         try:
+            if action in ("prompt", "cancel"):
+                # Actions are writes, counted with the user's REST writes (rate_limits.py).
+                await services.writes.check(user_id)
             if action == "prompt":
                 prompt = _checked_prompt(message.get("prompt"), services)
                 version = await services.generations.iterate(project_id, prompt)

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import AgainstNumber, VersionNumber
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.schemas import OneVersion, ProjectAndVersion, ProjectSummary, Version
 from apiforge.server.state import Services
 from apiforge.store import repository as repo
@@ -46,7 +47,7 @@ def _download(media_type: str, description: str, *errors: int) -> dict[int | str
     },
 )
 async def version_file(
-    project_id: str, number: VersionNumber, path: str, services: Services
+    project_id: OwnedProjectId, number: VersionNumber, path: str, services: Services
 ) -> Response:
     async with services.db.read() as session:
         files = await load_version_files(
@@ -59,7 +60,10 @@ async def version_file(
 
 @router.get("/versions/{number}/diff", responses=NOT_FOUND)
 async def diff(
-    project_id: str, number: VersionNumber, services: Services, against: AgainstNumber = None
+    project_id: OwnedProjectId,
+    number: VersionNumber,
+    services: Services,
+    against: AgainstNumber = None,
 ) -> VersionDiff:
     async with services.db.read() as session:
         result = await diff_versions(
@@ -73,13 +77,17 @@ async def diff(
 
 
 @router.post("/versions/{number}/restore", status_code=201, responses=BUSY)
-async def restore(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
+async def restore(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> OneVersion:
     version = await services.generations.restore(project_id, number)
     return OneVersion(version=Version.of(version))
 
 
 @router.post("/versions/{number}/regenerate", status_code=202, responses=BUSY)
-async def regenerate(project_id: str, number: VersionNumber, services: Services) -> OneVersion:
+async def regenerate(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> OneVersion:
     async with services.db.read() as session:
         source = await repo.get_version(session, project_id, number)
     version = await services.generations.iterate(
@@ -89,7 +97,9 @@ async def regenerate(project_id: str, number: VersionNumber, services: Services)
 
 
 @router.post("/versions/{number}/fork", status_code=201, responses=BUSY)
-async def fork(project_id: str, number: VersionNumber, services: Services) -> ProjectAndVersion:
+async def fork(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> ProjectAndVersion:
     project, version = await services.generations.fork(project_id, number)
     return ProjectAndVersion(
         project=ProjectSummary.of(project, version), version=Version.of(version)
@@ -101,7 +111,9 @@ async def fork(project_id: str, number: VersionNumber, services: Services) -> Pr
     response_class=Response,
     responses=_download("application/zip", "The version's files as a ZIP", 404, 422),
 )
-async def archive(project_id: str, number: VersionNumber, services: Services) -> Response:
+async def archive(
+    project_id: OwnedProjectId, number: VersionNumber, services: Services
+) -> Response:
     async with services.db.read() as session:
         project = await repo.get_project(session, project_id)
         await repo.get_version(session, project_id, number)
@@ -118,7 +130,7 @@ async def archive(project_id: str, number: VersionNumber, services: Services) ->
     response_class=Response,
     responses=_download("application/octet-stream", "The history as a git bundle", 404, 409, 503),
 )
-async def history_bundle(project_id: str, services: Services) -> Response:
+async def history_bundle(project_id: OwnedProjectId, services: Services) -> Response:
     with tempfile.TemporaryDirectory(prefix="apiforge-bundle-") as scratch:
         destination = Path(scratch) / "history.bundle"
         async with services.db.read() as session:

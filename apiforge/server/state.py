@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
@@ -11,6 +11,7 @@ from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
+from apiforge.server.rate_limits import WriteLimiter
 from apiforge.settings import Settings
 from apiforge.store.db import Database
 
@@ -24,6 +25,7 @@ class AppServices:
     runtime: GenerationRuntime
     generations: GenerationService
     previews: Any = None
+    writes: WriteLimiter = field(default_factory=lambda: WriteLimiter(0))
 
 
 def _services(request: Request) -> AppServices:

@@ -99,6 +99,15 @@ async def get_project(session: AsyncSession, project_id: str) -> Project:
     return project
 
 
+async def get_owned_project(session: AsyncSession, project_id: str, *, owner_id: str) -> Project:
+    """The project, if ``owner_id`` owns it. Another owner's project is "not found", word for
+    word as a missing one: an id alone must not confirm that a project exists."""
+    project = await session.get(Project, project_id)
+    if project is None or project.owner_id != owner_id:
+        raise NotFoundError(f"No project with id {project_id!r}")
+    return project
+
+
 async def list_projects_with_latest(
     session: AsyncSession, *, owner_id: str
 ) -> list[tuple[Project, ApiVersion | None]]:
@@ -237,3 +246,27 @@ async def list_messages(session: AsyncSession, project_id: str) -> list[ChatMess
         select(ChatMessage).where(ChatMessage.project_id == project_id).order_by(ChatMessage.id)
     )
     return list(rows.scalars())
+
+
+async def count_active_versions_of_owner(session: AsyncSession, *, owner_id: str) -> int:
+    """How many versions of the owner's projects are being generated right now."""
+    rows = await session.execute(
+        select(func.count())
+        .select_from(ApiVersion)
+        .join(Project, Project.id == ApiVersion.project_id)
+        .where(Project.owner_id == owner_id, ApiVersion.status.in_(ACTIVE_STATUSES))
+    )
+    return int(rows.scalar_one())
+
+
+async def versions_created_since(
+    session: AsyncSession, *, project_id: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many versions of the project were created after ``since``, and the oldest of them."""
+    rows = await session.execute(
+        select(func.count(), func.min(ApiVersion.created_at)).where(
+            ApiVersion.project_id == project_id, ApiVersion.created_at > since
+        )
+    )
+    count, oldest = rows.one()
+    return int(count), oldest

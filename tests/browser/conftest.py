@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.browser.helpers import create_project
-from tests.server_process import ServerProcess
+from tests.server_process import NO_LIMITS, ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,12 +94,14 @@ def browser_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
     starting them together saves most of the serial start-up time."""
     root = tmp_path_factory.mktemp("browser-servers")
     servers = BrowserServers(
-        live=ServerProcess(root / "live"),
-        slow=ServerProcess(root / "slow", env={"APIFORGE_ENGINE_DELAY_MS": "15"}),
+        live=ServerProcess(root / "live", env=NO_LIMITS),
+        slow=ServerProcess(root / "slow", env={"APIFORGE_ENGINE_DELAY_MS": "15", **NO_LIMITS}),
         preview=None,
     )
     if shutil.which("bwrap") is not None:
-        servers.preview = ServerProcess(root / "preview", env={"APIFORGE_VALIDATOR": "sandbox"})
+        servers.preview = ServerProcess(
+            root / "preview", env={"APIFORGE_VALIDATOR": "sandbox", **NO_LIMITS}
+        )
     every = [server for server in (servers.live, servers.slow, servers.preview) if server]
     try:
         with ThreadPoolExecutor(max_workers=len(every)) as pool:

@@ -15,7 +15,7 @@ import pytest
 
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
-from tests.server_process import ServerProcess
+from tests.server_process import NO_LIMITS, ServerProcess
 
 OPERATIONS = 21  # every documented route: a run that tests fewer has lost some
 # Fixed, so a failure reproduces (``st replay`` or the same command); bounded, to stay ~40 s.
@@ -28,7 +28,7 @@ CONFIG = "max-stream-events = 5\n"
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of its own (offline engine, no validator): the run creates and deletes a lot."""
-    server = ServerProcess(tmp_path_factory.mktemp("fuzzed-server"))
+    server = ServerProcess(tmp_path_factory.mktemp("fuzzed-server"), env=NO_LIMITS)
     server.start()
     yield server
     server.stop()
