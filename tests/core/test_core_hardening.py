@@ -159,7 +159,12 @@ async def test_deleting_a_project_ends_its_open_streams(live_server: ServerProce
     "path", ["%2e%2e/api/projects", "a/%2E%2E/%2e%2e/api/projects", "a/%2e/b", "a/..%5C..%5Capi"]
 )
 def test_a_preview_path_that_climbs_out_is_refused(live_server: ServerProcess, path: str) -> None:
+    # The project must be the caller's own: anyone else's (or an unknown id) is a 404 first.
+    created = httpx.post(
+        f"{live_server.url}/api/projects", json={"prompt": "a todo API"}, timeout=30
+    )
+    project_id = created.json()["project"]["id"]
     # httpx keeps the encoded dots as sent; the route sees them decoded.
-    response = httpx.get(f"{live_server.url}/preview/p1/{path}", timeout=10)
+    response = httpx.get(f"{live_server.url}/preview/{project_id}/{path}", timeout=10)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "path_outside_preview"
