@@ -14,14 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import read_until_terminal
 
+from .scripted_app import model_reply, scripted_app_server
 from .scripted_thread import ThreadedScriptedServer
 
-OPENAI = Dialect("openai")
 FIRST_REPLY = (
     "Understood: one greeting route.\n"
     '<file path="requirements.txt">\nfastapi\n</file>\n'
@@ -34,28 +32,13 @@ FOLLOW_UP_REPLY = (
 )
 
 
-def model_reply(text: str) -> Reply:
-    return OPENAI.reply([text[i : i + 30] for i in range(0, len(text), 30)], usage=(50, 20))
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:
     data_dir: Path = tmp_path_factory.mktemp("follow-up-history")
-    process = ServerProcess(
-        data_dir,
-        env={
-            **model.openai_env(),
-            "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
-            "APIFORGE_TEST_FAIL_STAGE": "",
-            "APIFORGE_TEST_STAGE_DELAY_MS": "0",
-            "APIFORGE_FIX_ROUNDS": "1",
-        },
-    )
-    process.start()
-    yield process
-    process.stop()
+    with scripted_app_server(data_dir, model, fail_stage="", fix_rounds=1) as process:
+        yield process
 
 
 async def test_a_follow_up_sends_earlier_requests_but_not_apiforges_notes(

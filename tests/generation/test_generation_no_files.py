@@ -15,14 +15,11 @@ import httpx
 import pytest
 
 from apiforge.generation.steps.no_files import EXPECTED_SHAPE, NO_FILES_MESSAGE
-from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import Frame, read_until_terminal
 
+from .scripted_app import model_reply, scripted_app_server
 from .scripted_thread import ThreadedScriptedServer
-
-OPENAI = Dialect("openai")
 
 # What the 0.5B model answered in the issue: file names, then the prompt's own rules echoed.
 LISTING_ONLY = (
@@ -38,28 +35,13 @@ MARKDOWN_FILES = (
 )
 
 
-def model_reply(text: str) -> Reply:
-    return OPENAI.reply([text[i : i + 30] for i in range(0, len(text), 30)], usage=(50, 20))
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:
     data_dir: Path = tmp_path_factory.mktemp("no-files")
-    process = ServerProcess(
-        data_dir,
-        env={
-            **model.openai_env(),
-            "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
-            "APIFORGE_TEST_FAIL_STAGE": "",
-            "APIFORGE_TEST_STAGE_DELAY_MS": "0",
-            "APIFORGE_FIX_ROUNDS": "3",
-        },
-    )
-    process.start()
-    yield process
-    process.stop()
+    with scripted_app_server(data_dir, model, fail_stage="", fix_rounds=3) as process:
+        yield process
 
 
 async def generate(server: ServerProcess, prompt: str) -> tuple[list[Frame], dict[str, Any]]:

@@ -13,19 +13,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.providers.protocols import Dialect
 from tests.providers.scripted_server import Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import read_until_terminal
 
+from .scripted_app import model_reply as scripted_reply
+from .scripted_app import scripted_app_server
 from .scripted_thread import ThreadedScriptedServer
 
-OPENAI = Dialect("openai")
 GOOD = '<file path="app/main.py">\nfrom fastapi import FastAPI\n\napp = FastAPI()\n</file>\n'
 
 
 def model_reply(text: str) -> Reply:
-    return OPENAI.reply([text[i : i + 25] for i in range(0, len(text), 25)], usage=(40, 20))
+    return scripted_reply(text, chunk=25, usage=(40, 20))
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +33,8 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:
     data_dir: Path = tmp_path_factory.mktemp("paths")
-    process = ServerProcess(
-        data_dir,
-        env={
-            **model.openai_env(),
-            "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
-            "APIFORGE_TEST_FAIL_STAGE": "fuzz",
-            "APIFORGE_TEST_STAGE_DELAY_MS": "0",
-            "APIFORGE_FIX_ROUNDS": "1",
-        },
-    )
-    process.start()
-    yield process
-    process.stop()
+    with scripted_app_server(data_dir, model, fail_stage="fuzz", fix_rounds=1) as process:
+        yield process
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import read_until_terminal
 
+from .scripted_app import model_reply, scripted_app_server
 from .scripted_thread import ThreadedScriptedServer
 
-OPENAI = Dialect("openai")
 FILES = (
     '<file path="requirements.txt">\nfastapi\n</file>\n'
     '<file path="app/main.py">\nfrom fastapi import FastAPI\n\napp = FastAPI()\n</file>\n'
@@ -32,28 +30,13 @@ DIFFERENT = (
 )
 
 
-def model_reply(text: str) -> Reply:
-    return OPENAI.reply([text[i : i + 30] for i in range(0, len(text), 30)], usage=(50, 20))
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:
     data_dir: Path = tmp_path_factory.mktemp("repeated-fix")
-    process = ServerProcess(
-        data_dir,
-        env={
-            **model.openai_env(),
-            "APIFORGE_VALIDATOR": "tests.generation.scripted_validator:ScriptedValidator",
-            "APIFORGE_TEST_FAIL_STAGE": "tests",
-            "APIFORGE_TEST_STAGE_DELAY_MS": "0",
-            "APIFORGE_FIX_ROUNDS": "3",
-        },
-    )
-    process.start()
-    yield process
-    process.stop()
+    with scripted_app_server(data_dir, model, fail_stage="tests", fix_rounds=3) as process:
+        yield process
 
 
 async def generate(server: ServerProcess) -> tuple[list[str], dict[str, str]]:
