@@ -20,7 +20,7 @@ from apiforge.server.routes_preview import unpreviewable_reason
 from apiforge.store.models import ApiVersion
 from apiforge.store.status import VersionStatus
 from tests.sandbox.conftest import needs_bwrap
-from tests.server_process import ServerProcess
+from tests.server_process import NO_LIMITS, ServerProcess
 from tests.sse_reader import frames
 
 pytestmark = [pytest.mark.sandbox, needs_bwrap]
@@ -70,7 +70,9 @@ def _uids_in_use() -> set[int]:
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Projects]:
+    # One user builds several projects back to back: the per-user limits are not under test here.
     env = {
+        **NO_LIMITS,
         "APIFORGE_VALIDATOR": "sandbox",
         "APIFORGE_SANDBOX_FUZZ_S": "0",
         "APIFORGE_SANDBOX_FIRST_UID": str(FIRST_UID),
