@@ -18,9 +18,14 @@ BATCH = 256
 DELETED = "project:deleted"
 
 
+def _deletion(project_id: str) -> Envelope:
+    # Not logged (seq 0): the project's log goes with it.
+    return Envelope.wrap(ProjectDeleted(project_id=project_id, version_number=0))
+
+
 def announce_deletion(bus: EventBus, project_id: str) -> None:
     """Tell every open stream of the project that it is gone: each sends this and ends."""
-    bus.publish(Envelope.wrap(ProjectDeleted(project_id=project_id, version_number=0)))
+    bus.publish(_deletion(project_id))
 
 
 async def project_feed(
@@ -42,7 +47,7 @@ async def project_feed(
     with bus.subscribe(project_id) as subscription:
         if not await log.has_project(project_id):
             # Deleted between the route's check and the subscribe: the announcement was missed.
-            yield [Envelope.wrap(ProjectDeleted(project_id=project_id, version_number=0))]
+            yield [_deletion(project_id)]
             return
         last_sent, replay = await _replay(log, project_id, last_event_id, build_snapshot)
         for start in range(0, len(replay), BATCH):
