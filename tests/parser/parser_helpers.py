@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from apiforge.generation.reply_format.parse_events import FileText, ParseEvent, Prose
+from hypothesis import strategies as st
+
+from apiforge.generation.reply_format.parse_events import FileClosed, FileText, ParseEvent, Prose
 from apiforge.generation.reply_format.parser import StreamParser
 
 
@@ -38,3 +40,12 @@ def merge_text_events(events: list[ParseEvent]) -> list[ParseEvent]:
 def split_at(text: str, cuts: Iterable[int]) -> list[str]:
     points = sorted({cut % (len(text) + 1) for cut in cuts} | {0, len(text)})
     return [text[a:b] for a, b in zip(points, points[1:], strict=False)]
+
+
+# Where a property test cuts a reply into chunks (past the end: no cut).
+CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=40)
+
+
+def closed(events: list[ParseEvent]) -> dict[str, str]:
+    """The files the events committed, by path."""
+    return {e.path: e.body for e in events if isinstance(e, FileClosed)}

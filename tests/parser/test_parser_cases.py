@@ -10,18 +10,13 @@ from apiforge.generation.reply_format.parse_events import (
     FileOpened,
     FileText,
     FileUnclosed,
-    ParseEvent,
     Prose,
     Rejected,
     Summary,
 )
 from apiforge.generation.reply_format.parser import StreamParser
 
-from .parser_helpers import parse_chunks, parse_text
-
-
-def closed(events: list[ParseEvent]) -> dict[str, str]:
-    return {e.path: e.body for e in events if isinstance(e, FileClosed)}
+from .parser_helpers import closed, parse_chunks, parse_text
 
 
 def test_a_whole_reply_gives_prose_files_delete_edit_and_summary() -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from apiforge.generation.reply_format import tags
 from apiforge.generation.reply_format.parse_events import FileClosed, FileOpened, FileText, Prose
 
-from .parser_helpers import merge_text_events, parse_chunks, split_at
+from .parser_helpers import CUTS, merge_text_events, parse_chunks, split_at
 
 FRAGMENTS = [
     '<file path="a.py">',
@@ -43,7 +43,6 @@ documents = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.text(alphabet='ab<>/`\n "=', max_size=6)),
     max_size=30,
 ).map("".join)
-CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=40)
 
 
 @settings(deadline=None, max_examples=250, suppress_health_check=[HealthCheck.too_slow])

@@ -18,7 +18,7 @@ from apiforge.generation.reply_format.parse_events import (
     Prose,
 )
 
-from .parser_helpers import merge_text_events, parse_chunks, parse_text, split_at
+from .parser_helpers import CUTS, closed, merge_text_events, parse_chunks, parse_text, split_at
 
 CODE = (
     'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/")\n'
@@ -49,10 +49,6 @@ PATH_LINES = [
     "And the entry point, **{p}** (FastAPI app):",
 ]
 FENCE_OPENINGS = ["```python", "```", "```py", "````python", "``` python"]
-
-
-def closed(events: list[ParseEvent]) -> dict[str, str]:
-    return {e.path: e.body for e in events if isinstance(e, FileClosed)}
 
 
 def prose(events: list[ParseEvent]) -> str:
@@ -234,9 +230,6 @@ def fenced_replies(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
 
 def _lines(body: str) -> list[str]:
     return body.splitlines(keepends=True)
-
-
-CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=40)
 
 
 @settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])

@@ -11,21 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apiforge.generation.reply_format.parse_events import (
-    FileClosed,
     FileDeleted,
     FileUnclosed,
-    ParseEvent,
     Prose,
     Summary,
 )
 
-from .parser_helpers import merge_text_events, parse_chunks, parse_text, split_at
+from .parser_helpers import CUTS, closed, merge_text_events, parse_chunks, parse_text, split_at
 
 MAIN = "from fastapi import FastAPI\n\napp = FastAPI()\n"
-
-
-def closed(events: list[ParseEvent]) -> dict[str, str]:
-    return {e.path: e.body for e in events if isinstance(e, FileClosed)}
 
 
 def test_the_next_file_tag_ends_a_fenced_file_without_its_closing_tag() -> None:
@@ -118,9 +112,6 @@ def tagged_fenced_replies(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
         text += ending
         files[path] = body
     return text, files
-
-
-CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=40)
 
 
 @settings(deadline=None, max_examples=250, suppress_health_check=[HealthCheck.too_slow])
