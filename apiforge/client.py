@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from httpx_sse import aconnect_sse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from apiforge.api_models import (
     Cancelled,
@@ -121,7 +121,15 @@ class ApiforgeClient:
     async def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = await self._http.request(method, path, **kwargs)
         _raise_for_error(response)
-        return model.model_validate_json(response.content)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as wrong:
+            # Another program at the URL, or a server of another apiforge version.
+            raise ApiforgeError(
+                f"{self.base_url}{path} did not answer an apiforge {model.__name__}: "
+                f"{wrong.error_count()} problem(s), first: {wrong.errors()[0]['msg']}",
+                code="unexpected_answer",
+            ) from wrong
 
     async def health(self, *, timeout: float | None = None) -> Health:
         """The server's status; ``timeout`` (seconds) overrides the client's for this call."""

@@ -173,6 +173,7 @@ async def test_error_statuses_a_server_may_answer_with() -> None:
         ),
         "/api/projects/d": Answer(503, error_body("preview_busy", "Busy", True)),
         "/api/projects/e": Answer(502, b"<html>Bad gateway</html>", "text/html"),
+        "/api/projects/f": Answer(200, b'{"project": {"id": "f"}}'),
     }
     with scripted_server(answers) as server:
         async with ApiforgeClient(server.url) as client:
@@ -192,6 +193,10 @@ async def test_error_statuses_a_server_may_answer_with() -> None:
             with pytest.raises(ApiforgeError) as gateway:
                 await client.project("e")
             assert gateway.value.code == "http_error" and "502" in gateway.value.message
+            with pytest.raises(ApiforgeError) as unexpected:
+                await client.project("f")
+            assert unexpected.value.code == "unexpected_answer"
+            assert "ProjectDetail" in unexpected.value.message
 
 
 def sse_of(*events: VersionComplete) -> bytes:
