@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from apiforge.cli_connect import connect
+from apiforge.cli_connect import TokenOption, connect
 from apiforge.cli_stop import run_stoppable
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, current_owner
@@ -104,7 +104,7 @@ async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Pat
     view = GenerationView()
     final = None
     # Say what writes the code: the offline engine is rule-based, not an AI model.
-    console.print(f"[dim]v{number} by the {(await client.health())['provider']}[/]")
+    console.print(f"[dim]v{number} by the {(await client.health()).provider}[/]")
     with Live(view.render(), console=console, refresh_per_second=12, transient=True) as live:
         try:
             async with aclosing(client.events(project_id, until_version=number)) as events:
@@ -131,12 +131,13 @@ async def _report(
     client: ApiforgeClient, project_id: str, number: int, final: Event | None, out: Path | None
 ) -> int:
     from apiforge.events.types import ErrorEvent, VersionComplete
+    from apiforge.store.status import VersionStatus
 
     if isinstance(final, ErrorEvent):
         console.print(f"[red]Failed:[/] {final.message}")
         return 1
     if isinstance(final, VersionComplete):
-        colour = "green" if final.status == "complete" else "red"
+        colour = "green" if final.status is VersionStatus.COMPLETE else "red"
         console.print(
             f"[{colour}]v{number} {final.status}[/] in {final.duration_ms} ms — {final.summary}"
         )
@@ -148,7 +149,8 @@ async def _report(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
         console.print(f"wrote {len(files)} files to {out}")
-    return 0 if isinstance(final, VersionComplete) and final.status == "complete" else 1
+    done = isinstance(final, VersionComplete) and final.status is VersionStatus.COMPLETE
+    return 0 if done else 1
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> None:
@@ -166,14 +168,14 @@ def generate(
     out: Annotated[Path | None, typer.Option("--out", help="Write the final files here")] = None,
     name: Annotated[str | None, typer.Option(help="Project name")] = None,
     server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Create a project from a prompt and watch it being generated."""
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             created = await client.create_project(prompt, name)
-            project_id = created["project"]["id"]
-            return await _follow(client, project_id, created["version"]["number"], out)
+            return await _follow(client, created.project.id, created.version.number, out)
 
     _run(run())
 
@@ -184,14 +186,15 @@ def iterate(
     prompt: Annotated[str, typer.Argument(help="What to change")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the final files here")] = None,
     server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Make the next version of a project from a follow-up prompt."""
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             project_id = await client.resolve_project_id(project)
             version = await client.iterate(project_id, prompt)
-            return await _follow(client, project_id, version["number"], out)
+            return await _follow(client, project_id, version.number, out)
 
     _run(run())
 
@@ -202,12 +205,13 @@ def projects(
         bool, typer.Option("--json", help="Print a JSON array with stable keys, for scripts")
     ] = False,
     server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """List projects (with full ids)."""
     from apiforge.cli_listing import projects_json, projects_table
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             listed = await client.projects()
         if as_json:
             print(projects_json(listed))
@@ -219,12 +223,14 @@ def projects(
 
 
 @app.command()
-def versions(project: ProjectArgument, server: ServerOption = None) -> None:
+def versions(
+    project: ProjectArgument, server: ServerOption = None, token: TokenOption = None
+) -> None:
     """List a project's versions."""
     from apiforge.cli_listing import versions_table
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             listed = await client.versions(await client.resolve_project_id(project))
         console.print(versions_table(listed))
         return 0

@@ -7,6 +7,8 @@ the local owner — in local mode only: with accounts (``APIFORGE_AUTH=password|
 command needs a server. Embedding is never done while another process serves the same data
 dir: two processes on one SQLite/DBOS store would each fail the other's generations as
 "interrupted".
+
+Every client it makes sends the ``--token`` (or ``APIFORGE_TOKEN``) given, as a bearer token.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
 import httpx
+import typer
 from rich.console import Console
 
 from apiforge.client import ApiforgeClient
@@ -31,18 +35,30 @@ PROBE_TIMEOUT_S = 0.5
 # A server that holds the data dir but does not answer yet is usually still starting.
 OWNER_STARTUP_WAIT_S = 20.0
 
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="APIFORGE_TOKEN",
+        show_envvar=True,
+        help="API token for a server with accounts (sent as Authorization: Bearer)",
+    ),
+]
+
 
 async def answers(client: ApiforgeClient) -> bool:
     """Whether an apiforge server answers its health check at the client's URL, quickly."""
     try:
-        return (await client.health(timeout=PROBE_TIMEOUT_S)).get("status") == "ok"
+        return (await client.health(timeout=PROBE_TIMEOUT_S)).status == "ok"
     except (httpx.HTTPError, ApiforgeError, ValueError, AttributeError):
         return False
 
 
-async def _owner_client(owner: ServerRecord, data_dir: Path) -> ApiforgeClient | None:
+async def _owner_client(
+    owner: ServerRecord, data_dir: Path, token: str | None = None
+) -> ApiforgeClient | None:
     """A client of the owner once it answers; None if it let go of the data dir meanwhile."""
-    client = ApiforgeClient(owner.url)
+    client = ApiforgeClient(owner.url, token=token)
     deadline = time.monotonic() + OWNER_STARTUP_WAIT_S
     try:
         while not await answers(client):
@@ -62,15 +78,15 @@ async def _owner_client(owner: ServerRecord, data_dir: Path) -> ApiforgeClient |
     return client
 
 
-async def find_server(settings: Settings) -> ApiforgeClient | None:
+async def find_server(settings: Settings, token: str | None = None) -> ApiforgeClient | None:
     """A client of the server to use, or None when the CLI should run one embedded."""
     owner = current_owner(settings.data_dir)
     if owner is not None:
-        client = await _owner_client(owner, settings.data_dir)
+        client = await _owner_client(owner, settings.data_dir, token)
         if client is not None:
             return client
     # One client, probed then used: building an httpx client costs tens of milliseconds.
-    client = ApiforgeClient(local_url(settings.host, settings.port))
+    client = ApiforgeClient(local_url(settings.host, settings.port), token=token)
     if await answers(client):
         return client
     await client.aclose()
@@ -108,12 +124,13 @@ async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> Apiforg
 
 
 @asynccontextmanager
-async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
+async def connect(server: str | None, token: str | None = None) -> AsyncIterator[ApiforgeClient]:
     async with AsyncExitStack() as stack:
         if server:
-            client = ApiforgeClient(server)
+            client = ApiforgeClient(server, token=token)
         else:
             settings = Settings()
-            client = await find_server(settings) or await _embedded_client(stack, settings)
+            found = await find_server(settings, token)
+            client = found or await _embedded_client(stack, settings)
         # Entered last, so it closes before an embedded server stops.
         yield await stack.enter_async_context(client)

@@ -7,9 +7,10 @@ on a terminal too narrow for it the other columns give way first.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.table import Table
+
+from apiforge.api_models import ProjectSummary, Version
 
 _GAP = 2  # spaces after each column
 _MIN_NAME = 8
@@ -20,18 +21,18 @@ def _minute(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else "-"
 
 
-def _latest(project: dict[str, Any]) -> str:
-    latest = project.get("latest_version")
-    return f"v{latest['number']} {latest['status']}" if latest else "-"
+def _latest(project: ProjectSummary) -> str:
+    latest = project.latest_version
+    return f"v{latest.number} {latest.status.value}" if latest else "-"
 
 
-def projects_table(projects: list[dict[str, Any]], width: int) -> Table:
+def projects_table(projects: list[ProjectSummary], width: int) -> Table:
     """One line per project, ids whole. The name, last, gets what ``width`` leaves and is cut
     with "…"; on a very narrow terminal the update time is left out before anything else."""
     columns: dict[str, list[str]] = {
-        "id": [p["id"] for p in projects],
+        "id": [p.id for p in projects],
         "latest": [_latest(p) for p in projects],
-        "updated (UTC)": [_minute(p.get("updated_at")) for p in projects],
+        "updated (UTC)": [_minute(p.updated_at) for p in projects],
     }
     widths = {h: max(len(h), *map(len, cells)) if cells else len(h) for h, cells in columns.items()}
     if sum(widths.values()) + _GAP * len(widths) + _MIN_NAME > width:
@@ -42,37 +43,37 @@ def projects_table(projects: list[dict[str, Any]], width: int) -> Table:
     name_width = max(_MIN_NAME, width - sum(widths.values()) - _GAP * len(widths))
     table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=name_width)
     for i, project in enumerate(projects):
-        table.add_row(*(cells[i] for cells in columns.values()), project["name"])
+        table.add_row(*(cells[i] for cells in columns.values()), project.name)
     return table
 
 
-def projects_json(projects: list[dict[str, Any]]) -> str:
+def projects_json(projects: list[ProjectSummary]) -> str:
     """A JSON array, one object per project, with these keys only (a stable contract)."""
     rows = []
     for p in projects:
-        latest = p.get("latest_version")
+        latest = p.latest_version
         rows.append(
             {
-                "id": p["id"],
-                "name": p["name"],
-                "created_at": p.get("created_at"),
-                "updated_at": p.get("updated_at"),
+                "id": p.id,
+                "name": p.name,
+                "created_at": p.created_at,
+                "updated_at": p.updated_at,
                 "latest_version": (
-                    {"number": latest["number"], "status": latest["status"]} if latest else None
+                    {"number": latest.number, "status": latest.status.value} if latest else None
                 ),
             }
         )
     return json.dumps(rows, indent=2)
 
 
-def versions_table(versions: list[dict[str, Any]]) -> Table:
+def versions_table(versions: list[Version]) -> Table:
     table = Table("version", "status", "files", "prompt", "summary")
     for v in versions:
         table.add_row(
-            f"v{v['number']}",
-            v["status"],
-            str(v["files_changed"]),
-            v["prompt"][:60],
-            (v["summary"] or v["error"] or "")[:60],
+            f"v{v.number}",
+            v.status.value,
+            str(v.files_changed),
+            v.prompt[:60],
+            (v.summary or v.error or "")[:60],
         )
     return table

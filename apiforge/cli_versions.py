@@ -7,16 +7,18 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from apiforge.api_models import RouteChanges, VersionDiff
 from apiforge.cli import ProjectArgument, ServerOption, _run, console
-from apiforge.cli_connect import connect
+from apiforge.cli_connect import TokenOption, connect
 from apiforge.client import ApiforgeClient
 from apiforge.errors import ApiforgeError, InputError
+from apiforge.store.status import VersionStatus
 
 _LINE_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
 _OPERATION_STYLES = {"created": "green", "deleted": "red", "modified": "yellow"}
@@ -24,10 +26,11 @@ _ROUTE_MARKS = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~
 
 
 async def _latest_complete(client: ApiforgeClient, project_id: str) -> int:
-    complete = [v["number"] for v in await client.versions(project_id) if v["status"] == "complete"]
+    versions = await client.versions(project_id)
+    complete = [v.number for v in versions if v.status is VersionStatus.COMPLETE]
     if not complete:
         raise InputError(f"Project {project_id} has no completed version", code="no_version")
-    return int(complete[-1])
+    return complete[-1]
 
 
 async def _export_zip(
@@ -71,6 +74,7 @@ def export(
         Path | None, typer.Option("--git", help="Clone the whole history as a git repository here")
     ] = None,
     server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Take a project's code away: one version as a ZIP, or the whole history as a git repo."""
     if (zip_file is None) == (git_dir is None):
@@ -81,7 +85,7 @@ def export(
         raise typer.Exit(2)
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             project_id = await client.resolve_project_id(project)
             if zip_file is not None:
                 await _export_zip(client, project_id, version, zip_file)
@@ -100,39 +104,39 @@ def coloured_diff(unified: str) -> Text:
     return text
 
 
-def _print_routes(out: Console, routes: dict[str, Any] | None) -> None:
-    if not routes:
+def _print_routes(out: Console, routes: RouteChanges | None) -> None:
+    if routes is None:
         return
-    changes = [c for kind in ("added", "removed", "changed") for c in routes.get(kind, [])]
+    changes = [*routes.added, *routes.removed, *routes.changed]
     if not changes:
         out.print("routes: unchanged")
         return
     out.print("[bold]routes:[/]")
     for change in changes:
-        mark, style = _ROUTE_MARKS[change["change"]]
-        fields = f" ({', '.join(change['fields'])})" if change.get("fields") else ""
-        out.print(Text(f"  {mark} {change['method']} {change['path']}{fields}", style=style))
+        mark, style = _ROUTE_MARKS[change.change]
+        fields = f" ({', '.join(change.fields)})" if change.fields else ""
+        out.print(Text(f"  {mark} {change.method} {change.path}{fields}", style=style))
 
 
-def print_diff(result: dict[str, Any]) -> None:
+def print_diff(result: VersionDiff) -> None:
     """On a terminal: a coloured diff with a summary. Redirected or piped: stdout carries only
     the patch, byte for byte (``patch -p1`` / ``git apply`` take it), the summary goes to stderr."""
     plain = not console.is_terminal
     notes = Console(stderr=True) if plain else console
-    against = result["against"]
+    against = result.against
     base = f"v{against}" if against is not None else "an empty project"
-    files = result["files"]
-    notes.print(f"[bold]v{result['version_number']}[/] against {base}: {len(files)} files")
+    files = result.files
+    notes.print(f"[bold]v{result.version_number}[/] against {base}: {len(files)} files")
     for change in files:
-        style = _OPERATION_STYLES.get(change["operation"], "")
-        notes.print(Text(f"{change['operation']} {change['path']}", style=f"bold {style}"))
+        style = _OPERATION_STYLES.get(change.operation, "")
+        notes.print(Text(f"{change.operation} {change.path}", style=f"bold {style}"))
         if plain:
-            sys.stdout.write(change["unified_diff"])
+            sys.stdout.write(change.unified_diff)
         else:
             # soft_wrap: long lines are left to the terminal, never split with inserted newlines.
-            console.print(coloured_diff(change["unified_diff"]), end="", soft_wrap=True)
+            console.print(coloured_diff(change.unified_diff), end="", soft_wrap=True)
     sys.stdout.flush()
-    _print_routes(notes, result.get("routes"))
+    _print_routes(notes, result.routes)
 
 
 def diff(
@@ -140,12 +144,13 @@ def diff(
     first: Annotated[int, typer.Argument(help="Version (alone: compared with the one before)")],
     second: Annotated[int | None, typer.Argument(help="Compare FIRST → SECOND, like git")] = None,
     server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Show what changed in a version, or between two versions, file by file."""
     number, against = (first, None) if second is None else (second, first)
 
     async def run() -> int:
-        async with connect(server) as client:
+        async with connect(server, token) as client:
             project_id = await client.resolve_project_id(project)
             print_diff(await client.diff(project_id, number, against))
         return 0

@@ -8,40 +8,106 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from httpx_sse import aconnect_sse
+from pydantic import BaseModel, ValidationError
 
-from apiforge.errors import ApiforgeError, ConflictError, InputError, NotFoundError
+from apiforge.api_models import (
+    Cancelled,
+    Health,
+    Message,
+    MessageList,
+    OneVersion,
+    ProjectAndVersion,
+    ProjectDetail,
+    ProjectList,
+    ProjectSummary,
+    Version,
+    VersionDiff,
+    VersionFiles,
+    VersionList,
+)
+from apiforge.errors import (
+    ApiforgeError,
+    AuthenticationRequired,
+    ConflictError,
+    Forbidden,
+    InputError,
+    NotFoundError,
+    RateLimited,
+)
 
 if TYPE_CHECKING:
     from apiforge.events.types import Event
 
+M = TypeVar("M", bound=BaseModel)
+
 # Project ids are uuid4 hex; anything shorter is taken as the start of one.
 FULL_ID_LENGTH = 32
-_ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {404: NotFoundError, 409: ConflictError}
+_ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {
+    401: AuthenticationRequired,
+    403: Forbidden,
+    404: NotFoundError,
+    409: ConflictError,
+}
+
+
+def _error_body(response: httpx.Response) -> tuple[str, str, bool | None]:
+    """The answer's ``{"error": {code, message, retryable}}``, or a stand-in when it has none
+    (a proxy's page, another program on the port)."""
+    try:
+        error = response.json()["error"]
+        retryable = error.get("retryable")
+        return (
+            str(error["code"]),
+            str(error["message"]),
+            retryable if isinstance(retryable, bool) else None,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "http_error", f"HTTP {response.status_code}: {response.text[:200]}", None
+
+
+def retry_after_s(response: httpx.Response, default: int = 1) -> int:
+    """``Retry-After`` in whole seconds: it may be a number or an HTTP date (RFC 9110)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return default
+    return max(default, round((when - datetime.now(UTC)).total_seconds()))
+
+
+def error_of(response: httpx.Response) -> ApiforgeError:
+    """The apiforge error an unsuccessful answer stands for (errors.py's hierarchy)."""
+    code, message, retryable = _error_body(response)
+    if response.status_code == 429:
+        return RateLimited(message, retry_after_s=retry_after_s(response), code=code)
+    default = InputError if response.status_code < 500 else ApiforgeError
+    cls = _ERRORS_BY_STATUS.get(response.status_code, default)
+    return cls(message, code=code, retryable=retryable)
 
 
 def _raise_for_error(response: httpx.Response) -> None:
-    if response.is_success:
-        return
-    retryable = False
-    try:
-        error = response.json()["error"]
-        code, message = str(error["code"]), str(error["message"])
-        retryable = error.get("retryable") is True
-    except (ValueError, KeyError, TypeError, AttributeError):
-        code, message = "http_error", f"HTTP {response.status_code}: {response.text[:200]}"
-    default: type[ApiforgeError] = InputError if response.status_code < 500 else ApiforgeError
-    cls = _ERRORS_BY_STATUS.get(response.status_code, default)
-    raise cls(message, code=code, retryable=retryable)
+    if not response.is_success:
+        raise error_of(response)
 
 
 class ApiforgeClient:
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    """Every method answers with the models of ``apiforge.api_models`` (the OpenAPI shapes).
+
+    ``token`` is sent as ``Authorization: Bearer …`` on every request, the event stream included.
+    """
+
+    def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
 
     async def __aenter__(self) -> ApiforgeClient:
         return self
@@ -52,31 +118,36 @@ class ApiforgeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = await self._http.request(method, path, **kwargs)
         _raise_for_error(response)
-        return response.json() if response.content else None
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as wrong:
+            # Another program at the URL, or a server of another apiforge version.
+            raise ApiforgeError(
+                f"{self.base_url}{path} did not answer an apiforge {model.__name__}: "
+                f"{wrong.error_count()} problem(s), first: {wrong.errors()[0]['msg']}",
+                code="unexpected_answer",
+            ) from wrong
 
-    async def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+    async def health(self, *, timeout: float | None = None) -> Health:
         """The server's status; ``timeout`` (seconds) overrides the client's for this call."""
         limit = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
-        result: dict[str, Any] = await self._request("GET", "/api/health", timeout=limit)
-        return result
+        return await self._call(Health, "GET", "/api/health", timeout=limit)
 
-    async def create_project(self, prompt: str, name: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"prompt": prompt}
+    async def create_project(self, prompt: str, name: str | None = None) -> ProjectAndVersion:
+        body: dict[str, str] = {"prompt": prompt}
         if name:
             body["name"] = name
-        result: dict[str, Any] = await self._request("POST", "/api/projects", json=body)
-        return result
+        return await self._call(ProjectAndVersion, "POST", "/api/projects", json=body)
 
-    async def iterate(self, project_id: str, prompt: str) -> dict[str, Any]:
+    async def iterate(self, project_id: str, prompt: str) -> Version:
         path = f"/api/projects/{project_id}/versions"
-        result = await self._request("POST", path, json={"prompt": prompt})
-        return dict(result["version"])
+        return (await self._call(OneVersion, "POST", path, json={"prompt": prompt})).version
 
-    async def projects(self) -> list[dict[str, Any]]:
-        return list((await self._request("GET", "/api/projects"))["projects"])
+    async def projects(self) -> list[ProjectSummary]:
+        return (await self._call(ProjectList, "GET", "/api/projects")).projects
 
     async def resolve_project_id(self, text: str) -> str:
         """The project id ``text`` is, or uniquely starts (like git's short hashes).
@@ -88,54 +159,54 @@ class ApiforgeClient:
             return wanted  # a whole id: the server says whether it exists
         if not wanted:
             raise InputError("Give a project id, or its first characters", code="invalid_input")
-        matches = [p for p in await self.projects() if p["id"].startswith(wanted.lower())]
+        matches = [p for p in await self.projects() if p.id.startswith(wanted.lower())]
         if not matches:
             raise NotFoundError(f"No project id starts with {wanted!r}", code="not_found")
         if len(matches) > 1:
-            listing = "".join(f"\n  {p['id']}  {p['name']}" for p in matches)
+            listing = "".join(f"\n  {p.id}  {p.name}" for p in matches)
             raise InputError(
                 f"{wanted!r} starts {len(matches)} project ids; give more characters:{listing}",
                 code="ambiguous_id",
             )
-        return str(matches[0]["id"])
+        return matches[0].id
 
-    async def project(self, project_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request("GET", f"/api/projects/{project_id}")
-        return result
+    async def project(self, project_id: str) -> ProjectDetail:
+        """The project with all its versions."""
+        return await self._call(ProjectDetail, "GET", f"/api/projects/{project_id}")
 
-    async def versions(self, project_id: str) -> list[dict[str, Any]]:
-        return list(
-            (await self._request("GET", f"/api/projects/{project_id}/versions"))["versions"]
-        )
+    async def versions(self, project_id: str) -> list[Version]:
+        path = f"/api/projects/{project_id}/versions"
+        return (await self._call(VersionList, "GET", path)).versions
+
+    async def version(self, project_id: str, number: int) -> Version:
+        path = f"/api/projects/{project_id}/versions/{number}"
+        return (await self._call(OneVersion, "GET", path)).version
 
     async def files(self, project_id: str, number: int) -> dict[str, str]:
+        """Path → content of version ``number``, sorted by path."""
         path = f"/api/projects/{project_id}/versions/{number}/files"
-        return dict((await self._request("GET", path))["files"])
+        return (await self._call(VersionFiles, "GET", path)).files
 
-    async def diff(
-        self, project_id: str, number: int, against: int | None = None
-    ) -> dict[str, Any]:
+    async def diff(self, project_id: str, number: int, against: int | None = None) -> VersionDiff:
         """Per-file changes of version ``number`` against ``against`` (default: the previous)."""
         params = {"against": against} if against is not None else {}
         path = f"/api/projects/{project_id}/versions/{number}/diff"
-        result: dict[str, Any] = await self._request("GET", path, params=params)
-        return result
+        return await self._call(VersionDiff, "GET", path, params=params)
 
-    async def restore(self, project_id: str, number: int) -> dict[str, Any]:
+    async def restore(self, project_id: str, number: int) -> Version:
         """A new version holding version ``number``'s files; returns that version."""
         path = f"/api/projects/{project_id}/versions/{number}/restore"
-        return dict((await self._request("POST", path))["version"])
+        return (await self._call(OneVersion, "POST", path)).version
 
-    async def regenerate(self, project_id: str, number: int) -> dict[str, Any]:
+    async def regenerate(self, project_id: str, number: int) -> Version:
         """Start a new version re-running version ``number``'s prompt; returns that version."""
         path = f"/api/projects/{project_id}/versions/{number}/regenerate"
-        return dict((await self._request("POST", path))["version"])
+        return (await self._call(OneVersion, "POST", path)).version
 
-    async def fork(self, project_id: str, number: int) -> dict[str, Any]:
-        """A new project from version ``number``; returns ``{"project", "version"}``."""
+    async def fork(self, project_id: str, number: int) -> ProjectAndVersion:
+        """A new project from version ``number``, with its first version."""
         path = f"/api/projects/{project_id}/versions/{number}/fork"
-        result: dict[str, Any] = await self._request("POST", path)
-        return result
+        return await self._call(ProjectAndVersion, "POST", path)
 
     async def _download(self, path: str) -> bytes:
         response = await self._http.get(path)
@@ -150,18 +221,17 @@ class ApiforgeClient:
         """The project's completed versions as git bundle bytes (``git clone`` can read it)."""
         return await self._download(f"/api/projects/{project_id}/history.bundle")
 
-    async def messages(self, project_id: str) -> list[dict[str, Any]]:
-        return list(
-            (await self._request("GET", f"/api/projects/{project_id}/messages"))["messages"]
-        )
+    async def messages(self, project_id: str) -> list[Message]:
+        path = f"/api/projects/{project_id}/messages"
+        return (await self._call(MessageList, "GET", path)).messages
 
     async def cancel(self, project_id: str) -> bool:
-        return bool(
-            (await self._request("POST", f"/api/projects/{project_id}/cancel"))["cancelled"]
-        )
+        """Whether a running generation was asked to stop (False: none was running)."""
+        path = f"/api/projects/{project_id}/cancel"
+        return (await self._call(Cancelled, "POST", path)).cancelled
 
     async def delete(self, project_id: str) -> None:
-        await self._request("DELETE", f"/api/projects/{project_id}")
+        _raise_for_error(await self._http.delete(f"/api/projects/{project_id}"))
 
     async def events(
         self,

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from apiforge.store.status import VersionStatus
+
 Step = Literal["planning", "generating", "validating", "complete"]
 FileOperation = Literal["created", "modified", "deleted"]
 
@@ -127,7 +129,8 @@ class VersionComplete(BaseEvent):
     files_changed: int
     duration_ms: int
     usage: Usage = Field(default_factory=Usage)
-    status: str = "complete"
+    # complete or failed (a version that ends cancelled sends ``cancelled`` instead).
+    status: VersionStatus = VersionStatus.COMPLETE
 
 
 class Cancelled(BaseEvent):

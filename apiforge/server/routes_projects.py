@@ -6,17 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Response
 
-from apiforge.auth.principal import CurrentPrincipal
-from apiforge.events.feed import announce_deletion
-from apiforge.server.errors import error_responses
-from apiforge.server.inputs import (
-    CreateProjectBody,
-    PromptBody,
-    VersionNumber,
-    check_prompt_length,
-)
-from apiforge.server.ownership import OwnedProjectId
-from apiforge.server.schemas import (
+from apiforge.api_models import (
     Cancelled,
     Health,
     Message,
@@ -30,6 +20,16 @@ from apiforge.server.schemas import (
     VersionFiles,
     VersionList,
 )
+from apiforge.auth.principal import CurrentPrincipal
+from apiforge.events.feed import announce_deletion
+from apiforge.server.errors import error_responses
+from apiforge.server.inputs import (
+    CreateProjectBody,
+    PromptBody,
+    VersionNumber,
+    check_prompt_length,
+)
+from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.versions import load_version_files

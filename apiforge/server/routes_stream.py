@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from apiforge.api_models import Version
 from apiforge.auth.principal import WsPrincipal
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
@@ -24,7 +25,6 @@ from apiforge.server.inputs import (
     prompt_problem,
 )
 from apiforge.server.ownership import OwnedProjectId
-from apiforge.server.schemas import Version
 from apiforge.server.snapshots import build_snapshot
 from apiforge.server.state import AppServices, Services, ws_services
 from apiforge.store import repository as repo

@@ -9,15 +9,20 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
+from apiforge.api_models import (
+    OneVersion,
+    ProjectAndVersion,
+    ProjectSummary,
+    Version,
+    VersionDiff,
+)
 from apiforge.errors import ConflictError, NotFoundError
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import AgainstNumber, VersionNumber
 from apiforge.server.ownership import OwnedProjectId
-from apiforge.server.schemas import OneVersion, ProjectAndVersion, ProjectSummary, Version
 from apiforge.server.state import Services
 from apiforge.store import repository as repo
 from apiforge.versions import (
-    VersionDiff,
     archive_root_name,
     build_history_bundle,
     build_zip,
@@ -73,7 +78,7 @@ async def diff(
             against=against,
             cache=services.runtime.cache,
         )
-    return result
+    return VersionDiff.model_validate(result, from_attributes=True)
 
 
 @router.post("/versions/{number}/restore", status_code=201, responses=BUSY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
@@ -13,9 +14,24 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from apiforge.store.status import StatusColumn, VersionStatus
+from apiforge.store.status import VersionStatus
+
+
+class StatusColumn(TypeDecorator[VersionStatus]):
+    """Stored as the plain string (the schema is unchanged), read back as a VersionStatus."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else VersionStatus(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> VersionStatus | None:
+        return None if value is None else VersionStatus(value)
 
 
 class Base(DeclarativeBase):

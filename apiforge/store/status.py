@@ -2,16 +2,13 @@
 
 Only ``generation/version_run.py`` changes a version's status (tests/generation/
 test_generation_status_owner.py keeps it so); everything else reads it through this enum.
+Plain Python (no SQLAlchemy): the Python client, the events and the web UI's generated
+``statuses.js`` read it too; the column type is ``store.models.StatusColumn``.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import String
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 
 class VersionStatus(StrEnum):
@@ -37,16 +34,3 @@ ACTIVE_STATUSES = frozenset(
 )
 # A version's files never change again, so reading them may be cached.
 FINAL_STATUSES = frozenset({VersionStatus.COMPLETE, VersionStatus.FAILED, VersionStatus.CANCELLED})
-
-
-class StatusColumn(TypeDecorator[VersionStatus]):
-    """Stored as the plain string (the schema is unchanged), read back as a VersionStatus."""
-
-    impl = String(16)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else VersionStatus(value).value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> VersionStatus | None:
-        return None if value is None else VersionStatus(value)

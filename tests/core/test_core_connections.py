@@ -47,7 +47,7 @@ async def test_client_resumes_after_dropped_connection(slow_server: ServerProces
     with DroppingProxy(slow_server.port) as proxy:
         async with ApiforgeClient(proxy.url) as client:
             created = await client.create_project(PROMPT)
-            pid = created["project"]["id"]
+            pid = created.project.id
             seqs: list[int] = []
             async for event in client.events(pid, until_version=1):
                 seqs.append(event.seq)

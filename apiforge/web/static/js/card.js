@@ -19,8 +19,11 @@ export class VersionCard {
     this.onAction = onAction;
     this.onOpenFile = onOpenFile;
     this.expanded = new Set();
+    // The version whose menu is open: a card is drawn again when its files arrive, and the menu
+    // a person just opened must not vanish under their pointer.
+    this.openMenu = null;
     this.onDocumentClick = (event) => {
-      if (!event.target.closest(".card-menu-wrap")) closeMenus();
+      if (!event.target.closest(".card-menu-wrap")) this.closeMenus();
     };
     document.addEventListener("click", this.onDocumentClick);
   }
@@ -61,18 +64,31 @@ export class VersionCard {
     const items = actions.map(([action, label]) => h("button", {
       type: "button", role: "menuitem", class: "menu-item", "data-action": action,
       disabled: action === "compare" && version.number < 2,
-      onclick: () => { closeMenus(); button.focus(); this.onAction(action, version.number); },
+      onclick: () => { this.closeMenus(); button.focus(); this.onAction(action, version.number); },
     }, label));
-    const list = h("div", { class: "card-menu", role: "menu", hidden: true }, items);
+    const open = this.openMenu === version.number;
+    const list = h("div", { class: "card-menu", role: "menu", hidden: !open }, items);
+    button.setAttribute("aria-expanded", String(open));
     button.addEventListener("click", () => {
       const wasOpen = !list.hidden;
-      closeMenus();
+      this.closeMenus();
       list.hidden = wasOpen;
       button.setAttribute("aria-expanded", String(!wasOpen));
-      if (!wasOpen) items.find((item) => !item.disabled).focus();
+      if (!wasOpen) {
+        this.openMenu = version.number;
+        items.find((item) => !item.disabled).focus();
+      }
     });
-    list.addEventListener("keydown", (event) => menuKeys(event, items, list, button));
+    list.addEventListener("keydown", (event) => {
+      menuKeys(event, items, list, button);
+      if (list.hidden) this.openMenu = null;
+    });
     return h("div", { class: "card-menu-wrap" }, button, list);
+  }
+
+  closeMenus() {
+    this.openMenu = null;
+    closeMenus();
   }
 }
 

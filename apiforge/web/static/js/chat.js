@@ -1,6 +1,6 @@
 // The chat column: one block per version (prompt, activity, card, reply) and smart auto-scroll.
 import { clear, copyButton, formatClock, formatSeconds, h } from "./dom.js";
-import { isActiveStatus, validationText } from "./model.js";
+import { STATUS, isActiveStatus, validationText } from "./model.js";
 import { VersionCard } from "./card.js";
 
 const STICK_THRESHOLD_PX = 48;
@@ -57,11 +57,11 @@ export class ChatLog {
     const fromMenu = version.origin === "restore";
     const parts = [fromMenu ? menuAction(version) : message("user", version.prompt, version.created_at)];
     parts.push(activityList(version, live));
-    if (status === "complete") parts.push(this.card.render(version, cardFiles));
+    if (status === STATUS.COMPLETE) parts.push(this.card.render(version, cardFiles));
     if (reply) parts.push(message("assistant", reply, replyAt || version.completed_at, isActiveStatus(status)));
     else if (isActiveStatus(status)) parts.push(h("div", { class: "msg assistant pending" }, h("span", { class: "typing-dots", "aria-label": "Working" }, h("i"), h("i"), h("i"))));
-    if (status === "failed") parts.push(this.card.render(version, cardFiles, failure(version, live, reply)));
-    if (status === "cancelled") {
+    if (status === STATUS.FAILED) parts.push(this.card.render(version, cardFiles, failure(version, live, reply)));
+    if (status === STATUS.CANCELLED) {
       const error = (live && live.error) || version.error;
       parts.push(h("p", { class: "note note-cancelled" }, `Stopped${error ? ` (${error})` : ""}.`));
     }

@@ -1,5 +1,6 @@
 // The project page's frame: header, progress strip, chat and code columns, tabs on narrow screens.
 import { clear, formatClock, h } from "./dom.js";
+import { STATUS } from "./model.js";
 
 export function buildLayout(root, { onBack, onVersion, onCompare, onPane, onMobileTab, onDevConsole }) {
   const el = {};
@@ -71,7 +72,7 @@ function shortLabel(version) {
 export function renderVersionOptions(select, versions, selected) {
   const options = [...versions].sort((a, b) => b.number - a.number).map((version) => {
     const prompt = version.prompt.length > 40 ? `${version.prompt.slice(0, 39)}…` : version.prompt;
-    const status = version.status === "complete" ? "" : ` [${version.status}]`;
+    const status = version.status === STATUS.COMPLETE ? "" : ` [${version.status}]`;
     return h("option", { value: String(version.number), selected: version.number === selected },
       `v${version.number} (${shortLabel(version)}) · ${formatClock(version.created_at)} · “${prompt}”${status}`);
   });

@@ -1,11 +1,14 @@
 // The generation model: folds stream events into the picture of each version. No DOM here.
 import { validationProfile } from "./eta.js";
+// The server writes this module from its one status enum (apiforge/store/status.py).
+import { ACTIVE_STATUSES, STATUS } from "./statuses.js";
 
+export { STATUS };
 export const STEPS = ["planning", "generating", "validating", "complete"];
-const ACTIVE_STATUSES = new Set(["pending", "generating", "validating"]);
+const ACTIVE = new Set(ACTIVE_STATUSES);
 
 export function isActiveStatus(status) {
-  return ACTIVE_STATUSES.has(status);
+  return ACTIVE.has(status);
 }
 
 function freshSteps() {
@@ -14,7 +17,7 @@ function freshSteps() {
 
 export function emptyLive(number) {
   return {
-    number, status: "pending", step: null, steps: freshSteps(), subStep: "", progress: 0,
+    number, status: STATUS.PENDING, step: null, steps: freshSteps(), subStep: "", progress: 0,
     startedAt: null, endedAt: null, files: new Map(), order: [], currentPath: null,
     text: "", activities: [], stages: [], validationOk: null, usage: null, summary: "",
     error: null, previewUrl: null, planned: null, fromEvents: false, codeBytes: 0,
@@ -32,17 +35,17 @@ export function liveFromVersion(version) {
   live.stages = Array.isArray(version.validation) ? version.validation : [];
   live.startedAt = Date.parse(version.created_at) / 1000 || null;
   live.endedAt = version.completed_at ? Date.parse(version.completed_at) / 1000 : null;
-  const stepByStatus = { pending: "planning", generating: "generating", validating: "validating" };
+  const stepByStatus = { [STATUS.PENDING]: "planning", [STATUS.GENERATING]: "generating", [STATUS.VALIDATING]: "validating" };
   const active = stepByStatus[version.status];
   if (active) {
     activateStep(live, active);
-  } else if (version.status === "complete") {
+  } else if (version.status === STATUS.COMPLETE) {
     finishAll(live);
   } else {
     // A failed stage in the stored validation means the version failed there.
     const failedAt = live.stages.some((stage) => !stage.ok) ? "validating" : "generating";
     activateStep(live, failedAt);
-    live.steps[failedAt].state = version.status === "cancelled" ? "cancelled" : "failed";
+    live.steps[failedAt].state = version.status === STATUS.CANCELLED ? "cancelled" : "failed";
   }
   return live;
 }
@@ -105,7 +108,7 @@ function applyChunk(live, event) {
 const HANDLERS = {
   "version:start": (live, event) => {
     Object.assign(live, emptyLive(live.number));
-    live.status = "generating";
+    live.status = STATUS.GENERATING;
     live.startedAt = event.ts;
     live.fromEvents = true;
     activateStep(live, "planning");
@@ -116,7 +119,7 @@ const HANDLERS = {
     live.steps[event.step].message = event.message;
     live.subStep = event.message;
     live.progress = event.progress;
-    if (event.step === "validating") live.status = "validating";
+    if (event.step === "validating") live.status = STATUS.VALIDATING;
     if (event.step === "generating") {
       resetUnfinishedFiles(live);
       live.generatingSince = event.ts;
@@ -155,7 +158,7 @@ const HANDLERS = {
   },
   "validation:start": (live, event) => {
     // A validation that runs again (a fix round, a restart) reports all its stages afresh.
-    live.status = "validating";
+    live.status = STATUS.VALIDATING;
     Object.assign(live, { stages: [], validationOk: null, validationSince: event.ts, stageMarks: {} });
     if (live.step !== "validating") activateStep(live, "validating");
   },
@@ -171,17 +174,17 @@ const HANDLERS = {
   },
   "preview:ready": (live, event) => { live.previewUrl = event.url; },
   "version:complete": (live, event) => {
-    live.status = event.status || "complete";
+    live.status = event.status || STATUS.COMPLETE;
     Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });
-    if (live.status === "complete") finishAll(live);
+    if (live.status === STATUS.COMPLETE) finishAll(live);
     else stopActiveStep(live, "failed");
   },
   cancelled: (live, event) => {
-    Object.assign(live, { status: "cancelled", endedAt: event.ts, error: event.reason });
+    Object.assign(live, { status: STATUS.CANCELLED, endedAt: event.ts, error: event.reason });
     stopActiveStep(live, "cancelled");
   },
   error: (live, event) => {
-    Object.assign(live, { status: "failed", endedAt: event.ts, error: event.message });
+    Object.assign(live, { status: STATUS.FAILED, endedAt: event.ts, error: event.message });
     stopActiveStep(live, "failed");
   },
   snapshot: (live, event) => {

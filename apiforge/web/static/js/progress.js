@@ -1,16 +1,16 @@
 // The progress tracker: Planning → Generating → Validating → Complete with sub-step and timing.
 import { clear, formatSeconds, h } from "./dom.js";
-import { STEPS, isActiveStatus } from "./model.js";
+import { STATUS, STEPS, isActiveStatus } from "./model.js";
 import { remainingMs } from "./eta.js";
 
 const LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Complete" };
 const STATE_WORDS = { done: "done", active: "in progress", failed: "failed", cancelled: "cancelled", pending: "waiting" };
 
 export function subStepText(live) {
-  if (live.status === "cancelled") return `Stopped${live.error ? `: ${live.error}` : ""}`;
+  if (live.status === STATUS.CANCELLED) return `Stopped${live.error ? `: ${live.error}` : ""}`;
   // Only which step failed: what went wrong is said once, in the chat.
-  if (live.status === "failed") return `Failed at ${LABELS[failedStep(live)].toLowerCase()}`;
-  if (live.status === "complete") return live.summary || "Done";
+  if (live.status === STATUS.FAILED) return `Failed at ${LABELS[failedStep(live)].toLowerCase()}`;
+  if (live.status === STATUS.COMPLETE) return live.summary || "Done";
   if (live.step === "generating" && live.currentPath) {
     const index = live.order.indexOf(live.currentPath) + 1;
     const total = Math.max(live.planned || 0, live.order.length);
@@ -57,7 +57,7 @@ export class ProgressTracker {
     }));
     const text = `v${live.number}: ${subStepText(live)}`;
     if (this.status.textContent !== text) this.status.textContent = text;
-    const percent = live.status === "complete" ? 100 : live.progress;
+    const percent = live.status === STATUS.COMPLETE ? 100 : live.progress;
     this.bar.firstChild.style.width = `${percent}%`;
     this.bar.setAttribute("aria-valuenow", String(percent));
     this.renderTiming();

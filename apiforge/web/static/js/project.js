@@ -5,7 +5,7 @@ import { CodeViewer } from "./codeview.js";
 import { Composer } from "./composer.js";
 import { DevConsole } from "./devconsole.js";
 import { FileTree } from "./filetree.js";
-import { GenerationModel, isActiveStatus } from "./model.js";
+import { GenerationModel, STATUS, isActiveStatus } from "./model.js";
 import { ProgressTracker } from "./progress.js";
 import { EventStream } from "./stream.js";
 import { PreviewPanel } from "./previewpanel.js";
@@ -126,10 +126,10 @@ export class ProjectPage {
     const n = event.version_number;
     const known = this.versions.get(n);
     if (!known) {
-      this.versions.set(n, { number: n, id: event.version_id, prompt: event.prompt, summary: "", status: "generating",
+      this.versions.set(n, { number: n, id: event.version_id, prompt: event.prompt, summary: "", status: STATUS.GENERATING,
         created_at: new Date(event.ts * 1000).toISOString(), completed_at: null, origin: "prompt" });
     } else if (!isActiveStatus(known.status) && isActiveStatus(this.model.live(n).status)) {
-      known.status = "generating";
+      known.status = STATUS.GENERATING;
     }
     if (this.viewVersion === null || n >= this.viewVersion) {
       this.viewVersion = n;
@@ -278,7 +278,7 @@ export class ProjectPage {
 
 // A failed version keeps its files too (those of the version before it when none were written).
 function hasFiles(status) {
-  return status === "complete" || status === "failed";
+  return status === STATUS.COMPLETE || status === STATUS.FAILED;
 }
 
 function defaultFile(entries) {

@@ -1,7 +1,7 @@
 // Files per version: a cache of the REST file maps and the per-version change lists derived
 // from them (or from the live events while a version is being written).
 import { api } from "./api.js";
-import { isActiveStatus } from "./model.js";
+import { STATUS, isActiveStatus } from "./model.js";
 
 export class VersionFiles {
   constructor(projectId, onLoaded = () => {}) {
@@ -33,7 +33,7 @@ export class VersionFiles {
 
   // The file map a version starts from: the newest complete version before it.
   baseOf(n, versions) {
-    const earlier = [...versions.values()].filter((v) => v.number < n && v.status === "complete");
+    const earlier = [...versions.values()].filter((v) => v.number < n && v.status === STATUS.COMPLETE);
     if (!earlier.length) return {};
     const base = Math.max(...earlier.map((v) => v.number));
     if (!this.cache.has(base)) {

@@ -1,16 +1,22 @@
-"""What the JSON API answers: one model per shape, built from the store's rows.
+"""What the JSON API answers: one model per shape, shared by the server and the Python client.
 
-The shapes are those ``store.repository``'s ``*_dict`` functions give (the web UI, the CLI and
-the Python client read them); these models describe them in the OpenAPI document and check them
-on the way out.
+The server builds them from the store's rows (the ``*_dict`` shapes of ``store.repository``),
+which describes them in the OpenAPI document and checks them on the way out; ``client.py``
+validates the answers into the same models. So this module imports neither the server nor the
+store (the ``of`` builders import the store when called): the client stays light and FastAPI-free
+(tests/core/test_core_client_types.py).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
-from apiforge.store import repository as repo
-from apiforge.store.models import ApiVersion, ChatMessage, Project
+from apiforge.store.status import VersionStatus
+
+if TYPE_CHECKING:
+    from apiforge.store.models import ApiVersion, ChatMessage, Project
 
 
 class Usage(BaseModel):
@@ -38,7 +44,7 @@ class Version(BaseModel):
     prompt: str
     summary: str
     # pending, generating, validating (still running); complete, failed, cancelled.
-    status: str
+    status: VersionStatus
     created_at: str | None
     completed_at: str | None
     files_changed: int
@@ -53,6 +59,8 @@ class Version(BaseModel):
 
     @classmethod
     def of(cls, version: ApiVersion) -> Version:
+        from apiforge.store import repository as repo
+
         return cls.model_validate(repo.version_dict(version))
 
 
@@ -66,6 +74,8 @@ class ProjectSummary(BaseModel):
 
     @classmethod
     def of(cls, project: Project, latest: ApiVersion | None) -> ProjectSummary:
+        from apiforge.store import repository as repo
+
         return cls.model_validate(repo.project_dict(project, latest))
 
 
@@ -77,6 +87,8 @@ class Message(BaseModel):
 
     @classmethod
     def of(cls, message: ChatMessage) -> Message:
+        from apiforge.store import repository as repo
+
         return cls.model_validate(repo.message_dict(message))
 
 
@@ -126,3 +138,34 @@ class Health(BaseModel):
     subscribers: int
     # The longest prompt accepted, so the UI can count against it before sending.
     max_prompt_chars: int
+
+
+class FileChange(BaseModel):
+    path: str
+    operation: str  # created | modified | deleted
+    unified_diff: str
+
+
+class RouteChange(BaseModel):
+    method: str
+    path: str
+    change: str  # added | removed | changed
+    # For "changed": the top-level operation fields that differ (parameters, responses, …).
+    fields: list[str] = Field(default_factory=list)
+
+
+class RouteChanges(BaseModel):
+    added: list[RouteChange] = Field(default_factory=list)
+    removed: list[RouteChange] = Field(default_factory=list)
+    changed: list[RouteChange] = Field(default_factory=list)
+
+
+class VersionDiff(BaseModel):
+    """Version ``version_number`` compared with ``against``, file by file."""
+
+    project_id: str
+    version_number: int
+    against: int | None  # None: compared with an empty project (the first version)
+    files: list[FileChange]
+    # None unless both versions have an OpenAPI document.
+    routes: RouteChanges | None
