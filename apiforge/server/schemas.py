@@ -7,6 +7,8 @@ on the way out.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from apiforge.store import repository as repo
@@ -126,3 +128,5 @@ class Health(BaseModel):
     subscribers: int
     # The longest prompt accepted, so the UI can count against it before sending.
     max_prompt_chars: int
+    # Which sign-in the server wants (docs/security.md): the UI shows its login page for password.
+    auth: Literal["local", "password", "header"]
