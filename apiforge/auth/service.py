@@ -42,6 +42,14 @@ def load_server_secret(data_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+def password_hasher() -> PasswordHasher:
+    """argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): argon2-cffi's
+    default (64 MiB, 4 lanes) takes over a second on a small shared server, which turns every
+    sign-in into a denial of service against the others. Hashes keep their own parameters, so
+    these may be raised later without invalidating stored passwords."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
 def principal_of(user: User, via: AuthVia) -> Principal:
     return Principal(user_id=user.id, username=user.username, is_admin=user.is_admin, via=via)
 
@@ -50,7 +58,7 @@ class Accounts:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self.hasher = PasswordHasher()
+        self.hasher = password_hasher()
         self.secret = load_server_secret(settings.data_dir)
         self.throttle = LoginThrottle(settings.login_attempts_per_minute)
 

@@ -22,7 +22,8 @@ class LoginBody(BaseModel):
 class CreateUserBody(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN)
     password: str = Field(min_length=8, max_length=1024)
-    admin: bool = False
+    # Strict: 0, 1 or "true" are not a yes or no someone meant.
+    admin: bool = Field(default=False, strict=True)
 
 
 class TokenBody(BaseModel):
