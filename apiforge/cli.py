@@ -232,10 +232,34 @@ def versions(project: ProjectArgument, server: ServerOption = None) -> None:
     _run(run())
 
 
-def main() -> None:
-    from apiforge.cli_versions import register  # here, not at the top: it imports this module
+@app.callback()
+def options(
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="API token for the server (default: APIFORGE_TOKEN, else the one "
+            "`apiforge login` kept for that server)",
+        ),
+    ] = None,
+) -> None:
+    """apiforge — chat an API into being."""
+    import os
 
-    register(app)
+    from apiforge.cli_tokens import TOKEN_ENV
+
+    if token:
+        # This process runs one command: --token is APIFORGE_TOKEN for it (commands reach the
+        # server through cli_connect, which reads that).
+        os.environ[TOKEN_ENV] = token
+
+
+def main() -> None:
+    # Here, not at the top: they import this module.
+    from apiforge import cli_accounts, cli_versions
+
+    cli_versions.register(app)
+    cli_accounts.register(app)
     app()
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from apiforge.cli_tokens import token_for
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, ServerRecord, current_owner, local_url
 from apiforge.errors import ApiforgeError
@@ -42,7 +43,7 @@ async def answers(client: ApiforgeClient) -> bool:
 
 async def _owner_client(owner: ServerRecord, data_dir: Path) -> ApiforgeClient | None:
     """A client of the owner once it answers; None if it let go of the data dir meanwhile."""
-    client = ApiforgeClient(owner.url)
+    client = ApiforgeClient(owner.url, token=token_for(owner.url))
     deadline = time.monotonic() + OWNER_STARTUP_WAIT_S
     try:
         while not await answers(client):
@@ -70,7 +71,8 @@ async def find_server(settings: Settings) -> ApiforgeClient | None:
         if client is not None:
             return client
     # One client, probed then used: building an httpx client costs tens of milliseconds.
-    client = ApiforgeClient(local_url(settings.host, settings.port))
+    url = local_url(settings.host, settings.port)
+    client = ApiforgeClient(url, token=token_for(url))
     if await answers(client):
         return client
     await client.aclose()
@@ -111,7 +113,7 @@ async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> Apiforg
 async def connect(server: str | None) -> AsyncIterator[ApiforgeClient]:
     async with AsyncExitStack() as stack:
         if server:
-            client = ApiforgeClient(server)
+            client = ApiforgeClient(server, token=token_for(server))
         else:
             settings = Settings()
             client = await find_server(settings) or await _embedded_client(stack, settings)

@@ -39,9 +39,11 @@ def _raise_for_error(response: httpx.Response) -> None:
 
 
 class ApiforgeClient:
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
+        """``token``: a personal API token (``POST /api/tokens``) for a password-mode server."""
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
 
     async def __aenter__(self) -> ApiforgeClient:
         return self
