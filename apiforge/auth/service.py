@@ -61,6 +61,9 @@ class Accounts:
         self.hasher = password_hasher()
         self.secret = load_server_secret(settings.data_dir)
         self.throttle = LoginThrottle(settings.login_attempts_per_minute)
+        # Checked when no such user exists, so an unknown name costs as long as a wrong
+        # password: the answer's timing does not tell which names exist.
+        self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
 
     async def create_user(self, username: str, password: str | None, *, admin: bool) -> User:
         # argon2 is slow by design: hash off the event loop.
@@ -88,7 +91,7 @@ class Accounts:
         await self.throttle.check(username, client)
         async with self.db.read() as session:
             user = await accounts.find_user(session, username=username)
-        encoded = user.password_hash if user is not None else None
+        encoded = user.password_hash if user is not None else self._decoy_hash
         ok = await asyncio.to_thread(accounts.password_matches, self.hasher, encoded, password)
         if user is None or not ok:
             await self.throttle.failed(username, client)
