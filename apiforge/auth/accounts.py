@@ -91,6 +91,8 @@ async def create_session(session: AsyncSession, *, user_id: str, lifetime: timed
     """A new login session; returns the secret the cookie carries (stored only hashed)."""
     secret = secrets.token_urlsafe(32)
     stamp = now()
+    # Expired sessions are dropped at each sign-in, so the table holds only live ones.
+    await session.execute(delete(LoginSession).where(LoginSession.expires_at <= stamp))
     session.add(
         LoginSession(
             id_hash=hash_secret(secret),

@@ -155,3 +155,20 @@ async def test_a_cross_site_websocket_with_the_cookie_is_refused(
     own = {**user_server.headers_of("walt"), "Origin": user_server.url}
     async with connect(url, additional_headers=own) as ws:
         assert (await ws.recv()) is not None
+
+
+def test_an_expired_session_signs_nobody_in_and_is_dropped(user_server: AccountsServer) -> None:
+    headers = user_server.headers_of("yara")
+    me = httpx.get(f"{user_server.url}/api/auth/me", headers=headers)
+    assert me.status_code == 200
+    with sqlite3.connect(user_server.data_dir / "apiforge.sqlite3") as db:
+        db.execute(
+            "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE user_id = ?",
+            (me.json()["id"],),
+        )
+    _error(httpx.get(f"{user_server.url}/api/auth/me", headers=headers), 401, "unauthenticated")
+    user_server.create_user("zeno")
+    assert user_server.login("zeno", password_of("zeno")).status_code == 200
+    assert _rows(
+        user_server, "SELECT count(*) FROM sessions WHERE user_id = ?", me.json()["id"]
+    ) == [(0,)]
