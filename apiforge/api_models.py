@@ -9,7 +9,7 @@ store (the ``of`` builders import the store when called): the client stays light
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -138,6 +138,8 @@ class Health(BaseModel):
     subscribers: int
     # The longest prompt accepted, so the UI can count against it before sending.
     max_prompt_chars: int
+    # Which sign-in the server wants (docs/security.md): the UI shows its login page for password.
+    auth: Literal["local", "password", "header"]
 
 
 class FileChange(BaseModel):

@@ -239,9 +239,11 @@ def versions(
 
 
 def main() -> None:
-    from apiforge.cli_versions import register  # here, not at the top: it imports this module
+    # Here, not at the top: they import this module.
+    from apiforge import cli_accounts, cli_versions
 
-    register(app)
+    cli_versions.register(app)
+    cli_accounts.register(app)
     app()
 
 

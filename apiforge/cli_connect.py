@@ -24,6 +24,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from apiforge.cli_tokens import token_for
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, ServerRecord, current_owner, local_url
 from apiforge.errors import ApiforgeError
@@ -58,7 +59,7 @@ async def _owner_client(
     owner: ServerRecord, data_dir: Path, token: str | None = None
 ) -> ApiforgeClient | None:
     """A client of the owner once it answers; None if it let go of the data dir meanwhile."""
-    client = ApiforgeClient(owner.url, token=token)
+    client = ApiforgeClient(owner.url, token=token or token_for(owner.url))
     deadline = time.monotonic() + OWNER_STARTUP_WAIT_S
     try:
         while not await answers(client):
@@ -86,7 +87,8 @@ async def find_server(settings: Settings, token: str | None = None) -> ApiforgeC
         if client is not None:
             return client
     # One client, probed then used: building an httpx client costs tens of milliseconds.
-    client = ApiforgeClient(local_url(settings.host, settings.port), token=token)
+    url = local_url(settings.host, settings.port)
+    client = ApiforgeClient(url, token=token or token_for(url))
     if await answers(client):
         return client
     await client.aclose()
@@ -127,7 +129,7 @@ async def _embedded_client(stack: AsyncExitStack, settings: Settings) -> Apiforg
 async def connect(server: str | None, token: str | None = None) -> AsyncIterator[ApiforgeClient]:
     async with AsyncExitStack() as stack:
         if server:
-            client = ApiforgeClient(server, token=token)
+            client = ApiforgeClient(server, token=token or token_for(server))
         else:
             settings = Settings()
             found = await find_server(settings, token)

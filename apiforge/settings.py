@@ -100,6 +100,20 @@ class Settings(BaseSettings):
         default="local",
         description="local: no login, loopback only; password: accounts; header: trusted proxy",
     )
+    auth_header: str = Field(
+        default="X-Forwarded-User", description="Header mode: the header naming the user"
+    )
+    trusted_proxies: list[str] = Field(
+        default=[], description="Header mode: proxy addresses or networks trusted (JSON list)"
+    )
+    admin_username: str | None = Field(
+        default=None, description="First admin's name, created at start-up when no user exists"
+    )
+    admin_password: str | None = Field(default=None, description="First admin's password")
+    session_hours: float = Field(default=24 * 14, gt=0, description="A login lasts this long")
+    login_attempts_per_minute: int = Field(
+        default=5, ge=1, description="Failed logins per username and client per minute"
+    )
     allowed_hosts: list[str] = Field(
         default=[], description="Host names accepted besides loopback ones (JSON list)"
     )

@@ -1,24 +1,81 @@
 """Resolves the principal of every HTTP request and WebSocket before routing.
 
 A plain ASGI middleware (not ``BaseHTTPMiddleware``) so streaming responses are not buffered.
-Local mode: every request acts as :data:`LOCAL_PRINCIPAL`. Password and header modes are
-resolved by ``apiforge.auth`` modules added alongside (sessions, tokens, trusted header).
+It only says who is asking, never refuses: a request without a principal reaches routing, so a
+path or method that matches no route still gets the router's 404/405, and a route that needs a
+principal answers 401 through its ``CurrentPrincipal`` dependency (deny by default:
+``tests/core/test_core_auth_gate.py`` fails on an API route that neither needs one nor is
+listed as public).
+
+- local: every request acts as :data:`LOCAL_PRINCIPAL`.
+- password: ``Authorization: Bearer <token>``, else the ``apiforge_session`` cookie (whose
+  secret is kept on the scope's state for CSRF checks and logout).
+- header: the ``APIFORGE_AUTH_HEADER`` header, only from an ``APIFORGE_TRUSTED_PROXIES``
+  address; anyone else could send it.
 """
 
 from __future__ import annotations
 
+import ipaddress
+
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apiforge.auth.principal import LOCAL_PRINCIPAL
+from apiforge.auth.principal import LOCAL_PRINCIPAL, Principal
+from apiforge.auth.service import Accounts
 from apiforge.settings import Settings
+
+SESSION_COOKIE = "apiforge_session"
+SESSION_SECRET_KEY = "session_secret"
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(settings: Settings) -> list[IpNetwork]:
+    return [ipaddress.ip_network(entry, strict=False) for entry in settings.trusted_proxies]
+
+
+def _is_trusted(client: tuple[str, int] | None, networks: list[IpNetwork]) -> bool:
+    if client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 class PrincipalMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.proxies = trusted_networks(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and self.settings.auth == "local":
-            scope.setdefault("state", {})["principal"] = LOCAL_PRINCIPAL
+        if scope["type"] in ("http", "websocket"):
+            state = scope.setdefault("state", {})
+            principal = await self._resolve(scope, state)
+            if principal is not None:
+                state["principal"] = principal
         await self.app(scope, receive, send)
+
+    async def _resolve(self, scope: Scope, state: dict[str, object]) -> Principal | None:
+        if self.settings.auth == "local":
+            return LOCAL_PRINCIPAL
+        accounts: Accounts = scope["app"].state.services.accounts
+        headers = Headers(scope=scope)
+        if self.settings.auth == "header":
+            name = headers.get(self.settings.auth_header, "").strip()
+            if not name or len(name) > 64 or not _is_trusted(scope.get("client"), self.proxies):
+                return None
+            return await accounts.by_header(name)
+        scheme, _, credential = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credential.strip():
+            return await accounts.by_token(credential.strip())
+        secret = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+        if not secret:
+            return None
+        principal = await accounts.by_session(secret)
+        if principal is not None:
+            state[SESSION_SECRET_KEY] = secret
+        return principal

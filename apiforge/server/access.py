@@ -126,6 +126,11 @@ def check_request(scope: Scope, policy: HostPolicy) -> None:
         )
     if scope["type"] == "http" and scope["method"] in SAFE_METHODS:
         return
+    check_origin(scope, headers, host)
+
+
+def check_origin(scope: Scope, headers: Headers, host: HostName) -> None:
+    """Refuse a request a page of another origin made (a write, or a WebSocket handshake)."""
     origin = headers.get("origin")
     foreign = headers.get("sec-fetch-site", "").lower() in FOREIGN_FETCH_SITES
     if foreign or (origin is not None and _origin_of(origin) != own_origin(scope, host)):
@@ -135,28 +140,44 @@ def check_request(scope: Scope, policy: HostPolicy) -> None:
         )
 
 
+def check_handshake_origin(scope: Scope) -> None:
+    """Password and header modes: a WebSocket handshake carries the browser's cookies (or the
+    proxy's), so, as in local mode, it must come from the server's own origin. The Host is
+    not checked there: any name may reach a server run for a team."""
+    headers = Headers(scope=scope)
+    hosts = headers.getlist("host")
+    host = parse_host(hosts[0]) if len(hosts) == 1 else None
+    if host is None:
+        raise AccessRefused("cross_origin_refused", "A WebSocket handshake needs one Host header")
+    check_origin(scope, headers, host)
+
+
 class LocalAccessMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.enabled = settings.auth == "local"
+        self.local = settings.auth == "local"
         self.policy = HostPolicy(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] not in ("http", "websocket"):
+        checked = scope["type"] == "websocket" or (self.local and scope["type"] == "http")
+        if not checked:
             await self.app(scope, receive, send)
             return
         try:
-            check_request(scope, self.policy)
+            if self.local:
+                check_request(scope, self.policy)
+            else:
+                check_handshake_origin(scope)
         except AccessRefused as refused:
             if scope["type"] == "http":
                 await error_response(403, refused.code, refused.message)(scope, receive, send)
             else:
-                await _deny_websocket(scope, receive, send, refused)
+                await deny_websocket(scope, receive, send, refused)
             return
         await self.app(scope, receive, send)
 
 
-async def _deny_websocket(
+async def deny_websocket(
     scope: Scope, receive: Receive, send: Send, refused: AccessRefused
 ) -> None:
     """Refuse the handshake itself: the socket never opens, so a page learns nothing from it."""

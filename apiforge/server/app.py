@@ -11,7 +11,9 @@ from pathlib import Path
 from dbos import DBOS, DBOSConfig
 from fastapi import Depends, FastAPI
 
+from apiforge.auth.csrf import check_csrf
 from apiforge.auth.middleware import PrincipalMiddleware
+from apiforge.auth.service import Accounts
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES
 from apiforge.events.log import EventLog
@@ -21,7 +23,14 @@ from apiforge.generation.steps.workflow import GenerationWorkflow
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
-from apiforge.server import routes_preview, routes_projects, routes_stream, routes_versions, web
+from apiforge.server import (
+    routes_auth,
+    routes_preview,
+    routes_projects,
+    routes_stream,
+    routes_versions,
+    web,
+)
 from apiforge.server.access import LocalAccessMiddleware
 from apiforge.server.errors import install_error_handlers
 from apiforge.server.openapi import install_openapi
@@ -83,7 +92,11 @@ async def _build_services(settings: Settings) -> AppServices:
     workflow = GenerationWorkflow(runtime)
     generations = GenerationService(runtime, workflow)
     writes = WriteLimiter(settings.limit_writes_per_minute)
-    return AppServices(settings, db, bus, event_log, runtime, generations, previews, writes=writes)
+    accounts = Accounts(settings, db)
+    await accounts.ensure_first_admin()
+    return AppServices(
+        settings, db, bus, event_log, runtime, generations, accounts, previews, writes=writes
+    )
 
 
 @asynccontextmanager
@@ -108,6 +121,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.db.close()
         await services.runtime.provider.aclose()
         await services.writes.aclose()
+        await services.accounts.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -117,12 +131,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         # Before any route's own: a write over the user's limit is refused before it runs.
-        dependencies=[Depends(count_write)],
+        # CSRF after the count: a refused forgery still counts against its (victim) user's
+        # limit, which keeps a forging page from probing without bound.
+        dependencies=[Depends(count_write), Depends(check_csrf)],
     )
     app.state.settings = settings = settings or Settings()
     install_error_handlers(app)
     install_openapi(app, settings)
     app.include_router(routes_projects.router)
+    app.include_router(routes_auth.router)
     app.include_router(routes_stream.router)
     app.include_router(routes_versions.router)
     app.include_router(routes_preview.router)

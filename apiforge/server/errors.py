@@ -31,6 +31,8 @@ _DESCRIPTIONS = {
     400: "The request body is not valid JSON (`malformed_json`)",
     404: "No such project, version or file (`not_found`)",
     409: "The request conflicts with the project's state (e.g. `generation_running`)",
+    403: "Not allowed (`admin_only`; `csrf_refused`: a cookie-signed change without its "
+    "X-CSRF-Token; `cross_origin_refused`: a page of another origin)",
     401: "Sign in first: no valid session, token or trusted header (`unauthenticated`)",
     422: "The request is invalid (`invalid_input`, or a more precise code)",
     429: "A per-user limit was reached (`too_many_writes`, `too_many_generations`, "

@@ -61,6 +61,7 @@ def _document_access_errors(schema: dict[str, Any], routes: list[BaseRoute]) -> 
                 responses.setdefault("401", {"description": status_description(401)})
             if is_write(method, route.path_format or ""):
                 responses.setdefault("429", {"description": status_description(429)})
+                responses.setdefault("403", {"description": status_description(403)})
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:

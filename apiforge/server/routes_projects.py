@@ -49,6 +49,7 @@ async def health(services: Services) -> Health:
         validator=runtime.validator.name,
         subscribers=services.bus.subscriber_count(),
         max_prompt_chars=runtime.settings.max_prompt_chars,
+        auth=runtime.settings.auth,
     )
 
 

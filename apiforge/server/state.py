@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 
+from apiforge.auth.service import Accounts
 from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
@@ -24,6 +25,7 @@ class AppServices:
     log: EventLog
     runtime: GenerationRuntime
     generations: GenerationService
+    accounts: Accounts
     previews: Any = None
     writes: WriteLimiter = field(default_factory=lambda: WriteLimiter(0))
 

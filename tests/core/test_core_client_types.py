@@ -42,7 +42,7 @@ from apiforge.server.app import create_app
 from apiforge.settings import Settings
 from apiforge.store.status import ACTIVE_STATUSES, FINAL_STATUSES, VersionStatus
 from tests.cli_runner import run_cli
-from tests.core.as_user_server import AsUserServer
+from tests.core.accounts_server import AccountsServer
 from tests.core.scripted_http import Answer, scripted_server
 from tests.server_process import ServerProcess
 
@@ -132,7 +132,7 @@ async def test_history_operations_answer_the_documented_models(
 
 
 async def test_error_statuses_of_a_real_server(
-    live_server: ServerProcess, slow_server: ServerProcess, user_server: AsUserServer
+    live_server: ServerProcess, slow_server: ServerProcess, user_server: AccountsServer
 ) -> None:
     async with ApiforgeClient(live_server.url) as client:
         with pytest.raises(NotFoundError) as missing:
@@ -204,7 +204,9 @@ def sse_of(*events: VersionComplete) -> bytes:
     return "".join(frames).encode()
 
 
-HEALTH = Health(status="ok", provider="p", validator="v", subscribers=0, max_prompt_chars=9)
+HEALTH = Health(
+    status="ok", provider="p", validator="v", subscribers=0, max_prompt_chars=9, auth="local"
+)
 DONE = VersionComplete(
     project_id="p1", version_number=1, seq=3, summary="s", files_changed=1, duration_ms=5
 )

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.core.as_user_server import AsUserServer
-from tests.core.conftest import user_headers
+from tests.core.accounts_server import AccountsServer
 from tests.server_process import ServerProcess
 
 PROMPT = "a todo API with tasks (title, done)"
@@ -78,20 +77,20 @@ async def test_a_hundred_restores_stop_at_the_hourly_limit(local_server: ServerP
 
 
 @pytest.fixture(scope="module")
-def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsUserServer]:
+def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AccountsServer]:
     """Slow generations (they still run mid-test) and a small write allowance."""
     env = {"APIFORGE_ENGINE_DELAY_MS": "40", "APIFORGE_LIMIT_WRITES_PER_MINUTE": "6"}
-    server = AsUserServer(tmp_path_factory.mktemp("limited"), env=env)
+    server = AccountsServer(tmp_path_factory.mktemp("limited"), env=env)
     server.start()
     yield server
     server.stop()
 
 
-def _client(server: AsUserServer, name: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.url, headers=user_headers(name), timeout=15)
+def _client(server: AccountsServer, name: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.url, headers=server.headers_of(name), timeout=15)
 
 
-async def test_a_third_generation_waits_for_one_of_two(limited_server: AsUserServer) -> None:
+async def test_a_third_generation_waits_for_one_of_two(limited_server: AccountsServer) -> None:
     async with _client(limited_server, "erin") as erin, _client(limited_server, "finn") as finn:
         first, second = [
             (await erin.post("/api/projects", json={"prompt": PROMPT})).json()["project"]["id"]
@@ -114,7 +113,7 @@ async def test_a_third_generation_waits_for_one_of_two(limited_server: AsUserSer
             await erin.post(f"/api/projects/{project_id}/cancel")
 
 
-async def test_writes_per_minute_are_counted_per_user(limited_server: AsUserServer) -> None:
+async def test_writes_per_minute_are_counted_per_user(limited_server: AccountsServer) -> None:
     async with _client(limited_server, "gail") as gail, _client(limited_server, "hugo") as hugo:
         created = await gail.post("/api/projects", json={"prompt": PROMPT})
         project_id = created.json()["project"]["id"]
@@ -131,7 +130,7 @@ async def test_writes_per_minute_are_counted_per_user(limited_server: AsUserServ
         assert (await hugo.post("/api/projects", json={"prompt": PROMPT})).status_code == 201
         # WebSocket actions are writes too.
         url = limited_server.url.replace("http://", "ws://") + f"/api/ws/{project_id}"
-        async with connect(url, additional_headers=user_headers("gail")) as ws:
+        async with connect(url, additional_headers=limited_server.headers_of("gail")) as ws:
             await ws.send(json.dumps({"action": "cancel"}))
             while (frame := json.loads(await ws.recv())).get("type") != "error":
                 pass

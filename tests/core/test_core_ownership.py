@@ -19,8 +19,8 @@ from websockets.exceptions import InvalidStatus
 from apiforge.server.app import create_app
 from apiforge.server.ownership import owned_project_id
 from apiforge.settings import Settings
-from tests.core.as_user_server import AsUserServer
-from tests.core.conftest import AsUser, user_headers
+from tests.core.accounts_server import AccountsServer
+from tests.core.conftest import AsUser
 
 PROMPT = "a todo API with tasks (title, done)"
 MISSING = "0" * 32
@@ -126,7 +126,9 @@ async def test_only_the_owner_reaches_a_project(as_user: AsUser, call: Call) -> 
         await _wait_idle(alice, project_id)
 
 
-async def test_websocket_serves_only_the_owner(as_user: AsUser, user_server: AsUserServer) -> None:
+async def test_websocket_serves_only_the_owner(
+    as_user: AsUser, user_server: AccountsServer
+) -> None:
     project_id = await _project_of(as_user("alice"))
     url = user_server.url.replace("http://", "ws://") + WEBSOCKET.format(project_id=project_id)
     # Anonymous: refused before the handshake with a plain 401 in the error shape.
@@ -136,7 +138,7 @@ async def test_websocket_serves_only_the_owner(as_user: AsUser, user_server: AsU
     assert denied.value.response.status_code == 401
     # Another user (an admin too): the same error frame and close code as a missing project.
     for name in ("bob", "admin"):
-        async with connect(url, additional_headers=user_headers(name)) as ws:
+        async with connect(url, additional_headers=user_server.headers_of(name)) as ws:
             frame = json.loads(await ws.recv())
             await ws.wait_closed()
         assert frame == {
@@ -145,16 +147,19 @@ async def test_websocket_serves_only_the_owner(as_user: AsUser, user_server: AsU
             "message": f"No project with id {project_id!r}",
         }
         assert ws.close_code == 4404
-    async with connect(url, additional_headers=user_headers("alice")) as ws:
+    # The session cookie rides along with the handshake, as a browser's does.
+    async with connect(url, additional_headers=user_server.headers_of("alice")) as ws:
         first = json.loads(await ws.recv())
     assert first["type"] == "version:start" and first["project_id"] == project_id
 
 
-async def test_each_user_lists_and_creates_only_their_own(as_user: AsUser) -> None:
+async def test_each_user_lists_and_creates_only_their_own(
+    as_user: AsUser, user_server: AccountsServer
+) -> None:
     carol, dave = as_user("carol"), as_user("dave")
     mine = await _project_of(carol)
     forked = await carol.post(f"/api/projects/{mine}/versions/1/fork")
-    assert forked.json()["project"]["owner_id"] == "user-carol"
+    assert forked.json()["project"]["owner_id"] == user_server.user_ids["carol"]
     theirs = await _project_of(dave)
     listed = {p["id"] for p in (await carol.get("/api/projects")).json()["projects"]}
     assert listed == {mine, forked.json()["project"]["id"]}

@@ -8,8 +8,14 @@ export class ApiError extends Error {
   }
 }
 
+// The signed-in session's CSRF token (password mode): every change made with the session
+// cookie must carry it, or the server refuses it (docs/security.md).
+export const session = { csrfToken: null };
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 async function request(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
+  if (!SAFE_METHODS.has(method) && session.csrfToken) init.headers["X-CSRF-Token"] = session.csrfToken;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -40,6 +46,9 @@ const versionPath = (id, n) => `${projectPath(id)}/versions/${n}`;
 
 export const api = {
   health: () => request("GET", "/api/health"),
+  me: () => request("GET", "/api/auth/me"),
+  login: (username, password) => request("POST", "/api/auth/login", { username, password }),
+  logout: () => request("POST", "/api/auth/logout"),
   listProjects: () => request("GET", "/api/projects"),
   createProject: (prompt) => request("POST", "/api/projects", { prompt }),
   getProject: (id) => request("GET", projectPath(id)),

@@ -1,0 +1,144 @@
+"""Accounts: what the auth middleware, the auth routes and the CLI ask of users and secrets.
+
+Owned by the app lifespan (``AppServices.accounts``); the CLI builds one on the data dir for
+``apiforge users``. The server secret (``auth-secret`` in the data dir, mode 0600) keys the CSRF
+tokens: ``HMAC(secret, session id)``, so a token is bound to one session, needs no storage, and
+cannot be computed by a page that does not know the session's cookie (which it cannot read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from apiforge.auth import accounts
+from apiforge.auth.principal import AuthVia, Principal
+from apiforge.auth.throttle import LoginThrottle
+from apiforge.errors import AuthenticationRequired
+from apiforge.settings import Settings
+from apiforge.store.db import Database
+from apiforge.store.models import User
+
+log = logging.getLogger("apiforge")
+SECRET_FILE = "auth-secret"
+
+
+def load_server_secret(data_dir: Path) -> bytes:
+    """The data dir's secret, created (readable by its owner only) on first use."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): argon2-cffi's
+    default (64 MiB, 4 lanes) takes over a second on a small shared server, which turns every
+    sign-in into a denial of service against the others. Hashes keep their own parameters, so
+    these may be raised later without invalidating stored passwords."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def principal_of(user: User, via: AuthVia) -> Principal:
+    return Principal(user_id=user.id, username=user.username, is_admin=user.is_admin, via=via)
+
+
+class Accounts:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.hasher = password_hasher()
+        self.secret = load_server_secret(settings.data_dir)
+        self.throttle = LoginThrottle(settings.login_attempts_per_minute)
+        # Checked when no such user exists, so an unknown name costs as long as a wrong
+        # password: the answer's timing does not tell which names exist.
+        self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    async def create_user(self, username: str, password: str | None, *, admin: bool) -> User:
+        # argon2 is slow by design: hash off the event loop.
+        hashed = None
+        if password is not None:
+            hashed = await asyncio.to_thread(accounts.hash_password, self.hasher, password)
+        async with self.db.transaction() as session:
+            return await accounts.create_user(
+                session, username=username, password_hash=hashed, is_admin=admin
+            )
+
+    async def ensure_first_admin(self) -> None:
+        """APIFORGE_ADMIN_USERNAME/PASSWORD make the first admin when no user exists yet."""
+        name, password = self.settings.admin_username, self.settings.admin_password
+        if not name or not password:
+            return
+        async with self.db.read() as session:
+            if await accounts.count_users(session):
+                return
+        await self.create_user(name, password, admin=True)
+        log.warning("created the first admin user %r", name)
+
+    async def login(self, username: str, password: str, client: str) -> tuple[User, str]:
+        """Check a password; returns the user and the new session's secret."""
+        await self.throttle.check(username, client)
+        async with self.db.read() as session:
+            user = await accounts.find_user(session, username=username)
+        encoded = user.password_hash if user is not None else self._decoy_hash
+        ok = await asyncio.to_thread(accounts.password_matches, self.hasher, encoded, password)
+        if user is None or not ok:
+            await self.throttle.failed(username, client)
+            raise AuthenticationRequired("Wrong username or password", code="bad_credentials")
+        lifetime = timedelta(hours=self.settings.session_hours)
+        async with self.db.transaction() as session:
+            secret = await accounts.create_session(session, user_id=user.id, lifetime=lifetime)
+        return user, secret
+
+    async def logout(self, session_secret: str) -> None:
+        async with self.db.transaction() as session:
+            await accounts.end_session(session, secret=session_secret)
+
+    async def by_session(self, secret: str) -> Principal | None:
+        async with self.db.read() as session:
+            user = await accounts.user_of_session(session, secret=secret)
+        return principal_of(user, "session") if user is not None else None
+
+    async def by_token(self, secret: str) -> Principal | None:
+        async with self.db.read() as session:
+            found = await accounts.token_owner(session, secret=secret)
+        if found is None:
+            return None
+        token, user = found
+        if accounts.needs_last_used(token):
+            async with self.db.transaction() as session:
+                await accounts.mark_used(session, token_id=token.id)
+        return principal_of(user, "token")
+
+    async def by_header(self, username: str) -> Principal:
+        """The proxy vouches for the name: the user is created the first time it is seen."""
+        async with self.db.read() as session:
+            user = await accounts.find_user(session, username=username)
+        if user is None:
+            async with self.db.transaction() as session:
+                user = await accounts.find_user(session, username=username)
+                if user is None:
+                    user = await accounts.create_user(
+                        session, username=username, password_hash=None, is_admin=False
+                    )
+        return principal_of(user, "header")
+
+    def csrf_token(self, session_secret: str) -> str:
+        return hmac.new(self.secret, session_secret.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_matches(self, session_secret: str, presented: str) -> bool:
+        return hmac.compare_digest(self.csrf_token(session_secret), presented)
+
+    async def aclose(self) -> None:
+        await self.throttle.aclose()

@@ -1,0 +1,201 @@
+"""Accounts on the command line: ``apiforge users`` (on the data dir, like the embedded server),
+``apiforge login`` and ``apiforge tokens`` (through a server's API)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from apiforge.cli import ServerOption, _run, console
+from apiforge.cli_connect import TokenOption, connect
+from apiforge.cli_tokens import store_token
+from apiforge.client import ApiforgeClient, _raise_for_error
+from apiforge.errors import InputError
+from apiforge.settings import Settings
+
+users_app = typer.Typer(help="Accounts of a password-mode data dir.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Your personal API tokens on a server.", no_args_is_help=True)
+
+
+async def _accounts_of_data_dir() -> Any:
+    from apiforge.auth.service import Accounts
+    from apiforge.store.db import Database
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    # At head already when a server runs on it; a new data dir gets its schema.
+    await db.migrate()
+    return Accounts(settings, db)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="The user's name")],
+    admin: Annotated[bool, typer.Option("--admin", help="May manage users")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line")
+    ] = False,
+) -> None:
+    """Create a user on the data dir (APIFORGE_DATA_DIR)."""
+    from apiforge.server.schemas_auth import CreateUserBody
+
+    password = _read_password(password_stdin)
+
+    async def run() -> int:
+        fields = {"username": name, "password": password, "admin": admin}
+        try:  # the same rules as POST /api/users
+            body = CreateUserBody.model_validate(fields)
+        except ValidationError as invalid:
+            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in invalid.errors())
+            raise InputError(problems) from None
+        accounts = await _accounts_of_data_dir()
+        try:
+            user = await accounts.create_user(body.username, body.password, admin=body.admin)
+        finally:
+            await accounts.aclose()
+            await accounts.db.close()
+        console.print(f"created {'admin ' if user.is_admin else ''}user {user.username}")
+        return 0
+
+    _run(run())
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the users of the data dir."""
+    from apiforge.auth import accounts as acc
+
+    async def run() -> int:
+        accounts = await _accounts_of_data_dir()
+        try:
+            async with accounts.db.read() as session:
+                users = await acc.list_users(session)
+        finally:
+            await accounts.aclose()
+            await accounts.db.close()
+        table = Table("user", "admin", "created")
+        for user in users:
+            table.add_row(user.username, "yes" if user.is_admin else "", str(user.created_at))
+        console.print(table)
+        return 0
+
+    _run(run())
+
+
+def login(
+    server: Annotated[str, typer.Option("--server", help="URL of the server")],
+    username: Annotated[str | None, typer.Option(help="Asked when not given")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line")
+    ] = False,
+) -> None:
+    """Sign in to a server and keep an API token for it (used by every later command)."""
+    name = username or typer.prompt("Username")
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True)
+    )
+
+    async def run() -> int:
+        async with httpx.AsyncClient(base_url=server.rstrip("/"), timeout=30) as http:
+            signed_in = await http.post(
+                "/api/auth/login", json={"username": name, "password": password}
+            )
+            _raise_for_error(signed_in)
+            headers = {"X-CSRF-Token": signed_in.json()["csrf_token"]}
+            made = await http.post(
+                "/api/tokens", json={"name": f"cli@{socket.gethostname()}"}, headers=headers
+            )
+            _raise_for_error(made)
+            await http.post("/api/auth/logout", headers=headers)
+        path = store_token(server, made.json()["token"])
+        console.print(f"signed in as {name}; token kept in {path}")
+        return 0
+
+    _run(run())
+
+
+async def _api(client: ApiforgeClient, method: str, path: str, **kwargs: Any) -> Any:
+    # Through the client's connection (its base URL and token) but none of its methods: the
+    # client's typed methods were reworked on another branch (i11-client) meanwhile.
+    response = await client._http.request(method, path, **kwargs)
+    _raise_for_error(response)
+    return response.json() if response.content else None
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="What the token is for")],
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Create a token; it is printed once."""
+
+    async def run() -> int:
+        async with connect(server, token) as client:
+            made = await _api(client, "POST", "/api/tokens", json={"name": name})
+        print(made["token"])
+        return 0
+
+    _run(run())
+
+
+@tokens_app.command("list")
+def tokens_list(server: ServerOption = None, token: TokenOption = None) -> None:
+    """List your tokens (never their secrets)."""
+
+    async def run() -> int:
+        async with connect(server, token) as client:
+            listed = (await _api(client, "GET", "/api/tokens"))["tokens"]
+        table = Table("id", "name", "created", "last used", "revoked")
+        for listed_token in listed:
+            revoked = "yes" if listed_token["revoked"] else ""
+            row = (
+                listed_token["id"],
+                listed_token["name"],
+                listed_token["created_at"],
+                listed_token["last_used_at"] or "",
+            )
+            table.add_row(*row, revoked)
+        console.print(table)
+        return 0
+
+    _run(run())
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (from tokens list)")],
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Revoke a token: it stops working at once."""
+
+    async def run() -> int:
+        async with connect(server, token) as client:
+            await _api(client, "DELETE", f"/api/tokens/{token_id}")
+        console.print(f"revoked {token_id}")
+        return 0
+
+    _run(run())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.command(name="login")(login)

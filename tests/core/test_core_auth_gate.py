@@ -1,0 +1,119 @@
+"""Deny by default in password mode: every API route but the few public ones needs a principal
+and tells an anonymous request 401, while paths and methods no route takes still get the
+router's 404/405. Also the first admin, and header mode's trusted proxies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from apiforge.auth.principal import http_principal
+from apiforge.server.app import create_app
+from apiforge.settings import Settings
+from tests.core.accounts_server import ROOT, ROOT_PASSWORD, AccountsServer
+from tests.server_process import ServerProcess
+
+# What anyone may ask: the health check (load balancers, the UI before sign-in) and sign-in.
+PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
+ID = "0" * 32
+
+
+def _api_routes() -> Iterator[tuple[str, str, APIRoute]]:
+    for route in iter_route_contexts(create_app(Settings()).routes):
+        original = route.original_route
+        if isinstance(original, APIRoute) and route.include_in_schema:
+            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+                yield method, str(route.path), original
+
+
+def _needs_principal(route: APIRoute) -> bool:
+    def walk(dependant: Dependant) -> bool:
+        return any(d.call is http_principal or walk(d) for d in dependant.dependencies)
+
+    return walk(route.dependant)
+
+
+def test_every_api_route_but_the_public_ones_needs_a_principal() -> None:
+    seen = set()
+    for method, path, route in _api_routes():
+        seen.add((method, path))
+        assert _needs_principal(route) != ((method, path) in PUBLIC), (method, path)
+    assert PUBLIC <= seen
+
+
+def _concrete(path: str) -> str:
+    for name in ("{project_id}", "{token_id}"):
+        path = path.replace(name, ID)
+    return path.replace("{number}", "1").replace("{path:path}", "app/main.py")
+
+
+def test_anonymous_requests_get_401_and_unknown_ones_404_or_405(
+    user_server: AccountsServer,
+) -> None:
+    with httpx.Client(base_url=user_server.url, timeout=15) as anonymous:
+        for method, path, _route in _api_routes():
+            if (method, path) in PUBLIC:
+                continue
+            answer = anonymous.request(method, _concrete(path), json={})
+            assert answer.status_code == 401, (method, path, answer.text)
+            assert answer.json()["error"]["code"] == "unauthenticated"
+        # Routing decides first: no route, no 401.
+        assert anonymous.put("/api/health").status_code == 405
+        assert anonymous.put(f"/api/projects/{ID}").status_code == 405
+        assert anonymous.get("/api/no-such-thing").status_code == 404
+        assert anonymous.get("/api/health").json()["auth"] == "password"
+        # The page (it shows the login form) and its assets are public.
+        assert anonymous.get("/").status_code == 200
+        assert anonymous.get("/static/js/main.js").status_code == 200
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_the_first_admin_is_made_only_when_no_user_exists(data_dir: Path) -> None:
+    server = AccountsServer(data_dir)
+    server.start()
+    try:
+        signed_in = server.login(ROOT, ROOT_PASSWORD)
+        assert signed_in.json()["user"]["is_admin"] is True
+    finally:
+        server.stop()
+    other = {"APIFORGE_ADMIN_USERNAME": "second", "APIFORGE_ADMIN_PASSWORD": "second-password"}
+    again = AccountsServer(data_dir, env=other)
+    again.start()
+    try:
+        assert again.login("second", "second-password").status_code == 401
+        assert again.login(ROOT, ROOT_PASSWORD).status_code == 200
+    finally:
+        again.stop()
+
+
+def _header_server(data_dir: Path, proxies: str) -> ServerProcess:
+    env = {"APIFORGE_AUTH": "header", "APIFORGE_TRUSTED_PROXIES": proxies}
+    return ServerProcess(data_dir, env={**env, "APIFORGE_AUTH_HEADER": "X-Remote-User"})
+
+
+def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
+    server = _header_server(data_dir, '["127.0.0.0/8"]')
+    server.start()
+    try:
+        me = httpx.get(f"{server.url}/api/auth/me", headers={"X-Remote-User": "xena"})
+        assert (me.json()["username"], me.json()["via"]) == ("xena", "header")
+        assert httpx.get(f"{server.url}/api/auth/me").status_code == 401
+    finally:
+        server.stop()
+    elsewhere = _header_server(data_dir, '["10.0.0.0/8"]')
+    elsewhere.start()
+    try:
+        # From an address that is not a trusted proxy, the header is anyone's claim: ignored.
+        me = httpx.get(f"{elsewhere.url}/api/auth/me", headers={"X-Remote-User": "xena"})
+        assert me.status_code == 401
+    finally:
+        elsewhere.stop()
