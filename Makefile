@@ -39,8 +39,11 @@ lint: $(DEV_VENV)/.dev-installed
 typecheck: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/mypy
 
+# Two pytest-xdist workers, each taking whole modules (the browser package as one), the
+# longest groups first (tests/xdist_groups.py): the suite mostly waits on servers and sandboxes.
 test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck
-	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider
+	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider \
+		-n 2 --dist loadscope --no-loadscope-reorder
 
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py
