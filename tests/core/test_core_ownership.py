@@ -145,7 +145,9 @@ async def test_websocket_serves_only_the_owner(as_user: AsUser, user_server: AsU
             "message": f"No project with id {project_id!r}",
         }
         assert ws.close_code == 4404
-    async with connect(url, additional_headers=user_headers("alice")) as ws:
+    # Unbounded queue: the replay left unread would otherwise pause reading, and the close
+    # would wait out its 10 s timeout for a close frame stuck behind it.
+    async with connect(url, additional_headers=user_headers("alice"), max_queue=None) as ws:
         first = json.loads(await ws.recv())
     assert first["type"] == "version:start" and first["project_id"] == project_id
 
