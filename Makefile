@@ -41,8 +41,11 @@ typecheck: $(DEV_VENV)/.dev-installed
 
 # Two pytest-xdist workers, each taking whole modules (the browser package as one), the
 # longest groups first (tests/xdist_groups.py): the suite mostly waits on servers and sandboxes.
+# Bytecode is written even where the environment says not to: otherwise every worker and every
+# server it starts compiles (and pytest re-rewrites) each module again: seconds per process.
 test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck
-	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider \
+	env -u PYTHONDONTWRITEBYTECODE APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) \
+		$(DEV_BIN)/pytest -q -p no:cacheprovider \
 		-n 2 --dist loadscope --no-loadscope-reorder
 
 bench: $(DEV_VENV)/.dev-installed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.server_process import NO_LIMITS, ServerProcess
-from tests.xdist_groups import GroupScheduling, longest_first_rank
+from tests.xdist_groups import GroupScheduling, is_slow, longest_first_rank
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,6 +21,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupSche
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in filter(is_slow, items):
+        item.add_marker(pytest.mark.slow)
     if os.environ.get("PYTEST_XDIST_WORKER") is not None:
         items.sort(key=longest_first_rank)  # stable: the order within a group stays
 

@@ -23,6 +23,21 @@ LONGEST_FIRST = (
     "tests/core/test_core_cli_server.py",
 )
 
+# Modules of real-process tests (servers killed and restarted, CLI commands embedding a server,
+# sandboxed fuzzing): all marked slow here, on top of the tests marked where they stand.
+# `make test` runs them; `pytest -m "not slow"` is the quick loop while editing.
+SLOW_MODULES = (
+    "tests/core/test_core_cli_server.py",
+    "tests/core/test_core_lifecycle.py",
+    "tests/core/test_core_restart.py",
+    "tests/core/test_core_resume.py",
+    "tests/core/test_core_openapi.py::test_schemathesis_finds_nothing",
+    "tests/generation/test_generation_cli_llm.py",
+    "tests/generation/test_generation_resume.py",
+    "tests/sandbox/test_sandbox_fuzz.py",
+    "tests/sandbox/test_sandbox_preview_on_demand.py",
+)
+
 
 def group_of(nodeid: str) -> str:
     """The package for ONE_GROUP_PACKAGES, else the module."""
@@ -34,6 +49,10 @@ def longest_first_rank(item: pytest.Item) -> int:
     module = item.nodeid.split("::", 1)[0]
     ranks = [rank for rank, prefix in enumerate(LONGEST_FIRST) if module.startswith(prefix)]
     return ranks[0] if ranks else len(LONGEST_FIRST)
+
+
+def is_slow(item: pytest.Item) -> bool:
+    return item.nodeid.startswith(SLOW_MODULES)
 
 
 class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
