@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_VENV := .venv-dev
 DEV_BIN := $(DEV_VENV)/bin
+# pytest-xdist workers for `make test` (0: one process, in collection order).
+TEST_WORKERS ?= 2
 
 .PHONY: serve test lint typecheck check system-deps bench clean llm llm-install test-llm bench-llm
 
@@ -46,7 +48,7 @@ typecheck: $(DEV_VENV)/.dev-installed
 test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck
 	env -u PYTHONDONTWRITEBYTECODE APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) \
 		$(DEV_BIN)/pytest -q -p no:cacheprovider \
-		-n 2 --dist loadscope --no-loadscope-reorder
+		-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py
