@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_VENV := .venv-dev
 DEV_BIN := $(DEV_VENV)/bin
+# pytest-xdist workers for `make test` (0: one process, in collection order).
+TEST_WORKERS ?= 2
 
 .PHONY: serve test lint typecheck check system-deps bench clean llm llm-install test-llm bench-llm
 
@@ -39,8 +41,14 @@ lint: $(DEV_VENV)/.dev-installed
 typecheck: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/mypy
 
+# Two pytest-xdist workers, each taking whole modules (the browser package as one), the
+# longest groups first (tests/xdist_groups.py): the suite mostly waits on servers and sandboxes.
+# Bytecode is written even where the environment says not to: otherwise every worker and every
+# server it starts compiles (and pytest re-rewrites) each module again: seconds per process.
 test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck
-	APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) $(DEV_BIN)/pytest -q -p no:cacheprovider
+	env -u PYTHONDONTWRITEBYTECODE APIFORGE_SERVE_PYTHON=$(abspath $(BIN)/python) \
+		$(DEV_BIN)/pytest -q -p no:cacheprovider \
+		-n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py

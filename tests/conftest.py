@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,8 +8,23 @@ from pathlib import Path
 import pytest
 
 from tests.server_process import NO_LIMITS, ServerProcess
+from tests.xdist_groups import GroupScheduling, is_slow, longest_first_rank
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupScheduling:
+    """`make test`'s two workers take whole groups (tests/xdist_groups.py)."""
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in filter(is_slow, items):
+        item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        items.sort(key=longest_first_rank)  # stable: the order within a group stays
 
 
 def untracked_files() -> set[str] | None:

@@ -12,12 +12,24 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.settings import Settings
+
+SANDBOX_FIRST_UID = "APIFORGE_SANDBOX_FIRST_UID"
+DEFAULT_FIRST_UID: int = Settings.model_fields["sandbox_first_uid"].default
+
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def worker_uid(uid: int) -> int:
+    """``uid`` moved into this pytest-xdist worker's own block (gw0 keeps it): a sandbox slot's
+    cleanup ends every process of its uid, so two workers must never validate under one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return uid + 10_000 * int(worker or "0")
 
 
 # For servers shared by many tests (a session's live server, the fuzzed one, benchmarks): all
@@ -52,7 +64,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.serve_command(),
-                env=self.env,
+                env=self.worker_env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -68,6 +80,11 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def worker_env(self) -> dict[str, str]:
+        """``env`` (as tests left it, possibly after construction) with this worker's uids."""
+        first = int(self.env.get(SANDBOX_FIRST_UID, DEFAULT_FIRST_UID))
+        return {**self.env, SANDBOX_FIRST_UID: str(worker_uid(first))}
 
     def serve_command(self) -> list[str]:
         return [self.python, "-m", "apiforge.cli", "serve", "--port", str(self.port)]

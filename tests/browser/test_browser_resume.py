@@ -28,7 +28,9 @@ def expect_one_consistent_activity(page: Page) -> None:
 def test_page_says_resumed_once_after_a_killed_server(
     page: Page, own_server: ServerProcess, artifacts: Path
 ) -> None:
-    own_server.env["APIFORGE_ENGINE_DELAY_MS"] = "15"
+    # Slow enough that the generation is still running when the page shows its third file,
+    # also with the other test worker busy (at 15 ms it could finish before the kill).
+    own_server.env["APIFORGE_ENGINE_DELAY_MS"] = "40"
     own_server.start()
     project_id = create_project(own_server)
     page.goto(f"{own_server.url}/projects/{project_id}")

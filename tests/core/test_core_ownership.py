@@ -147,8 +147,11 @@ async def test_websocket_serves_only_the_owner(
             "message": f"No project with id {project_id!r}",
         }
         assert ws.close_code == 4404
-    # The session cookie rides along with the handshake, as a browser's does.
-    async with connect(url, additional_headers=user_server.headers_of("alice")) as ws:
+    # The session cookie rides along with the handshake, as a browser's does. Unbounded queue:
+    # the replay left unread would otherwise pause reading, and the close would wait out its
+    # 10 s timeout for a close frame stuck behind it.
+    headers = user_server.headers_of("alice")
+    async with connect(url, additional_headers=headers, max_queue=None) as ws:
         first = json.loads(await ws.recv())
     assert first["type"] == "version:start" and first["project_id"] == project_id
 

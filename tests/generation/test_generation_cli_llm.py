@@ -28,9 +28,19 @@ def tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def offline_tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What ``apiforge generate`` writes with the offline engine: the same for both dialects,
+    so it is generated once."""
+    root = tmp_path_factory.mktemp("offline")
+    offline = run_generate(root / "out", root / "data", {})
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    return tree(root / "out")
+
+
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])
 def test_llm_generation_streams_the_same_files_as_offline(
-    model: ThreadedScriptedServer, tmp_path: Path, dialect: str
+    model: ThreadedScriptedServer, offline_tree: dict[str, str], tmp_path: Path, dialect: str
 ) -> None:
     text = tagged_text(generate(PROMPT))
     chunks = [text[i : i + 7] for i in range(0, len(text), 7)]
@@ -49,7 +59,5 @@ def test_llm_generation_streams_the_same_files_as_offline(
     llm = run_generate(tmp_path / "llm", tmp_path / "llm-data", env)
     assert llm.returncode == 0, llm.stdout + llm.stderr
     assert f"{dialect} m" in llm.stdout and "v1 complete" in llm.stdout
-    offline = run_generate(tmp_path / "offline", tmp_path / "offline-data", {})
-    assert offline.returncode == 0, offline.stdout + offline.stderr
-    assert tree(tmp_path / "llm") == tree(tmp_path / "offline")
+    assert tree(tmp_path / "llm") == offline_tree
     assert len(model.scripted.requests) == 1

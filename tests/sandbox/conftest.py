@@ -13,8 +13,10 @@ from apiforge.sandbox.runner import SandboxRunner, detect_tools
 from apiforge.sandbox.runtime import current_runtime, find_bwrap
 from apiforge.sandbox.workdir import create_job, remove_job
 from apiforge.settings import Settings
+from tests.server_process import worker_uid
 
-FIRST_UID = 63000
+# Per xdist worker: two workers' sandboxes never share a uid, nor see each other's processes.
+FIRST_UID = worker_uid(63000)
 UID_RANGE = range(FIRST_UID, FIRST_UID + 200)
 RUNNER_UID = FIRST_UID + 150
 

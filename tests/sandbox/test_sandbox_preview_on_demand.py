@@ -20,13 +20,13 @@ from apiforge.server.routes_preview import unpreviewable_reason
 from apiforge.store.models import ApiVersion
 from apiforge.store.status import VersionStatus
 from tests.sandbox.conftest import needs_bwrap
-from tests.server_process import NO_LIMITS, ServerProcess
+from tests.server_process import NO_LIMITS, ServerProcess, worker_uid
 from tests.sse_reader import frames
 
 pytestmark = [pytest.mark.sandbox, needs_bwrap]
 
 FIRST_UID = 64400
-OWN_UIDS = range(FIRST_UID, FIRST_UID + 8)
+OWN_UIDS = range(worker_uid(FIRST_UID), worker_uid(FIRST_UID) + 8)  # as the server shifts it
 VALIDATED_S = 180.0
 
 

@@ -1,0 +1,62 @@
+"""How `make test` splits the suite between its two pytest-xdist workers.
+
+A group runs whole on one worker: a module, so its module-scoped servers start once per run,
+not once per worker; the browser package as one, since it shares one Chromium and its servers
+and holds the timing-sensitive tests. xdist's own ``loadgroup`` cannot do this here: it tags
+node ids through ``Item._nodeid``, which pytest 9 no longer reads.
+"""
+
+from __future__ import annotations
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+ONE_GROUP_PACKAGES = ("tests/browser/",)
+# Sent out first, so neither worker is left alone with one of them at the end.
+LONGEST_FIRST = (
+    "tests/browser/",
+    "tests/engine/test_engine_projects.py",
+    "tests/core/test_core_openapi.py",
+    "tests/sandbox/test_sandbox_fuzz.py",
+    "tests/sandbox/test_sandbox_preview_on_demand.py",
+    "tests/generation/test_generation_cli_llm.py",
+    "tests/core/test_core_cli_server.py",
+)
+
+# Modules of real-process tests (servers killed and restarted, CLI commands embedding a server,
+# sandboxed fuzzing): all marked slow here, on top of the tests marked where they stand.
+# `make test` runs them; `pytest -m "not slow"` is the quick loop while editing.
+SLOW_MODULES = (
+    "tests/core/test_core_cli_server.py",
+    "tests/core/test_core_lifecycle.py",
+    "tests/core/test_core_restart.py",
+    "tests/core/test_core_resume.py",
+    "tests/core/test_core_openapi.py::test_schemathesis_finds_nothing",
+    "tests/generation/test_generation_cli_llm.py",
+    "tests/generation/test_generation_resume.py",
+    "tests/sandbox/test_sandbox_fuzz.py",
+    "tests/sandbox/test_sandbox_preview_on_demand.py",
+)
+
+
+def group_of(nodeid: str) -> str:
+    """The package for ONE_GROUP_PACKAGES, else the module."""
+    module = nodeid.split("::", 1)[0]
+    return next((package for package in ONE_GROUP_PACKAGES if module.startswith(package)), module)
+
+
+def longest_first_rank(item: pytest.Item) -> int:
+    module = item.nodeid.split("::", 1)[0]
+    ranks = [rank for rank, prefix in enumerate(LONGEST_FIRST) if module.startswith(prefix)]
+    return ranks[0] if ranks else len(LONGEST_FIRST)
+
+
+def is_slow(item: pytest.Item) -> bool:
+    return item.nodeid.startswith(SLOW_MODULES)
+
+
+class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
+    """xdist's per-scope scheduling with ``group_of`` as the scope."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return group_of(nodeid)
