@@ -45,6 +45,7 @@ async def project_feed(
     after a ``project:deleted`` event, the last batch's last envelope.
     """
     with bus.subscribe(project_id) as subscription:
+        await subscription.ready()
         if not await log.has_project(project_id):
             # Deleted between the route's check and the subscribe: the announcement was missed.
             yield [_deletion(project_id)]

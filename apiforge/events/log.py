@@ -1,5 +1,8 @@
 """The event log: assigns each project's seq, publishes live at once, persists in batches.
 
+A bus shared between processes (``durable_only``) gets each event only once it is committed,
+so a subscriber elsewhere that reads the log after subscribing cannot miss one in between.
+
 Seq numbers come from blocks reserved in the projects table *before* they are handed out, so
 after a crash (which can lose the unflushed tail after clients saw it) the next number is still
 past anything any client could have seen: no seq is ever reused.
@@ -74,7 +77,8 @@ class EventLog:
         stamped = event.model_copy(update={"seq": seq, "ts": time.time()})
         envelope = Envelope.wrap(stamped)
         self._pending.append(envelope)
-        self._bus.publish(envelope)
+        if not self._bus.durable_only:
+            self._bus.publish(envelope)
         if len(self._pending) >= self._batch_max:
             self._wakeup.set()
         return envelope
@@ -144,6 +148,11 @@ class EventLog:
             while self._pending:
                 batch = self._pending[: self._batch_max]
                 await self._write(batch)
+                if self._bus.durable_only:
+                    # Shared with other processes: they read this log after subscribing, so
+                    # only a committed event may reach them (else it could fall between).
+                    for envelope in batch:
+                        self._bus.publish(envelope)
                 del self._pending[: len(batch)]
 
     async def _write(self, batch: list[Envelope]) -> None:
@@ -160,7 +169,16 @@ class EventLog:
         projects = {e.project_id for e in batch}
         async with self._db.transaction() as session:
             existing = set(
-                (await session.execute(select(Project.id).where(Project.id.in_(projects))))
+                (
+                    await session.execute(
+                        # FOR SHARE (PostgreSQL; SQLite ignores it and holds the write lock): a
+                        # project deleted by another process waits for this batch, instead of
+                        # the insert failing its foreign key after the check.
+                        select(Project.id)
+                        .where(Project.id.in_(projects))
+                        .with_for_update(read=True)
+                    )
+                )
                 .scalars()
                 .all()
             )
