@@ -7,7 +7,7 @@ each) and is dropped by seq; nothing can fall between the two.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.log import EventLog
@@ -36,7 +36,7 @@ async def project_feed(
     last_event_id: int | None,
     heartbeat_s: float,
     build_snapshot: SnapshotBuilder,
-) -> AsyncIterator[list[Envelope]]:
+) -> AsyncGenerator[list[Envelope], None]:
     """Yield batches of envelopes in seq order; an empty batch when ``heartbeat_s`` passed
     with nothing to send. Everything already queued goes out in one batch, so a burst costs
     one write per client instead of one per event.

@@ -60,7 +60,9 @@ def fresh_databases() -> Iterator[Callable[[], tuple[str, str]]]:
             name = f"apiforge_scale_{uuid.uuid4().hex[:12]}"
             admin.execute(f'CREATE DATABASE "{name}"')
             created.append(name)
-            return _database_url(name, "postgresql+asyncpg://"), _database_url(name, "postgresql://")
+            return _database_url(name, "postgresql+asyncpg://"), _database_url(
+                name, "postgresql://"
+            )
 
         yield make
         for name in created:
@@ -84,9 +86,7 @@ def redis_prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def deployment(
-    fresh_databases: Callable[[], tuple[str, str]], redis_prefix: str
-) -> Deployment:
+def deployment(fresh_databases: Callable[[], tuple[str, str]], redis_prefix: str) -> Deployment:
     app_url, _ = fresh_databases()
     _, dbos_url = fresh_databases()
     return Deployment(app_url, dbos_url, redis_prefix)
