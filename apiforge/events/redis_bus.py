@@ -25,6 +25,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from apiforge.errors import ApiforgeError
 from apiforge.events.bus import Envelope, Subscription
 from apiforge.events.types import parse_event
 from apiforge.settings import Settings
@@ -85,7 +86,14 @@ class RedisBus:
         return f"{self._prefix}events:{project_id}"
 
     async def start(self) -> None:
-        await self._redis.ping()  # a wrong URL fails the start-up, not the first stream
+        try:
+            await self._redis.ping()  # a wrong URL fails the start-up, not the first stream
+        except (RedisError, OSError) as error:
+            raise ApiforgeError(
+                f"The redis event bus cannot reach Redis (APIFORGE_REDIS_URL): {error}",
+                code="bus_unavailable",
+                retryable=True,
+            ) from error
         self._group = await self._tasks.enter_async_context(asyncio.TaskGroup())
         self._publisher = self._spawn(self._publish_loop())
 
