@@ -46,15 +46,27 @@ async def test_generation_on_postgres_streams_then_replays_after_restart(
 def test_three_processes_starting_at_once_migrate_one_empty_database(
     deployment: Deployment, servers: Callable[[dict[str, str]], ServerProcess]
 ) -> None:
-    started = [servers(deployment.env(bus="memory")) for _ in range(3)]
+    # Password mode with a first admin: each process also checks for users, then makes one.
+    env = {
+        **deployment.env(bus="memory"),
+        "APIFORGE_AUTH": "password",
+        "APIFORGE_ADMIN_USERNAME": "ada",
+        "APIFORGE_ADMIN_PASSWORD": "correct horse battery staple",
+    }
+    started = [servers(env) for _ in range(3)]
     for server in started:
         server.spawn()
     for server in started:
         server.wait_until_serving(timeout=60)
-    pid = create_project(started[0])
-    for server in started:
-        answer = httpx.get(f"{server.url}/api/projects/{pid}", timeout=10)
-        assert answer.status_code == 200, answer.text
     with psycopg.connect(deployment.app_url.replace("+asyncpg", "")) as connection:
         heads = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        users = connection.execute("SELECT username FROM users").fetchall()
     assert len(heads) == 1
+    assert users == [("ada",)]
+    for server in started:
+        login = httpx.post(
+            f"{server.url}/api/auth/login",
+            json={"username": "ada", "password": "correct horse battery staple"},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
