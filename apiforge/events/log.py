@@ -5,7 +5,9 @@ so a subscriber elsewhere that reads the log after subscribing cannot miss one i
 
 Seq numbers come from blocks reserved in the projects table *before* they are handed out, so
 after a crash (which can lose the unflushed tail after clients saw it) the next number is still
-past anything any client could have seen: no seq is ever reused.
+past anything any client could have seen: no seq is ever reused. Processes sharing a database
+each reserve their own blocks; a project's seq stays increasing across them because each burst
+of its events (``BURST_STARTS``) begins with a fresh reservation.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from apiforge.store.models import Project, StoredEvent
 log = logging.getLogger(__name__)
 
 SEQ_BLOCK = 10_000
+# Events that begin what one process emits for a project (a generation, a version made at once,
+# a preview started on request). With a shared bus, each takes a fresh block: the project's
+# previous burst may have come from another process, from a higher block.
+BURST_STARTS = frozenset({"version:start", "preview:ready"})
 
 
 @dataclass
@@ -73,6 +79,10 @@ class EventLog:
         await self.flush()
 
     async def append(self, event: Event) -> Envelope:
+        if self._bus.durable_only and event.type in BURST_STARTS:
+            # Processes share the project: the last burst may have been another's, from a
+            # higher block. A fresh reservation is past everything any process handed out.
+            self._blocks.pop(event.project_id, None)
         seq = await self._next_seq(event.project_id)
         stamped = event.model_copy(update={"seq": seq, "ts": time.time()})
         envelope = Envelope.wrap(stamped)
@@ -110,14 +120,16 @@ class EventLog:
         """No event of the project has a seq above this, nor ever had: a client claiming one
         holds an id this server never gave (or a project's that was deleted and re-created)."""
         block = self._blocks.get(project_id)
-        if block is not None:
+        if block is not None and not self._bus.durable_only:
             return block.next - 1
         # Nothing handed out by this process yet: the next block starts past the reservation.
         async with self._db.read() as session:
             reserved = (
                 await session.execute(select(Project.seq_reserved).where(Project.id == project_id))
             ).scalar_one_or_none()
-        return reserved or 0
+        # Shared: other processes may have handed out more than this one's block, never more
+        # than the reservation.
+        return max(reserved or 0, block.next - 1 if block is not None else 0)
 
     async def has_project(self, project_id: str) -> bool:
         async with self._db.read() as session:

@@ -16,7 +16,7 @@ from apiforge.events.bus import Envelope
 from apiforge.events.feed import project_feed
 from apiforge.events.log import EventLog
 from apiforge.events.redis_bus import RedisBus
-from apiforge.events.types import MessageChunk, Snapshot
+from apiforge.events.types import MessageChunk, Snapshot, VersionStart
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from tests.scale.conftest import REDIS_URL
@@ -138,5 +138,34 @@ async def test_subscriber_sees_each_event_once_in_order(
                 got.append(envelope)
             assert [e.seq for e in got] == produced
             assert [e.event.type for e in got] == ["message:chunk"] * 50
+    await close_instance(a)
+    await close_instance(b)
+
+
+async def burst(instance: Instance, pid: str, version: int, count: int) -> list[int]:
+    """What one process emits for a version: a version:start, then chunks."""
+    start = VersionStart(project_id=pid, version_number=version, version_id="v", prompt="p")
+    seqs = [(await instance.log.append(start)).seq]
+    for i in range(count):
+        event = MessageChunk(project_id=pid, version_number=version, text=str(i))
+        seqs.append((await instance.log.append(event)).seq)
+    return seqs
+
+
+async def test_versions_run_by_different_processes_keep_seq_increasing(
+    database: Database, redis_prefix: str
+) -> None:
+    a = await open_instance(database, redis_prefix)
+    b = await open_instance(database, redis_prefix)
+    pid = await new_project(database)
+    produced: list[int] = []
+    for version, instance in enumerate((a, b, a, b), start=1):
+        produced += await burst(instance, pid, version, 5)
+        await instance.log.flush()
+    assert produced == sorted(set(produced))
+    # A client of either process resuming from the newest burst's middle gets its rest (not a
+    # snapshot: the id is one the project gave, though not this process).
+    for instance in (a, b):
+        assert await consume(instance, pid, produced[-3], produced[-1]) == produced[-2:]
     await close_instance(a)
     await close_instance(b)
