@@ -1,5 +1,6 @@
 """Two server processes on one Postgres and one Redis prefix: a generation run by A streams live
-to a client of B, in seq order, and B's client reconnecting with Last-Event-ID loses nothing."""
+to a client of B, in seq order, and the client reconnecting with Last-Event-ID (to A, then B
+again) loses nothing and gets nothing twice."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tests.scale.conftest import Deployment
 from tests.scale.test_scale_postgres import create_project
 from tests.server_process import ServerProcess
-from tests.sse_reader import TERMINAL, Frame, frames, read_until_terminal
+from tests.sse_reader import TERMINAL, Frame, frames, read_n, read_until_terminal
 
 pytestmark = pytest.mark.scale
 
@@ -48,8 +49,10 @@ async def test_events_from_one_server_stream_live_from_the_other(
             if len(seen_on_b) == 15:
                 break
     assert seen_on_b[0].event == "version:start"
-    rest = await read_until_terminal(b.url, pid, 2, last_event_id=seen_on_b[-1].id)
-    on_b = seen_on_b + rest
+    # The client moves to A (the process running it) and back to B, resuming by id each time.
+    on_a = await read_n(a.url, pid, 10, last_event_id=seen_on_b[-1].id)
+    rest = await read_until_terminal(b.url, pid, 2, last_event_id=on_a[-1].id)
+    on_b = seen_on_b + on_a + rest
     replay_on_a = await read_until_terminal(a.url, pid, 2)
     assert [key(f) for f in on_b] == [key(f) for f in replay_on_a]
     assert on_b[-1].event == "version:complete"
