@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, contextmanager, suppress
 from typing import Any
 
 from redis.asyncio import Redis
@@ -100,7 +100,8 @@ class RedisBus:
     async def aclose(self) -> None:
         self.close()
         if self._publisher is not None:
-            await self._outbox.put(None)
+            with suppress(asyncio.QueueFull):  # full: the publisher is stuck on Redis anyway
+                self._outbox.put_nowait(None)
             # Bounded: with Redis away the rest is in the log, and clients resume from there.
             done, _ = await asyncio.wait({self._publisher}, timeout=SHUTDOWN_S)
             if not done:
