@@ -66,7 +66,8 @@ class RedisBus:
     def __init__(
         self, url: str, prefix: str, *, maxlen: int = 10_000, max_queued: int = 10_000
     ) -> None:
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+        self._url = url
+        self._redis = self._client()
         self._prefix = prefix
         self._maxlen = maxlen
         self._max_queued = max_queued
@@ -77,6 +78,14 @@ class RedisBus:
         self._group: asyncio.TaskGroup | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._closed = False
+
+    def _client(self, *, single: bool = False) -> Redis:
+        return Redis.from_url(
+            self._url,
+            socket_connect_timeout=2,
+            health_check_interval=30,
+            single_connection_client=single,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisBus:
@@ -175,12 +184,15 @@ class RedisBus:
 
     async def _read_loop(self, project_id: str, reader: _Reader) -> None:
         key = self.key(project_id)
+        # Its own connection, closed here however the task ends: a blocking XREAD cancelled
+        # mid-read would otherwise leave a pooled connection half open.
+        client = self._client(single=True)
         try:
-            newest: Any = await self._redis.xrevrange(key, count=1)
+            newest: Any = await client.xrevrange(key, count=1)
             position: bytes = newest[0][0] if newest else b"0-0"
             reader.mark_ready()
             while True:
-                answer: Any = await self._redis.xread(
+                answer: Any = await client.xread(
                     {key: position}, count=READ_COUNT, block=READ_BLOCK_MS
                 )
                 for _key, entries in answer or []:
@@ -189,6 +201,8 @@ class RedisBus:
                         self._fan_out(reader, fields[b"event"].decode())
         except Exception as error:  # noqa: BLE001 - any failure must end the streams, not the group
             self._reader_failed(project_id, reader, repr(error))
+        finally:
+            await client.aclose()
 
     def _reader_failed(self, project_id: str, reader: _Reader, error: str) -> None:
         # Live delivery here has stopped: end these streams, so their clients reconnect and

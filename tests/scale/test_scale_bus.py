@@ -52,6 +52,17 @@ async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncItera
     await db.close()
 
 
+@pytest.fixture
+async def pair(database: Database, redis_prefix: str) -> AsyncIterator[tuple[Instance, Instance]]:
+    """Two app instances; closed before the prefix's keys are deleted, even when a test fails
+    (a publisher left running would write keys after that)."""
+    a = await open_instance(database, redis_prefix)
+    b = await open_instance(database, redis_prefix)
+    yield a, b
+    await close_instance(a)
+    await close_instance(b)
+
+
 async def new_project(db: Database) -> str:
     async with db.transaction() as session:
         return (await repo.create_project(session, name="p", owner_id="local")).id
@@ -94,10 +105,9 @@ async def produce(instance: Instance, pid: str, count: int) -> list[int]:
 
 
 async def test_events_of_one_instance_reach_the_other_joined_exactly(
-    database: Database, redis_prefix: str
+    database: Database, pair: tuple[Instance, Instance]
 ) -> None:
-    a = await open_instance(database, redis_prefix)
-    b = await open_instance(database, redis_prefix)
+    a, b = pair
     pid = await new_project(database)
     head = await produce(a, pid, 30)
     # The last seq is known up front: SEQ_BLOCK numbers are reserved at once.
@@ -116,15 +126,12 @@ async def test_events_of_one_instance_reach_the_other_joined_exactly(
         assert await reader == produced[start + 1 :]
     assert b.bus.subscriber_count() == 0
     assert b.bus.reader_count() == 0
-    await close_instance(a)
-    await close_instance(b)
 
 
 async def test_subscriber_sees_each_event_once_in_order(
-    database: Database, redis_prefix: str
+    database: Database, pair: tuple[Instance, Instance]
 ) -> None:
-    a = await open_instance(database, redis_prefix)
-    b = await open_instance(database, redis_prefix)
+    a, b = pair
     pid = await new_project(database)
     with b.bus.subscribe(pid) as first, b.bus.subscribe(pid) as second:
         await first.ready()
@@ -138,8 +145,6 @@ async def test_subscriber_sees_each_event_once_in_order(
                 got.append(envelope)
             assert [e.seq for e in got] == produced
             assert [e.event.type for e in got] == ["message:chunk"] * 50
-    await close_instance(a)
-    await close_instance(b)
 
 
 async def burst(instance: Instance, pid: str, version: int, count: int) -> list[int]:
@@ -153,10 +158,9 @@ async def burst(instance: Instance, pid: str, version: int, count: int) -> list[
 
 
 async def test_versions_run_by_different_processes_keep_seq_increasing(
-    database: Database, redis_prefix: str
+    database: Database, pair: tuple[Instance, Instance]
 ) -> None:
-    a = await open_instance(database, redis_prefix)
-    b = await open_instance(database, redis_prefix)
+    a, b = pair
     pid = await new_project(database)
     produced: list[int] = []
     for version, instance in enumerate((a, b, a, b), start=1):
@@ -167,5 +171,3 @@ async def test_versions_run_by_different_processes_keep_seq_increasing(
     # snapshot: the id is one the project gave, though not this process).
     for instance in (a, b):
         assert await consume(instance, pid, produced[-3], produced[-1]) == produced[-2:]
-    await close_instance(a)
-    await close_instance(b)
