@@ -47,7 +47,19 @@ class Settings(BaseSettings):
         default=100_000, description="Events kept per project before older ones are dropped"
     )
     event_batch_max: int = Field(default=500, description="Most events written per transaction")
-    bus: str = Field(default="memory", description="Live event bus: memory (redis later)")
+    bus: str = Field(
+        default="memory",
+        description="Live event bus: memory (one process) or redis (processes share events)",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis server of the redis bus"
+    )
+    redis_prefix: str = Field(
+        default="apiforge:", description="Prefix of the redis bus's keys (one per deployment)"
+    )
+    redis_stream_maxlen: int = Field(
+        default=10_000, gt=0, description="Entries a project's Redis stream keeps (approximate)"
+    )
     validator: str = Field(default="auto", description="Validator: auto, sandbox, none")
     sandbox_unsafe_local: bool = Field(
         default=False,

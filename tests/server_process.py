@@ -60,6 +60,11 @@ class ServerProcess:
         self.log_path = data_dir / "server.log"
 
     def start(self, timeout: float = 30.0) -> None:
+        self.spawn()
+        self.wait_until_serving(timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting (several servers starting at once)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -69,6 +74,9 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_until_serving(self, timeout: float = 30.0) -> None:
+        assert self.process is not None, "spawn() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

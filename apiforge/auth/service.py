@@ -24,7 +24,7 @@ from apiforge.auth.principal import AuthVia, Principal
 from apiforge.auth.throttle import LoginThrottle
 from apiforge.errors import AuthenticationRequired
 from apiforge.settings import Settings
-from apiforge.store.db import Database
+from apiforge.store.db import Database, serialize
 from apiforge.store.models import User
 
 log = logging.getLogger("apiforge")
@@ -83,7 +83,13 @@ class Accounts:
         async with self.db.read() as session:
             if await accounts.count_users(session):
                 return
-        await self.create_user(name, password, admin=True)
+        hashed = await asyncio.to_thread(accounts.hash_password, self.hasher, password)
+        async with self.db.transaction() as session:
+            # Several processes may start at once on one PostgreSQL database: one makes it.
+            await serialize(session, "apiforge:first-admin")
+            if await accounts.count_users(session):
+                return
+            await accounts.create_user(session, username=name, password_hash=hashed, is_admin=True)
         log.warning("created the first admin user %r", name)
 
     async def login(self, username: str, password: str, client: str) -> tuple[User, str]:
@@ -127,6 +133,8 @@ class Accounts:
             user = await accounts.find_user(session, username=username)
         if user is None:
             async with self.db.transaction() as session:
+                # Two first requests of a new name (two processes, on PostgreSQL) make one user.
+                await serialize(session, f"apiforge:user:{username}")
                 user = await accounts.find_user(session, username=username)
                 if user is None:
                     user = await accounts.create_user(

@@ -1,4 +1,4 @@
-"""Live fan-out of events to subscribers, behind an interface a Redis Streams bus can take over.
+"""Live fan-out of events to subscribers: in-process here, across processes in redis_bus.py.
 
 The bus only delivers what is published while a subscriber listens; replay of older events is
 the event log's job (events/feed.py joins the two without gap or duplicate).
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from apiforge.events.types import Event
+from apiforge.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,11 @@ class Envelope:
 
     @classmethod
     def wrap(cls, event: Event) -> Envelope:
-        data = event.model_dump_json()
+        return cls.encoded(event, event.model_dump_json())
+
+    @classmethod
+    def encoded(cls, event: Event, data: str) -> Envelope:
+        """An event with the JSON it was read from (a stream entry), not serialised again."""
         frame = f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode()
         return cls(event=event, json=data, sse=frame)
 
@@ -45,6 +50,15 @@ class Subscription:
         self.project_id = project_id
         self.overflowed = False
         self._queue: asyncio.Queue[Envelope | None] = asyncio.Queue(max_queued)
+        self._ready = asyncio.Event()
+
+    def mark_ready(self) -> None:
+        self._ready.set()
+
+    async def ready(self) -> None:
+        """Wait until everything published from now on will be delivered (a bus that reads
+        from elsewhere first learns where its reading starts)."""
+        await self._ready.wait()
 
     def deliver(self, envelope: Envelope) -> None:
         if self.overflowed:
@@ -56,6 +70,7 @@ class Subscription:
 
     def close(self) -> None:
         self.overflowed = True
+        self._ready.set()
         while True:
             try:
                 self._queue.get_nowait()
@@ -92,6 +107,19 @@ class Subscription:
 
 
 class EventBus(Protocol):
+    durable_only: bool
+    """True when the bus reaches other processes: the log publishes an event once committed."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EventBus: ...
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None:
+        """Deliver what is still outgoing, then release connections and tasks (after the
+        log's last flush)."""
+        ...
+
     def publish(self, envelope: Envelope) -> None: ...
 
     def subscribe(self, project_id: str) -> AbstractContextManager[Subscription]: ...
@@ -109,10 +137,22 @@ class EventBus(Protocol):
 class InMemoryBus:
     """Single-process bus: publishing is a put_nowait per subscriber of that project."""
 
+    durable_only = False
+
     def __init__(self, max_queued: int = 10_000) -> None:
         self._max_queued = max_queued
         self._subscribers: dict[str, set[Subscription]] = {}
         self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InMemoryBus:
+        return cls()
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self.close()
 
     def publish(self, envelope: Envelope) -> None:
         for subscription in self._subscribers.get(envelope.project_id, ()):
@@ -121,6 +161,7 @@ class InMemoryBus:
     @contextmanager
     def subscribe(self, project_id: str) -> Iterator[Subscription]:
         subscription = Subscription(project_id, self._max_queued)
+        subscription.mark_ready()
         if self._closed:
             # A stream opened while the server stops ends at once; the client resumes by id.
             subscription.close()
@@ -150,4 +191,7 @@ class InMemoryBus:
         return self._closed
 
 
-BUSES: dict[str, str] = {"memory": "apiforge.events.bus:InMemoryBus"}
+BUSES: dict[str, str] = {
+    "memory": "apiforge.events.bus:InMemoryBus",
+    "redis": "apiforge.events.redis_bus:RedisBus",
+}

@@ -7,7 +7,7 @@ each) and is dropped by seq; nothing can fall between the two.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.log import EventLog
@@ -36,7 +36,7 @@ async def project_feed(
     last_event_id: int | None,
     heartbeat_s: float,
     build_snapshot: SnapshotBuilder,
-) -> AsyncIterator[list[Envelope]]:
+) -> AsyncGenerator[list[Envelope], None]:
     """Yield batches of envelopes in seq order; an empty batch when ``heartbeat_s`` passed
     with nothing to send. Everything already queued goes out in one batch, so a burst costs
     one write per client instead of one per event.
@@ -45,6 +45,7 @@ async def project_feed(
     after a ``project:deleted`` event, the last batch's last envelope.
     """
     with bus.subscribe(project_id) as subscription:
+        await subscription.ready()
         if not await log.has_project(project_id):
             # Deleted between the route's check and the subscribe: the announcement was missed.
             yield [_deletion(project_id)]

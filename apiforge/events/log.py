@@ -1,8 +1,13 @@
 """The event log: assigns each project's seq, publishes live at once, persists in batches.
 
+A bus shared between processes (``durable_only``) gets each event only once it is committed,
+so a subscriber elsewhere that reads the log after subscribing cannot miss one in between.
+
 Seq numbers come from blocks reserved in the projects table *before* they are handed out, so
 after a crash (which can lose the unflushed tail after clients saw it) the next number is still
-past anything any client could have seen: no seq is ever reused.
+past anything any client could have seen: no seq is ever reused. Processes sharing a database
+each reserve their own blocks; a project's seq stays increasing across them because each burst
+of its events (``BURST_STARTS``) begins with a fresh reservation.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from apiforge.store.models import Project, StoredEvent
 log = logging.getLogger(__name__)
 
 SEQ_BLOCK = 10_000
+# Events that begin what one process emits for a project (a generation, a version made at once,
+# a preview started on request). With a shared bus, each takes a fresh block: the project's
+# previous burst may have come from another process, from a higher block.
+BURST_STARTS = frozenset({"version:start", "preview:ready"})
 
 
 @dataclass
@@ -70,11 +79,16 @@ class EventLog:
         await self.flush()
 
     async def append(self, event: Event) -> Envelope:
+        if self._bus.durable_only and event.type in BURST_STARTS:
+            # Processes share the project: the last burst may have been another's, from a
+            # higher block. A fresh reservation is past everything any process handed out.
+            self._blocks.pop(event.project_id, None)
         seq = await self._next_seq(event.project_id)
         stamped = event.model_copy(update={"seq": seq, "ts": time.time()})
         envelope = Envelope.wrap(stamped)
         self._pending.append(envelope)
-        self._bus.publish(envelope)
+        if not self._bus.durable_only:
+            self._bus.publish(envelope)
         if len(self._pending) >= self._batch_max:
             self._wakeup.set()
         return envelope
@@ -106,14 +120,16 @@ class EventLog:
         """No event of the project has a seq above this, nor ever had: a client claiming one
         holds an id this server never gave (or a project's that was deleted and re-created)."""
         block = self._blocks.get(project_id)
-        if block is not None:
+        if block is not None and not self._bus.durable_only:
             return block.next - 1
         # Nothing handed out by this process yet: the next block starts past the reservation.
         async with self._db.read() as session:
             reserved = (
                 await session.execute(select(Project.seq_reserved).where(Project.id == project_id))
             ).scalar_one_or_none()
-        return reserved or 0
+        # Shared: other processes may have handed out more than this one's block, never more
+        # than the reservation.
+        return max(reserved or 0, block.next - 1 if block is not None else 0)
 
     async def has_project(self, project_id: str) -> bool:
         async with self._db.read() as session:
@@ -144,6 +160,11 @@ class EventLog:
             while self._pending:
                 batch = self._pending[: self._batch_max]
                 await self._write(batch)
+                if self._bus.durable_only:
+                    # Shared with other processes: they read this log after subscribing, so
+                    # only a committed event may reach them (else it could fall between).
+                    for envelope in batch:
+                        self._bus.publish(envelope)
                 del self._pending[: len(batch)]
 
     async def _write(self, batch: list[Envelope]) -> None:
@@ -160,7 +181,16 @@ class EventLog:
         projects = {e.project_id for e in batch}
         async with self._db.transaction() as session:
             existing = set(
-                (await session.execute(select(Project.id).where(Project.id.in_(projects))))
+                (
+                    await session.execute(
+                        # FOR SHARE (PostgreSQL; SQLite ignores it and holds the write lock): a
+                        # project deleted by another process waits for this batch, instead of
+                        # the insert failing its foreign key after the check.
+                        select(Project.id)
+                        .where(Project.id.in_(projects))
+                        .with_for_update(read=True)
+                    )
+                )
                 .scalars()
                 .all()
             )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from apiforge.errors import ConflictError
 from apiforge.generation.plumbing.context import GenerationRuntime
-from apiforge.generation.quotas import check_can_add_version
+from apiforge.generation.quotas import check_can_add_version, project_key
 from apiforge.generation.version_run import announce_at_once, settle_at_once
 from apiforge.store import repository as repo
+from apiforge.store.db import serialize
 from apiforge.store.models import ApiVersion, Project
 from apiforge.versions import copy_chat_history, store_forked_files, store_restored_files
 
@@ -17,6 +18,7 @@ async def restore_version(runtime: GenerationRuntime, project_id: str, number: i
     async with runtime.db.transaction() as session:
         project = await repo.get_project(session, project_id)
         source = await repo.get_version(session, project_id, number)
+        await serialize(session, project_key(project_id))
         await repo.ensure_idle(session, project_id)
         await check_can_add_version(session, project_id=project_id, settings=runtime.settings)
         version = await repo.create_version(

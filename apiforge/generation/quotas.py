@@ -4,8 +4,10 @@ versions of one project per hour (docs/security.md, "Limits").
 Both are counted from the database inside the writing transaction that would add the version,
 never from a counter kept beside it: the rows are the truth (a crash, a restart or a second
 process cannot make them drift), and on SQLite that transaction holds the write lock, so two
-requests cannot both take the last slot. Write requests per minute are counted elsewhere
-(server/rate_limits.py): they are about request rate, not about stored state.
+requests cannot both take the last slot; on PostgreSQL the caller first takes the owner's and
+the project's advisory locks (``store.db.serialize`` with the keys below) for the same effect.
+Write requests per minute are counted elsewhere (server/rate_limits.py): they are about request
+rate, not about stored state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ from apiforge.settings import Settings
 from apiforge.store import repository as repo
 
 VERSION_WINDOW = timedelta(hours=1)
+
+
+def owner_key(owner_id: str) -> str:
+    """What a transaction counting an owner's running generations serialises on."""
+    return f"apiforge:owner:{owner_id}"
+
+
+def project_key(project_id: str) -> str:
+    """What a transaction adding a version to the project serialises on."""
+    return f"apiforge:project:{project_id}"
+
+
 # No generation has a known end; a client asked to wait this long looks again soon, as a
 # person watching would.
 GENERATION_RETRY_S = 5

@@ -10,9 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apiforge.errors import InputError
 from apiforge.generation.copies import fork_version, restore_version
 from apiforge.generation.plumbing.context import GenerationRuntime
-from apiforge.generation.quotas import check_can_add_version, check_can_generate
+from apiforge.generation.quotas import (
+    check_can_add_version,
+    check_can_generate,
+    owner_key,
+    project_key,
+)
 from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
 from apiforge.store import repository as repo
+from apiforge.store.db import serialize
 from apiforge.store.models import ApiVersion, Project
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,7 @@ class GenerationService:
         project_name = (name or "").strip() or _name_from_prompt(text)
         settings = self.runtime.settings
         async with self.runtime.db.transaction() as session:
+            await serialize(session, owner_key(owner_id))
             await check_can_generate(session, owner_id=owner_id, settings=settings)
             project = await repo.create_project(session, name=project_name[:200], owner_id=owner_id)
             version = await repo.create_version(session, project=project, prompt=text)
@@ -71,6 +78,8 @@ class GenerationService:
         text = self.check_prompt(prompt)
         async with self.runtime.db.transaction() as session:
             project = await repo.get_project(session, project_id)
+            # One generation per project and the owner's quotas: read, then written below.
+            await serialize(session, owner_key(project.owner_id), project_key(project_id))
             await repo.ensure_idle(session, project_id)
             await self._check_limits(session, project)
             version = await repo.create_version(

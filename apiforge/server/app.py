@@ -15,7 +15,7 @@ from apiforge.auth.csrf import check_csrf
 from apiforge.auth.middleware import PrincipalMiddleware
 from apiforge.auth.service import Accounts
 from apiforge.data_dir_claim import claiming_data_dir
-from apiforge.events.bus import BUSES
+from apiforge.events.bus import BUSES, EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
@@ -69,7 +69,8 @@ async def _build_services(settings: Settings) -> AppServices:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     await db.migrate()
-    bus = resolve(BUSES, settings.bus, "event bus")()
+    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
+    await bus.start()
     event_log = EventLog(
         db,
         bus,
@@ -118,6 +119,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await services.previews.aclose()
         DBOS.destroy(workflow_completion_timeout_sec=0)
         await services.log.aclose()
+        # After the log's last flush: a shared bus still sends what that flush published.
+        await services.bus.aclose()
         await services.db.close()
         await services.runtime.provider.aclose()
         await services.writes.aclose()

@@ -3,6 +3,10 @@
 SQLite needs care for correctness under concurrency: pysqlite opens a transaction lazily, only
 before the first write, so a SELECT-then-INSERT is not atomic. We switch the driver to autocommit
 and issue ``BEGIN IMMEDIATE`` ourselves, which takes the write lock up front.
+
+PostgreSQL runs READ COMMITTED and has no database-wide write lock, so the read-then-write paths
+name what they serialise on instead (``serialize``: transaction-scoped advisory locks), and
+migrations run under one advisory lock so several processes starting at once upgrade once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any fixed 64-bit number: the advisory lock every apiforge process takes around `upgrade`.
+MIGRATION_LOCK = 0x61706966_6F726765
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -85,12 +91,34 @@ class Database:
 
     async def migrate(self) -> None:
         async with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Held until this transaction commits (Postgres DDL is transactional): a second
+                # process waits here, then finds the schema at head and does nothing.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade_to_head)
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self._reader is not self.engine:
             await self._reader.dispose()
+
+
+async def serialize(session: AsyncSession, *keys: str) -> None:
+    """Make this writing transaction the only one holding ``keys`` until it ends.
+
+    SQLite's writer already holds the database's write lock (BEGIN IMMEDIATE). On PostgreSQL a
+    count-then-insert would let two transactions both see the last free slot, so each key
+    becomes a transaction-scoped advisory lock, taken in sorted order (no deadlock between two
+    callers naming overlapping keys).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -116,7 +116,7 @@ async def test_trimmed_position_gets_a_snapshot(database: Database) -> None:
     )
     [first] = await anext(feed)
     assert first.event.type == "snapshot" and first.seq == seqs[-1]
-    await feed.aclose()  # type: ignore[attr-defined]
+    await feed.aclose()
     await log.aclose()
 
 

@@ -1,0 +1,107 @@
+"""Real PostgreSQL and Redis for the scale tests: each run gets fresh databases and its own
+Redis key prefix, and removes them after. Unreachable services fail the tests (the machine and
+CI have both); they are never skipped."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from tests.server_process import NO_LIMITS, ServerProcess
+
+PG_ADMIN = os.environ.get("APIFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("APIFORGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment's shared state: app and DBOS databases, and a Redis key prefix."""
+
+    app_url: str
+    dbos_url: str
+    redis_prefix: str
+
+    def env(self, bus: str = "redis", redis_url: str = REDIS_URL) -> dict[str, str]:
+        return {
+            **NO_LIMITS,
+            "APIFORGE_DATABASE_URL": self.app_url,
+            "APIFORGE_DBOS_DATABASE_URL": self.dbos_url,
+            "APIFORGE_BUS": bus,
+            "APIFORGE_REDIS_URL": redis_url,
+            "APIFORGE_REDIS_PREFIX": self.redis_prefix,
+        }
+
+
+def _admin() -> psycopg.Connection[tuple[object, ...]]:
+    try:
+        return psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"PostgreSQL is required for tests/scale ({PG_ADMIN}): {error}")
+
+
+def _database_url(name: str, driver: str) -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', driver)}/{name}"
+
+
+@pytest.fixture
+def fresh_databases() -> Iterator[Callable[[], tuple[str, str]]]:
+    """Creates (asyncpg URL, libpq URL) pairs of new empty databases; drops them all after."""
+    created: list[str] = []
+    with _admin() as admin:
+
+        def make() -> tuple[str, str]:
+            name = f"apiforge_scale_{uuid.uuid4().hex[:12]}"
+            admin.execute(f'CREATE DATABASE "{name}"')
+            created.append(name)
+            return _database_url(name, "postgresql+asyncpg://"), _database_url(
+                name, "postgresql://"
+            )
+
+        yield make
+        for name in created:
+            # FORCE: a killed server's connections may not be gone yet.
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(f"Redis is required for tests/scale ({REDIS_URL}): {error}")
+    prefix = f"apiforge-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def deployment(fresh_databases: Callable[[], tuple[str, str]], redis_prefix: str) -> Deployment:
+    app_url, _ = fresh_databases()
+    _, dbos_url = fresh_databases()
+    return Deployment(app_url, dbos_url, redis_prefix)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ServerProcess]]:
+    """Server processes of the test's own (each its own data dir), all killed after."""
+    started: list[ServerProcess] = []
+
+    def make(env: dict[str, str]) -> ServerProcess:
+        server = ServerProcess(tmp_path / f"server-{len(started)}", env=env)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.kill()
