@@ -6,12 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from apiforge.auth import accounts as acc
-from apiforge.auth.middleware import SESSION_COOKIE, SESSION_SECRET_KEY
-from apiforge.auth.principal import CurrentPrincipal, Principal
-from apiforge.errors import ConflictError, Forbidden
-from apiforge.server.errors import error_responses
-from apiforge.server.schemas_auth import (
+from apiforge.api_models_auth import (
     CreateUserBody,
     LoginBody,
     LoginResult,
@@ -23,6 +18,11 @@ from apiforge.server.schemas_auth import (
     UserList,
     UserOut,
 )
+from apiforge.auth import accounts as acc
+from apiforge.auth.middleware import SESSION_COOKIE, SESSION_SECRET_KEY
+from apiforge.auth.principal import CurrentPrincipal, Principal
+from apiforge.errors import ConflictError, Forbidden
+from apiforge.server.errors import error_responses
 from apiforge.server.state import AppServices, Services
 
 router = APIRouter(prefix="/api")

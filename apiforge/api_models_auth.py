@@ -1,13 +1,19 @@
-"""Request bodies and answers of the account routes (``routes_auth.py``)."""
+"""Request bodies and answers of the account routes (``server/routes_auth.py``).
+
+Shared by the server and the Python client like ``api_models``: this module imports neither the
+server nor the store at run time (the ``of`` builders only read the rows they are given), so the
+client stays FastAPI-free (tests/core/test_core_client_types.py).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from apiforge.store.models import ApiToken, User
+if TYPE_CHECKING:
+    from apiforge.store.models import ApiToken, User
 
 # Names appear in logs, the UI and proxy headers: letters, digits and a few separators.
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"

@@ -1,0 +1,71 @@
+"""The Python client's account methods against a real password-mode server: sign-in keeps the
+session (cookie and CSRF token) for later writes, tokens are made, listed and revoked, and only
+admins manage users. Answers are the documented models; refusals are errors.py's errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from apiforge.api_models_auth import LoginResult, Me, NewToken, TokenOut, UserOut
+from apiforge.client import ApiforgeClient
+from apiforge.errors import AuthenticationRequired, Forbidden, InputError
+from tests.core.accounts_server import ROOT, ROOT_PASSWORD, AccountsServer, password_of
+
+PROMPT = "a todo API with tasks (title, done)"
+
+
+async def test_a_signed_in_client_writes_with_its_session(user_server: AccountsServer) -> None:
+    user_server.create_user("rosa")
+    async with ApiforgeClient(user_server.url) as rosa:
+        with pytest.raises(AuthenticationRequired) as wrong:
+            await rosa.login("rosa", "not her password")
+        assert wrong.value.code == "bad_credentials"
+        signed_in = await rosa.login("rosa", password_of("rosa"))
+        assert isinstance(signed_in, LoginResult) and signed_in.user.username == "rosa"
+        me = await rosa.me()
+        assert isinstance(me, Me) and (me.username, me.via) == ("rosa", "session")
+        # A write: refused without the CSRF token, so this shows the client sends it.
+        made = await rosa.create_project(PROMPT)
+        assert made.project.owner_id == signed_in.user.id
+        await rosa.logout()
+        with pytest.raises(AuthenticationRequired):
+            await rosa.me()
+
+
+async def test_tokens_made_listed_and_revoked(user_server: AccountsServer) -> None:
+    user_server.create_user("sven")
+    async with ApiforgeClient(user_server.url) as sven:
+        await sven.login("sven", password_of("sven"))
+        made = await sven.create_token("laptop")
+        assert isinstance(made, NewToken) and made.token.startswith("apf_")
+        with pytest.raises(InputError):
+            await sven.create_token("")
+        async with ApiforgeClient(user_server.url, token=made.token) as by_token:
+            assert (await by_token.me()).via == "token"
+            listed = await by_token.tokens()
+            assert [(t.id, t.name, t.revoked) for t in listed] == [(made.id, "laptop", False)]
+            assert all(isinstance(t, TokenOut) for t in listed)
+            await sven.revoke_token(made.id)
+            # Revoked: the very next request with it is refused.
+            with pytest.raises(AuthenticationRequired) as refused:
+                await by_token.projects()
+            assert refused.value.code == "unauthenticated"
+        assert [t.revoked for t in await sven.tokens()] == [True]
+
+
+async def test_only_admins_manage_users(user_server: AccountsServer) -> None:
+    user_server.create_user("tove")
+    async with ApiforgeClient(user_server.url) as root, ApiforgeClient(user_server.url) as tove:
+        await root.login(ROOT, ROOT_PASSWORD)
+        made = await root.create_user("ulla", "ulla-password-1", admin=True)
+        assert isinstance(made, UserOut) and (made.username, made.is_admin) == ("ulla", True)
+        names = {user.username for user in await root.users()}
+        assert {ROOT, "tove", "ulla"} <= names
+        with pytest.raises(InputError):
+            await root.create_user("ulla", "short")
+        await tove.login("tove", password_of("tove"))
+        with pytest.raises(Forbidden) as forbidden:
+            await tove.users()
+        assert forbidden.value.code == "admin_only"
+        with pytest.raises(Forbidden):
+            await tove.create_user("vera", "vera-password-1")
