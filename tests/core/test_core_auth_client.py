@@ -4,6 +4,7 @@ admins manage users. Answers are the documented models; refusals are errors.py's
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from apiforge.api_models_auth import LoginResult, Me, NewToken, TokenOut, UserOut
@@ -69,3 +70,18 @@ async def test_only_admins_manage_users(user_server: AccountsServer) -> None:
         assert forbidden.value.code == "admin_only"
         with pytest.raises(Forbidden):
             await tove.create_user("vera", "vera-password-1")
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure(user_server: AccountsServer) -> None:
+    # The proxy (loopback, trusted by default) says the user came over https: the runner keeps
+    # uvicorn's proxy headers handling while header mode checks the peer itself.
+    user_server.create_user("wim")
+    body = {"username": "wim", "password": password_of("wim")}
+    signed_in = httpx.post(
+        f"{user_server.url}/api/auth/login",
+        json=body,
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"},
+        timeout=15,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    assert "secure" in signed_in.headers["set-cookie"].lower()

@@ -117,3 +117,28 @@ def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
         assert me.status_code == 401
     finally:
         elsewhere.stop()
+
+
+def _me_from(server: ServerProcess, source: str, headers: dict[str, str]) -> httpx.Response:
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=15) as client:
+        return client.get(f"{server.url}/api/auth/me", headers=headers)
+
+
+def test_header_mode_checks_the_proxy_not_the_address_it_forwards_for(data_dir: Path) -> None:
+    server = _header_server(data_dir, '["127.0.0.1"]')
+    # uvicorn takes X-Forwarded-For from anyone here, so only the connection's own peer can
+    # tell the proxy (127.0.0.1) from a client elsewhere (127.0.0.2) that claims to be it.
+    server.env["FORWARDED_ALLOW_IPS"] = "*"
+    server.start()
+    try:
+        relayed = {"X-Remote-User": "yuri", "X-Forwarded-For": "203.0.113.7"}
+        me = _me_from(server, "127.0.0.1", relayed)
+        assert me.status_code == 200, me.text
+        assert (me.json()["username"], me.json()["via"]) == ("yuri", "header")
+        spoofed = {"X-Remote-User": "yuri", "X-Forwarded-For": "127.0.0.1"}
+        refused = _me_from(server, "127.0.0.2", spoofed)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error"]["code"] == "unauthenticated"
+    finally:
+        server.stop()
