@@ -25,11 +25,21 @@ class LoginBody(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-class CreateUserBody(BaseModel):
-    username: str = Field(pattern=USERNAME_PATTERN)
+class PasswordBody(BaseModel):
+    """The rule every new password follows (``CreateUserBody`` and ``users set-password``)."""
+
     password: str = Field(min_length=8, max_length=1024)
+
+
+class CreateUserBody(PasswordBody):
+    username: str = Field(pattern=USERNAME_PATTERN)
     # Strict: 0, 1 or "true" are not a yes or no someone meant.
     admin: bool = Field(default=False, strict=True)
+
+
+class UserPatch(BaseModel):
+    # Disabled: no sign-in, session, token or proxy header acts as the user (until enabled).
+    disabled: bool = Field(strict=True)
 
 
 class TokenBody(BaseModel):
@@ -46,6 +56,7 @@ class UserOut(BaseModel):
     id: str
     username: str
     is_admin: bool
+    disabled: bool
     created_at: str | None
 
     @classmethod
@@ -54,6 +65,7 @@ class UserOut(BaseModel):
             id=user.id,
             username=user.username,
             is_admin=user.is_admin,
+            disabled=user.disabled,
             created_at=_iso(user.created_at),
         )
 

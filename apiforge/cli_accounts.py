@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
 from apiforge.cli import ServerOption, _run, console
@@ -18,6 +18,7 @@ from apiforge.client import ApiforgeClient
 from apiforge.errors import InputError
 from apiforge.settings import Settings
 
+M = TypeVar("M", bound=BaseModel)
 users_app = typer.Typer(help="Accounts of a password-mode data dir.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Your personal API tokens on a server.", no_args_is_help=True)
 
@@ -32,6 +33,14 @@ async def _accounts_of_data_dir() -> Any:
     # At head already when a server runs on it; a new data dir gets its schema.
     await db.migrate()
     return Accounts(settings, db)
+
+
+def _valid(model: type[M], fields: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as invalid:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in invalid.errors())
+        raise InputError(problems) from None
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -56,11 +65,7 @@ def users_create(
 
     async def run() -> int:
         fields = {"username": name, "password": password, "admin": admin}
-        try:  # the same rules as POST /api/users
-            body = CreateUserBody.model_validate(fields)
-        except ValidationError as invalid:
-            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in invalid.errors())
-            raise InputError(problems) from None
+        body = _valid(CreateUserBody, fields)  # the same rules as POST /api/users
         accounts = await _accounts_of_data_dir()
         try:
             user = await accounts.create_user(body.username, body.password, admin=body.admin)
@@ -86,10 +91,37 @@ def users_list() -> None:
         finally:
             await accounts.aclose()
             await accounts.db.close()
-        table = Table("user", "admin", "created")
+        table = Table("user", "admin", "disabled", "created")
         for user in users:
-            table.add_row(user.username, "yes" if user.is_admin else "", str(user.created_at))
+            flags = ("yes" if user.is_admin else "", "yes" if user.disabled else "")
+            table.add_row(user.username, *flags, str(user.created_at))
         console.print(table)
+        return 0
+
+    _run(run())
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="The user's name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line")
+    ] = False,
+) -> None:
+    """Give a user of the data dir a new password; their browser sessions end."""
+    from apiforge.api_models_auth import PasswordBody
+
+    password = _read_password(password_stdin)
+
+    async def run() -> int:
+        body = _valid(PasswordBody, {"password": password})
+        accounts = await _accounts_of_data_dir()
+        try:
+            user = await accounts.set_password(name, body.password)
+        finally:
+            await accounts.aclose()
+            await accounts.db.close()
+        console.print(f"new password set for {user.username}")
         return 0
 
     _run(run())

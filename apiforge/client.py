@@ -42,6 +42,7 @@ from apiforge.api_models_auth import (
     TokenOut,
     UserList,
     UserOut,
+    UserPatch,
 )
 from apiforge.errors import (
     ApiforgeError,
@@ -293,6 +294,12 @@ class ApiforgeClient:
         """A new user (admins only)."""
         body = _body(CreateUserBody, username=username, password=password, admin=admin)
         return await self._call(UserOut, "POST", "/api/users", json=body)
+
+    async def set_user_disabled(self, user_id: str, *, disabled: bool) -> UserOut:
+        """Disable a user (their sessions and tokens stop working at once) or enable them
+        again (admins only)."""
+        body = _body(UserPatch, disabled=disabled)
+        return await self._call(UserOut, "PATCH", f"/api/users/{user_id}", json=body)
 
     async def events(
         self,

@@ -9,7 +9,13 @@ import pytest
 
 from apiforge.api_models_auth import LoginResult, Me, NewToken, TokenOut, UserOut
 from apiforge.client import ApiforgeClient
-from apiforge.errors import AuthenticationRequired, Forbidden, InputError
+from apiforge.errors import (
+    AuthenticationRequired,
+    ConflictError,
+    Forbidden,
+    InputError,
+    NotFoundError,
+)
 from tests.core.accounts_server import ROOT, ROOT_PASSWORD, AccountsServer, password_of
 
 PROMPT = "a todo API with tasks (title, done)"
@@ -85,3 +91,39 @@ def test_behind_a_tls_proxy_the_cookie_is_secure(user_server: AccountsServer) ->
     )
     assert signed_in.status_code == 200, signed_in.text
     assert "secure" in signed_in.headers["set-cookie"].lower()
+
+
+async def test_a_disabled_user_is_shut_out_at_once(user_server: AccountsServer) -> None:
+    user_server.create_user("xavi")
+    async with (
+        ApiforgeClient(user_server.url) as root,
+        ApiforgeClient(user_server.url) as xavi,
+    ):
+        me = (await root.login(ROOT, ROOT_PASSWORD)).user
+        signed_in = (await xavi.login("xavi", password_of("xavi"))).user
+        token = (await xavi.create_token("script")).token
+        async with ApiforgeClient(user_server.url, token=token) as script:
+            assert (await script.me()).username == "xavi"
+            off = await root.set_user_disabled(signed_in.id, disabled=True)
+            assert (off.username, off.disabled) == ("xavi", True)
+            # The session and the token, both already in use, are refused on the next request.
+            for client in (xavi, script):
+                with pytest.raises(AuthenticationRequired) as refused:
+                    await client.projects()
+                assert refused.value.code == "unauthenticated"
+            with pytest.raises(AuthenticationRequired) as disabled:
+                await xavi.login("xavi", password_of("xavi"))
+            assert disabled.value.code == "account_disabled"
+            assert [u.disabled for u in await root.users() if u.username == "xavi"] == [True]
+            await root.set_user_disabled(signed_in.id, disabled=False)
+            # Enabled again: the token works again; the ended session does not come back.
+            assert (await script.me()).username == "xavi"
+        with pytest.raises(ConflictError) as own:
+            await root.set_user_disabled(me.id, disabled=True)
+        assert own.value.code == "cannot_disable_self"
+        with pytest.raises(NotFoundError):
+            await root.set_user_disabled("0" * 32, disabled=True)
+        await xavi.login("xavi", password_of("xavi"))
+        with pytest.raises(Forbidden):
+            await xavi.set_user_disabled(me.id, disabled=True)
+    assert user_server.login(ROOT, ROOT_PASSWORD).status_code == 200
