@@ -129,7 +129,7 @@ async def list_users(principal: CurrentPrincipal, services: Services) -> UserLis
     return UserList(users=[UserOut.of(user) for user in users])
 
 
-@router.patch("/users/{user_id}", responses=error_responses(403, 404, 409, 422))
+@router.patch("/users/{user_id}", responses=error_responses(400, 403, 404, 409, 422))
 async def update_user(
     user_id: UserId, body: UserPatch, principal: CurrentPrincipal, services: Services
 ) -> UserOut:
