@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-import httpx
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
 from apiforge.cli import ServerOption, _run, console
 from apiforge.cli_connect import TokenOption, connect
 from apiforge.cli_tokens import store_token
-from apiforge.client import ApiforgeClient, _raise_for_error
+from apiforge.client import ApiforgeClient
 from apiforge.errors import InputError
 from apiforge.settings import Settings
 
+M = TypeVar("M", bound=BaseModel)
 users_app = typer.Typer(help="Accounts of a password-mode data dir.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Your personal API tokens on a server.", no_args_is_help=True)
 
@@ -33,6 +33,14 @@ async def _accounts_of_data_dir() -> Any:
     # At head already when a server runs on it; a new data dir gets its schema.
     await db.migrate()
     return Accounts(settings, db)
+
+
+def _valid(model: type[M], fields: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as invalid:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in invalid.errors())
+        raise InputError(problems) from None
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -51,17 +59,13 @@ def users_create(
     ] = False,
 ) -> None:
     """Create a user on the data dir (APIFORGE_DATA_DIR)."""
-    from apiforge.server.schemas_auth import CreateUserBody
+    from apiforge.api_models_auth import CreateUserBody
 
     password = _read_password(password_stdin)
 
     async def run() -> int:
         fields = {"username": name, "password": password, "admin": admin}
-        try:  # the same rules as POST /api/users
-            body = CreateUserBody.model_validate(fields)
-        except ValidationError as invalid:
-            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in invalid.errors())
-            raise InputError(problems) from None
+        body = _valid(CreateUserBody, fields)  # the same rules as POST /api/users
         accounts = await _accounts_of_data_dir()
         try:
             user = await accounts.create_user(body.username, body.password, admin=body.admin)
@@ -87,10 +91,37 @@ def users_list() -> None:
         finally:
             await accounts.aclose()
             await accounts.db.close()
-        table = Table("user", "admin", "created")
+        table = Table("user", "admin", "disabled", "created")
         for user in users:
-            table.add_row(user.username, "yes" if user.is_admin else "", str(user.created_at))
+            flags = ("yes" if user.is_admin else "", "yes" if user.disabled else "")
+            table.add_row(user.username, *flags, str(user.created_at))
         console.print(table)
+        return 0
+
+    _run(run())
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="The user's name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line")
+    ] = False,
+) -> None:
+    """Give a user of the data dir a new password; their browser sessions end."""
+    from apiforge.api_models_auth import PasswordBody
+
+    password = _read_password(password_stdin)
+
+    async def run() -> int:
+        body = _valid(PasswordBody, {"password": password})
+        accounts = await _accounts_of_data_dir()
+        try:
+            user = await accounts.set_password(name, body.password)
+        finally:
+            await accounts.aclose()
+            await accounts.db.close()
+        console.print(f"new password set for {user.username}")
         return 0
 
     _run(run())
@@ -112,30 +143,16 @@ def login(
     )
 
     async def run() -> int:
-        async with httpx.AsyncClient(base_url=server.rstrip("/"), timeout=30) as http:
-            signed_in = await http.post(
-                "/api/auth/login", json={"username": name, "password": password}
-            )
-            _raise_for_error(signed_in)
-            headers = {"X-CSRF-Token": signed_in.json()["csrf_token"]}
-            made = await http.post(
-                "/api/tokens", json={"name": f"cli@{socket.gethostname()}"}, headers=headers
-            )
-            _raise_for_error(made)
-            await http.post("/api/auth/logout", headers=headers)
-        path = store_token(server, made.json()["token"])
+        async with ApiforgeClient(server) as client:
+            await client.login(name, password)
+            made = await client.create_token(f"cli@{socket.gethostname()}")
+            # The token is what later commands use; the session was only the way to get it.
+            await client.logout()
+        path = store_token(server, made.token)
         console.print(f"signed in as {name}; token kept in {path}")
         return 0
 
     _run(run())
-
-
-async def _api(client: ApiforgeClient, method: str, path: str, **kwargs: Any) -> Any:
-    # Through the client's connection (its base URL and token) but none of its methods: the
-    # client's typed methods were reworked on another branch (i11-client) meanwhile.
-    response = await client._http.request(method, path, **kwargs)
-    _raise_for_error(response)
-    return response.json() if response.content else None
 
 
 @tokens_app.command("create")
@@ -148,8 +165,8 @@ def tokens_create(
 
     async def run() -> int:
         async with connect(server, token) as client:
-            made = await _api(client, "POST", "/api/tokens", json={"name": name})
-        print(made["token"])
+            made = await client.create_token(name)
+        print(made.token)
         return 0
 
     _run(run())
@@ -161,17 +178,11 @@ def tokens_list(server: ServerOption = None, token: TokenOption = None) -> None:
 
     async def run() -> int:
         async with connect(server, token) as client:
-            listed = (await _api(client, "GET", "/api/tokens"))["tokens"]
+            listed = await client.tokens()
         table = Table("id", "name", "created", "last used", "revoked")
-        for listed_token in listed:
-            revoked = "yes" if listed_token["revoked"] else ""
-            row = (
-                listed_token["id"],
-                listed_token["name"],
-                listed_token["created_at"],
-                listed_token["last_used_at"] or "",
-            )
-            table.add_row(*row, revoked)
+        for item in listed:
+            revoked = "yes" if item.revoked else ""
+            table.add_row(item.id, item.name, item.created_at, item.last_used_at or "", revoked)
         console.print(table)
         return 0
 
@@ -188,7 +199,7 @@ def tokens_revoke(
 
     async def run() -> int:
         async with connect(server, token) as client:
-            await _api(client, "DELETE", f"/api/tokens/{token_id}")
+            await client.revoke_token(token_id)
         console.print(f"revoked {token_id}")
         return 0
 

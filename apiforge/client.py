@@ -31,6 +31,19 @@ from apiforge.api_models import (
     VersionFiles,
     VersionList,
 )
+from apiforge.api_models_auth import (
+    CreateUserBody,
+    LoginBody,
+    LoginResult,
+    Me,
+    NewToken,
+    TokenBody,
+    TokenList,
+    TokenOut,
+    UserList,
+    UserOut,
+    UserPatch,
+)
 from apiforge.errors import (
     ApiforgeError,
     AuthenticationRequired,
@@ -93,6 +106,12 @@ def error_of(response: httpx.Response) -> ApiforgeError:
     return cls(message, code=code, retryable=retryable)
 
 
+def _body(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A request body of the documented shape, left for the server to check: its refusal is an
+    ``InputError`` like any other, not a pydantic error raised here."""
+    return model.model_construct(**fields).model_dump()
+
+
 def _raise_for_error(response: httpx.Response) -> None:
     if not response.is_success:
         raise error_of(response)
@@ -102,6 +121,8 @@ class ApiforgeClient:
     """Every method answers with the models of ``apiforge.api_models`` (the OpenAPI shapes).
 
     ``token`` is sent as ``Authorization: Bearer …`` on every request, the event stream included.
+    Without one, ``login`` signs in like the browser does: the client keeps the session cookie
+    and sends the session's CSRF token with every later request.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
@@ -231,7 +252,54 @@ class ApiforgeClient:
         return (await self._call(Cancelled, "POST", path)).cancelled
 
     async def delete(self, project_id: str) -> None:
-        _raise_for_error(await self._http.delete(f"/api/projects/{project_id}"))
+        await self._no_content("DELETE", f"/api/projects/{project_id}")
+
+    async def _no_content(self, method: str, path: str) -> None:
+        _raise_for_error(await self._http.request(method, path))
+
+    async def login(self, username: str, password: str) -> LoginResult:
+        """Sign in (password mode); later calls act with this session until ``logout``."""
+        body = _body(LoginBody, username=username, password=password)
+        result = await self._call(LoginResult, "POST", "/api/auth/login", json=body)
+        # The cookie alone would not do for writes: the server wants the CSRF token too.
+        self._http.headers["X-CSRF-Token"] = result.csrf_token
+        return result
+
+    async def logout(self) -> None:
+        """End the session ``login`` began (a token-only client has none to end)."""
+        await self._no_content("POST", "/api/auth/logout")
+        self._http.headers.pop("X-CSRF-Token", None)
+        self._http.cookies.clear()
+
+    async def me(self) -> Me:
+        return await self._call(Me, "GET", "/api/auth/me")
+
+    async def create_token(self, name: str) -> NewToken:
+        """A new personal API token; its secret is in this answer only."""
+        body = _body(TokenBody, name=name)
+        return await self._call(NewToken, "POST", "/api/tokens", json=body)
+
+    async def tokens(self) -> list[TokenOut]:
+        """Your tokens, revoked ones included (never their secrets)."""
+        return (await self._call(TokenList, "GET", "/api/tokens")).tokens
+
+    async def revoke_token(self, token_id: str) -> None:
+        await self._no_content("DELETE", f"/api/tokens/{token_id}")
+
+    async def users(self) -> list[UserOut]:
+        """Every user (admins only)."""
+        return (await self._call(UserList, "GET", "/api/users")).users
+
+    async def create_user(self, username: str, password: str, *, admin: bool = False) -> UserOut:
+        """A new user (admins only)."""
+        body = _body(CreateUserBody, username=username, password=password, admin=admin)
+        return await self._call(UserOut, "POST", "/api/users", json=body)
+
+    async def set_user_disabled(self, user_id: str, *, disabled: bool) -> UserOut:
+        """Disable a user (their sessions and tokens stop working at once) or enable them
+        again (admins only)."""
+        body = _body(UserPatch, disabled=disabled)
+        return await self._call(UserOut, "PATCH", f"/api/users/{user_id}", json=body)
 
     async def events(
         self,

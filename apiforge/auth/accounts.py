@@ -83,6 +83,30 @@ async def list_users(session: AsyncSession) -> list[User]:
     return list(await session.scalars(select(User).order_by(User.created_at, User.username)))
 
 
+async def set_disabled(session: AsyncSession, *, user_id: str, disabled: bool) -> User:
+    """Disable (or enable again) a user. Disabling ends their sessions; their tokens are refused
+    while disabled (``token_owner``) and work again if the user is enabled."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("No such user")
+    user.disabled = disabled
+    if disabled:
+        await session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, *, username: str, password_hash: str) -> User:
+    """A new password; every session of the user ends (tokens stay: they are not passwords)."""
+    user = await find_user(session, username=username)
+    if user is None:
+        raise NotFoundError(f"No user named {username!r}")
+    user.password_hash = password_hash
+    await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    await session.flush()
+    return user
+
+
 async def count_users(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(User)) or 0)
 
@@ -109,7 +133,8 @@ async def user_of_session(session: AsyncSession, *, secret: str) -> User | None:
     row = await session.get(LoginSession, hash_secret(secret))
     if row is None or _aware(row.expires_at) <= now():
         return None
-    return await session.get(User, row.user_id)
+    user = await session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
 
 
 async def end_session(session: AsyncSession, *, secret: str) -> None:
@@ -154,7 +179,7 @@ async def token_owner(session: AsyncSession, *, secret: str) -> tuple[ApiToken, 
     if token is None or token.revoked:
         return None
     user = await session.get(User, token.user_id)
-    return None if user is None else (token, user)
+    return None if user is None or user.disabled else (token, user)
 
 
 def needs_last_used(token: ApiToken) -> bool:

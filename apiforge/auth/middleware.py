@@ -11,7 +11,10 @@ listed as public).
 - password: ``Authorization: Bearer <token>``, else the ``apiforge_session`` cookie (whose
   secret is kept on the scope's state for CSRF checks and logout).
 - header: the ``APIFORGE_AUTH_HEADER`` header, only from an ``APIFORGE_TRUSTED_PROXIES``
-  address; anyone else could send it.
+  address; anyone else could send it. The address checked is the connection's own peer
+  (:data:`PEER_KEY`, kept by ``server/runner.py``), not the ``client`` that uvicorn's proxy
+  headers handling rewrites from ``X-Forwarded-For``: that is the end user's address, never the
+  proxy's, and a client could claim any.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from apiforge.settings import Settings
 
 SESSION_COOKIE = "apiforge_session"
 SESSION_SECRET_KEY = "session_secret"
+# Scope key of the socket's peer address, set before X-Forwarded-For may replace ``client``.
+PEER_KEY = "apiforge.peer"
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -35,11 +40,17 @@ def trusted_networks(settings: Settings) -> list[IpNetwork]:
     return [ipaddress.ip_network(entry, strict=False) for entry in settings.trusted_proxies]
 
 
-def _is_trusted(client: tuple[str, int] | None, networks: list[IpNetwork]) -> bool:
-    if client is None:
+def _peer(scope: Scope) -> tuple[str, int] | None:
+    # Without the runner (an app served some other way) ``client`` is all there is.
+    peer: tuple[str, int] | None = scope[PEER_KEY] if PEER_KEY in scope else scope.get("client")
+    return peer
+
+
+def _is_trusted(peer: tuple[str, int] | None, networks: list[IpNetwork]) -> bool:
+    if peer is None:
         return False
     try:
-        address = ipaddress.ip_address(client[0])
+        address = ipaddress.ip_address(peer[0])
     except ValueError:
         return False
     return any(address in network for network in networks)
@@ -66,7 +77,7 @@ class PrincipalMiddleware:
         headers = Headers(scope=scope)
         if self.settings.auth == "header":
             name = headers.get(self.settings.auth_header, "").strip()
-            if not name or len(name) > 64 or not _is_trusted(scope.get("client"), self.proxies):
+            if not name or len(name) > 64 or not _is_trusted(_peer(scope), self.proxies):
                 return None
             return await accounts.by_header(name)
         scheme, _, credential = headers.get("authorization", "").partition(" ")

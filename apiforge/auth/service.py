@@ -102,6 +102,8 @@ class Accounts:
         if user is None or not ok:
             await self.throttle.failed(username, client)
             raise AuthenticationRequired("Wrong username or password", code="bad_credentials")
+        if user.disabled:  # said only to whom knows the password
+            raise AuthenticationRequired("This account is disabled", code="account_disabled")
         lifetime = timedelta(hours=self.settings.session_hours)
         async with self.db.transaction() as session:
             secret = await accounts.create_session(session, user_id=user.id, lifetime=lifetime)
@@ -127,8 +129,9 @@ class Accounts:
                 await accounts.mark_used(session, token_id=token.id)
         return principal_of(user, "token")
 
-    async def by_header(self, username: str) -> Principal:
-        """The proxy vouches for the name: the user is created the first time it is seen."""
+    async def by_header(self, username: str) -> Principal | None:
+        """The proxy vouches for the name: the user is created the first time it is seen.
+        A disabled user stays anonymous, whatever the proxy says."""
         async with self.db.read() as session:
             user = await accounts.find_user(session, username=username)
         if user is None:
@@ -140,7 +143,16 @@ class Accounts:
                     user = await accounts.create_user(
                         session, username=username, password_hash=None, is_admin=False
                     )
-        return principal_of(user, "header")
+        return None if user.disabled else principal_of(user, "header")
+
+    async def set_disabled(self, user_id: str, *, disabled: bool) -> User:
+        async with self.db.transaction() as session:
+            return await accounts.set_disabled(session, user_id=user_id, disabled=disabled)
+
+    async def set_password(self, username: str, password: str) -> User:
+        hashed = await asyncio.to_thread(accounts.hash_password, self.hasher, password)
+        async with self.db.transaction() as session:
+            return await accounts.set_password(session, username=username, password_hash=hashed)
 
     def csrf_token(self, session_secret: str) -> str:
         return hmac.new(self.secret, session_secret.encode(), hashlib.sha256).hexdigest()

@@ -1,7 +1,7 @@
 """Local mode's gate: who may reach a login-free server, decided before any route runs.
 
 In ``local`` mode there is no login, so the browser itself must not be turned against the
-server. Two browser attacks matter (see docs/security.md, "### local"):
+server. Two browser attacks matter (see docs/security.md, "Local mode's checks"):
 
 - DNS rebinding: a page at ``http://attacker.example:8000`` whose name later resolves to
   127.0.0.1 is same-origin with the server in the browser's eyes, and may read everything. Its

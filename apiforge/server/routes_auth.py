@@ -6,12 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from apiforge.auth import accounts as acc
-from apiforge.auth.middleware import SESSION_COOKIE, SESSION_SECRET_KEY
-from apiforge.auth.principal import CurrentPrincipal, Principal
-from apiforge.errors import ConflictError, Forbidden
-from apiforge.server.errors import error_responses
-from apiforge.server.schemas_auth import (
+from apiforge.api_models_auth import (
     CreateUserBody,
     LoginBody,
     LoginResult,
@@ -22,11 +17,18 @@ from apiforge.server.schemas_auth import (
     TokenOut,
     UserList,
     UserOut,
+    UserPatch,
 )
+from apiforge.auth import accounts as acc
+from apiforge.auth.middleware import SESSION_COOKIE, SESSION_SECRET_KEY
+from apiforge.auth.principal import CurrentPrincipal, Principal
+from apiforge.errors import ConflictError, Forbidden
+from apiforge.server.errors import error_responses
 from apiforge.server.state import AppServices, Services
 
 router = APIRouter(prefix="/api")
 TokenId = Annotated[str, Path(min_length=1, max_length=64, description="A token's id")]
+UserId = Annotated[str, Path(min_length=1, max_length=64, description="A user's id")]
 
 
 def _require_password_mode(services: AppServices, what: str) -> None:
@@ -125,3 +127,16 @@ async def list_users(principal: CurrentPrincipal, services: Services) -> UserLis
     async with services.db.read() as session:
         users = await acc.list_users(session)
     return UserList(users=[UserOut.of(user) for user in users])
+
+
+@router.patch("/users/{user_id}", responses=error_responses(400, 403, 404, 409, 422))
+async def update_user(
+    user_id: UserId, body: UserPatch, principal: CurrentPrincipal, services: Services
+) -> UserOut:
+    """Disable a user (their sessions end, their tokens are refused) or enable them again."""
+    _require_admin(principal)
+    if user_id == principal.user_id and body.disabled:
+        # The one admin locking themselves out would leave nobody to undo it.
+        raise ConflictError("You cannot disable your own account", code="cannot_disable_self")
+    user = await services.accounts.set_disabled(user_id, disabled=body.disabled)
+    return UserOut.of(user)

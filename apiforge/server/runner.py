@@ -6,6 +6,12 @@ leaving), the event bus is closed first: every SSE feed then ends its response c
 WebSocket is closed with 1012 (service restart); clients reconnect and resume by Last-Event-ID.
 ``timeout_graceful_shutdown`` bounds whatever else is still open (a request stuck on a slow
 client), so the lifespan's shutdown — which flushes the event log — always runs.
+
+Proxy headers: uvicorn's handling of ``X-Forwarded-For``/``-Proto`` (from the addresses in
+``FORWARDED_ALLOW_IPS``, loopback by default) stays, so https behind a TLS proxy is seen and
+logs name the end user; but the connection's own peer is kept first (``auth.middleware.PEER_KEY``)
+because header mode must check that the request came from a trusted proxy, not from whom the
+proxy says it is relaying.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from apiforge.auth.middleware import PEER_KEY
 from apiforge.server.state import AppServices
 
 # Seconds uvicorn waits for connections left open after the streams were closed, before it
@@ -69,12 +78,31 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+class _KeepPeer:
+    """Records the socket's peer in the scope before the proxy headers are applied."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope[PEER_KEY] = scope.get("client")
+        await self.app(scope, receive, send)
+
+
 def server_config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # Applied below, inside _KeepPeer, with the addresses uvicorn would trust.
+        proxy_headers=False,
     )
+    # uvicorn types ASGI apps with its own TypedDicts, starlette with plain mappings: the same
+    # protocol, spelled differently.
+    forwarded = ProxyHeadersMiddleware(app, trusted_hosts=config.forwarded_allow_ips)  # type: ignore[arg-type]
+    config.app = _KeepPeer(forwarded)  # type: ignore[arg-type]
+    return config

@@ -6,76 +6,39 @@ passes cannot be one whose attack never reached the server.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_page
+from tests.browser.attack_site import (
+    ATTACKER,
+    OPEN_WEBSOCKET,
+    PROBE,
+    AttackPage,
+    attack_site,
+    rebinding_chromium,
+)
+from tests.browser.conftest import open_page
 from tests.browser.helpers import Server, create_project, wait_for_status
 
 pytestmark = pytest.mark.browser
-
-ATTACKER = "attacker.example"
-
-# Every request the page makes reports what the page learnt: a status, or that it was refused.
-PROBE = """async ([method, url]) => {
-  try {
-    const response = await fetch(url, { method });
-    return response.status;
-  } catch (error) {
-    return "blocked";
-  }
-}"""
-
-OPEN_WEBSOCKET = """(url) => new Promise((resolve) => {
-  const ws = new WebSocket(url);
-  ws.onopen = () => { ws.close(); resolve("open"); };
-  ws.onerror = () => resolve("refused");
-})"""
 
 
 @pytest.fixture(scope="module")
 def rebinding_browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """A Chromium whose resolver sends attacker.example to 127.0.0.1, as a rebinding DNS
     server would once the attacker's page has loaded."""
-    rules = f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1"
-    chromium = playwright_driver.chromium.launch(
-        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, rules], headless=True
-    )
-    yield chromium
-    chromium.close()
-
-
-class _AttackPage(BaseHTTPRequestHandler):
-    html = b""
-
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(self.html)))
-        self.end_headers()
-        self.wfile.write(self.html)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with rebinding_chromium(playwright_driver) as chromium:
+        yield chromium
 
 
 @pytest.fixture
-def attacker_site() -> Iterator[tuple[str, type[_AttackPage]]]:
+def attacker_site() -> Iterator[tuple[str, type[AttackPage]]]:
     """Another origin (another port of 127.0.0.1) serving whatever page a test sets."""
-    handler = type("AttackPage", (_AttackPage,), {})
-    site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=site.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{site.server_address[1]}", handler
-    site.shutdown()
-    site.server_close()
-    thread.join(timeout=5)
+    with attack_site() as (port, handler):
+        yield f"http://127.0.0.1:{port}", handler
 
 
 def _versions(server: Server, project_id: str) -> list[int]:
@@ -100,7 +63,7 @@ def test_dns_rebinding_page_gets_403(rebinding_browser: Browser, live_server: Se
 
 
 def test_cross_site_form_and_no_cors_posts_change_nothing(
-    page: Page, live_server: Server, attacker_site: tuple[str, type[_AttackPage]]
+    page: Page, live_server: Server, attacker_site: tuple[str, type[AttackPage]]
 ) -> None:
     project_id = create_project(live_server)
     wait_for_status(live_server, project_id, 1, "complete")
@@ -125,7 +88,7 @@ def test_cross_site_form_and_no_cors_posts_change_nothing(
 
 
 def test_cross_site_websocket_is_refused(
-    page: Page, live_server: Server, attacker_site: tuple[str, type[_AttackPage]]
+    page: Page, live_server: Server, attacker_site: tuple[str, type[AttackPage]]
 ) -> None:
     project_id = create_project(live_server)
     ws_url = f"ws://127.0.0.1:{live_server.port}/api/ws/{project_id}"

@@ -4,6 +4,7 @@ router's 404/405. Also the first admin, and header mode's trusted proxies."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from apiforge.auth.principal import http_principal
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
+from tests.cli_runner import cli_command, cli_env
 from tests.core.accounts_server import ROOT, ROOT_PASSWORD, AccountsServer
 from tests.server_process import ServerProcess
 
@@ -117,3 +119,57 @@ def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
         assert me.status_code == 401
     finally:
         elsewhere.stop()
+
+
+def _me_from(server: ServerProcess, source: str, headers: dict[str, str]) -> httpx.Response:
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=15) as client:
+        return client.get(f"{server.url}/api/auth/me", headers=headers)
+
+
+def test_header_mode_checks_the_proxy_not_the_address_it_forwards_for(data_dir: Path) -> None:
+    server = _header_server(data_dir, '["127.0.0.1"]')
+    # uvicorn takes X-Forwarded-For from anyone here, so only the connection's own peer can
+    # tell the proxy (127.0.0.1) from a client elsewhere (127.0.0.2) that claims to be it.
+    server.env["FORWARDED_ALLOW_IPS"] = "*"
+    server.start()
+    try:
+        relayed = {"X-Remote-User": "yuri", "X-Forwarded-For": "203.0.113.7"}
+        me = _me_from(server, "127.0.0.1", relayed)
+        assert me.status_code == 200, me.text
+        assert (me.json()["username"], me.json()["via"]) == ("yuri", "header")
+        spoofed = {"X-Remote-User": "yuri", "X-Forwarded-For": "127.0.0.1"}
+        refused = _me_from(server, "127.0.0.2", spoofed)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error"]["code"] == "unauthenticated"
+    finally:
+        server.stop()
+
+
+def test_header_mode_ignores_the_header_of_a_disabled_user(data_dir: Path) -> None:
+    made = subprocess.run(
+        cli_command("users", "create", "boss", "--admin", "--password-stdin"),
+        env=cli_env(data_dir),
+        input="boss-password\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    server = _header_server(data_dir, '["127.0.0.1"]')
+    server.start()
+    try:
+        as_boss, as_zoe = {"X-Remote-User": "boss"}, {"X-Remote-User": "zoe"}
+        zoe = httpx.get(f"{server.url}/api/auth/me", headers=as_zoe, timeout=15).json()
+        for disabled, status in ((True, 401), (False, 200)):
+            patched = httpx.patch(
+                f"{server.url}/api/users/{zoe['id']}",
+                json={"disabled": disabled},
+                headers=as_boss,
+                timeout=15,
+            )
+            assert patched.status_code == 200 and patched.json()["disabled"] is disabled
+            me = httpx.get(f"{server.url}/api/auth/me", headers=as_zoe, timeout=15)
+            assert me.status_code == status, me.text
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.cli_runner import cli_command, cli_env
@@ -86,3 +87,24 @@ def test_tokens_are_made_listed_and_revoked(cli: Cli, server: ServerProcess) -> 
     assert cli("tokens", "revoke", token_id, *at).returncode == 0
     after = cli("projects", *at, "--token", token)
     assert after.returncode == 1 and "unauthenticated" in after.stdout
+
+
+def test_set_password_ends_the_sessions_and_replaces_the_password(
+    cli: Cli, server: ServerProcess
+) -> None:
+    def login(password: str) -> httpx.Response:
+        body = {"username": "ada", "password": password}
+        return httpx.post(f"{server.url}/api/auth/login", json=body, timeout=15)
+
+    signed_in = login("ada-password")
+    assert signed_in.status_code == 200, signed_in.text
+    short = cli("users", "set-password", "ada", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "invalid_input" in short.stdout
+    nobody = cli("users", "set-password", "zed", "--password-stdin", stdin="zed-password\n")
+    assert nobody.returncode == 1 and "not_found" in nobody.stdout
+    changed = cli("users", "set-password", "ada", "--password-stdin", stdin="new-password-2\n")
+    assert changed.returncode == 0 and "new password set for ada" in changed.stdout
+    me = httpx.get(f"{server.url}/api/auth/me", cookies=signed_in.cookies, timeout=15)
+    assert me.status_code == 401
+    assert login("ada-password").status_code == 401
+    assert login("new-password-2").status_code == 200

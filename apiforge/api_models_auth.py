@@ -1,13 +1,19 @@
-"""Request bodies and answers of the account routes (``routes_auth.py``)."""
+"""Request bodies and answers of the account routes (``server/routes_auth.py``).
+
+Shared by the server and the Python client like ``api_models``: this module imports neither the
+server nor the store at run time (the ``of`` builders only read the rows they are given), so the
+client stays FastAPI-free (tests/core/test_core_client_types.py).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from apiforge.store.models import ApiToken, User
+if TYPE_CHECKING:
+    from apiforge.store.models import ApiToken, User
 
 # Names appear in logs, the UI and proxy headers: letters, digits and a few separators.
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
@@ -19,11 +25,21 @@ class LoginBody(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-class CreateUserBody(BaseModel):
-    username: str = Field(pattern=USERNAME_PATTERN)
+class PasswordBody(BaseModel):
+    """The rule every new password follows (``CreateUserBody`` and ``users set-password``)."""
+
     password: str = Field(min_length=8, max_length=1024)
+
+
+class CreateUserBody(PasswordBody):
+    username: str = Field(pattern=USERNAME_PATTERN)
     # Strict: 0, 1 or "true" are not a yes or no someone meant.
     admin: bool = Field(default=False, strict=True)
+
+
+class UserPatch(BaseModel):
+    # Disabled: no sign-in, session, token or proxy header acts as the user (until enabled).
+    disabled: bool = Field(strict=True)
 
 
 class TokenBody(BaseModel):
@@ -40,6 +56,7 @@ class UserOut(BaseModel):
     id: str
     username: str
     is_admin: bool
+    disabled: bool
     created_at: str | None
 
     @classmethod
@@ -48,6 +65,7 @@ class UserOut(BaseModel):
             id=user.id,
             username=user.username,
             is_admin=user.is_admin,
+            disabled=user.disabled,
             created_at=_iso(user.created_at),
         )
 
