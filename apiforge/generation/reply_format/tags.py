@@ -143,6 +143,18 @@ def fence_strip_allowed(path: str, fence_line: str) -> bool:
     return fence_line.strip().removeprefix("```").lower() in _MARKDOWN_FENCE_LANGS
 
 
+def after_closing_fence(held: str) -> str:
+    """What followed a fenced ``<file>``'s closing fence (``held`` starts with that fence line),
+    once a tag or the reply's end shows the file ended there: prose, blank lines dropped."""
+    return held.partition("\n")[2].lstrip("\n")
+
+
+def content_before_close(held: str) -> str:
+    """``held`` when ``</file>`` follows it: the wrapper's closing fence alone is no content,
+    but a fence with text after it was part of the file."""
+    return held if held.partition("\n")[2].strip() else ""
+
+
 def partial_suffix_len(text: str, tag: str) -> int:
     """Length of the longest end of ``text`` that is a proper beginning of ``tag``."""
     for length in range(min(len(tag) - 1, len(text)), 0, -1):
