@@ -1,0 +1,100 @@
+"""The fix round's closing section: the first problem made concrete (file, line, error, source).
+
+The problem texts are the ones validation produced for the local 0.5B model's replies
+(BENCHMARKS.md, "Real local model").
+"""
+
+from __future__ import annotations
+
+from apiforge.generation.steps.fix_focus import first_focus, focus_text, layout_note
+from apiforge.generation.steps.fixing import problem_text
+from apiforge.generation.steps.outcomes import ValidationOutcome, VersionOutcome
+
+MAIN = (
+    "from sqlalchemy import Column, DateTime\n"
+    "class Task(Base):\n"
+    "    created_at = Column(DateTime, default=datetime.utcnow)\n"
+)
+BOOT = (
+    "boot: the app exited with code 1 before serving\n"
+    '  File "/app/app/main.py", line 2, in <module>\n'
+    "    class Task(Base):\n"
+    '  File "/app/app/main.py", line 3, in Task\n'
+    "    created_at = Column(DateTime, default=datetime.utcnow)\n"
+    "                                          ^^^^^^^^\n"
+    "NameError: name 'datetime' is not defined. Did you mean: 'DateTime'?"
+)
+TESTS = "tests: ERROR tests/test_todo.py - NameError: name 'datetime' is not defined"
+
+
+def test_a_boot_traceback_names_the_project_file_the_line_and_the_source() -> None:
+    focus = first_focus((BOOT, TESTS), {"app/main.py": MAIN, "tests/test_todo.py": "x\n"})
+    assert focus is not None
+    assert (focus.path, focus.line) == ("app/main.py", 3)
+    assert focus.error == "NameError: name 'datetime' is not defined. Did you mean: 'DateTime'?"
+    assert focus.source == "    created_at = Column(DateTime, default=datetime.utcnow)"
+    assert focus.render().endswith("Change app/main.py to fix it.")
+
+
+def test_frames_outside_the_project_are_skipped() -> None:
+    problem = (
+        "boot: exited\n"
+        '  File "/app/app/main.py", line 1, in <module>\n'
+        '  File "/usr/lib/python3/site-packages/fastapi/routing.py", line 9, in add\n'
+        "fastapi.exceptions.FastAPIError: Invalid args for response field!"
+    )
+    focus = first_focus((problem,), {"app/main.py": "import fastapi\n"})
+    assert focus is not None and (focus.path, focus.line) == ("app/main.py", 1)
+    assert focus.error.startswith("fastapi.exceptions.FastAPIError")
+
+
+def test_a_pytest_error_and_a_requirement_line_name_their_files() -> None:
+    files = {"tests/test_todo.py": "x\n", "requirements.txt": "fastapi\npasslib\n"}
+    focus = first_focus((TESTS,), files)
+    assert focus is not None and (focus.path, focus.line) == ("tests/test_todo.py", None)
+    requirement = "dependencies: requirements.txt:2 - package 'passlib' is not available"
+    focus = first_focus((requirement,), files)
+    assert focus is not None and (focus.path, focus.line, focus.source) == (
+        "requirements.txt",
+        2,
+        "passlib",
+    )
+
+
+def test_a_problem_naming_no_project_file_gives_no_focus() -> None:
+    assert first_focus(("smoke: 0 routes answered",), {"app/main.py": "x\n"}) is None
+    assert focus_text(("smoke: 0 routes answered",), {"app/main.py": "x\n"}) is None
+
+
+def test_a_missing_app_main_names_where_the_app_is() -> None:
+    files = {"app/routers.py": "from fastapi import FastAPI\napp = FastAPI()\n"}
+    problems = (
+        "tests: ERROR tests/test_notes.py - ModuleNotFoundError: No module named 'app.main'",
+    )
+    note = layout_note(problems, files)
+    assert note is not None
+    assert "module app.routers" in note and "`from app.routers import app`" in note
+    # Without an error that asks for app.main, the layout is not the problem.
+    assert layout_note(("tests: FAILED tests/t.py::t - assert 1 == 2",), files) is None
+
+
+def test_no_app_at_all_says_so() -> None:
+    note = layout_note(("boot: no FastAPI app found",), {"app/models.py": "x = 1\n"})
+    assert (
+        note == "No file creates the FastAPI app: write app/main.py with `app = FastAPI()` in it."
+    )
+
+
+def test_the_repair_request_ends_with_the_focus_only_after_a_failed_validation() -> None:
+    failed = VersionOutcome(
+        status="generated",
+        started=0.0,
+        changes={"app/main.py": MAIN},
+        validation=ValidationOutcome(stages=(), ok=False, problems=(BOOT, TESTS)),
+    )
+    text = problem_text(failed, {"app/main.py": MAIN})
+    assert text.endswith("Change app/main.py to fix it.")
+    assert "Fix this first — app/main.py, line 3: NameError" in text
+    assert "Fix this first" not in problem_text(failed)
+    passed = VersionOutcome(status="generated", started=0.0, edit_failures={"a.py": "no match"})
+    assert "Fix this first" not in problem_text(passed, {"a.py": "x\n"})
