@@ -74,8 +74,11 @@ def test_a_missing_app_main_names_where_the_app_is() -> None:
     note = layout_note(problems, files)
     assert note is not None
     assert "module app.routers" in note and "`from app.routers import app`" in note
-    # Without an error that asks for app.main, the layout is not the problem.
+    # Without an error or an import that asks for app.main, the layout is not the problem.
     assert layout_note(("tests: FAILED tests/t.py::t - assert 1 == 2",), files) is None
+    # pytest's summary may lose the error ("in <module>"): the test's own import still tells.
+    files["tests/test_notes.py"] = "from app.main import app\n"
+    assert layout_note(("tests: tests/test_notes.py:3 - in <module>",), files) is not None
 
 
 def test_no_app_at_all_says_so() -> None:

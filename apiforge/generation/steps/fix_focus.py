@@ -23,6 +23,7 @@ _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _PYTEST = re.compile(r"^tests: (?:ERROR|FAILED) (?P<path>[\w./-]+?\.py)(?:::\S+)? - (?P<error>.+)")
 # ``dependencies: requirements.txt:3 - package 'x' is not available …``
 _LOCATED = re.compile(r"^\w+: (?P<path>[\w./-]+):(?P<line>\d+) - (?P<error>.+)")
+_IMPORTS_ENTRY = re.compile(r"^\s*(?:from app\.main import|import app\.main)", re.MULTILINE)
 _MODULE_NOT_FOUND = re.compile(r"No module named '(?P<module>[\w.]+)'")
 ENTRY = "app/main.py"
 
@@ -91,7 +92,8 @@ def layout_note(problems: tuple[str, ...], files: Mapping[str, str]) -> str | No
     if target is None:
         return f"No file creates the FastAPI app: write {ENTRY} with `app = FastAPI()` in it."
     missing = {m["module"] for p in problems for m in _MODULE_NOT_FOUND.finditer(p)}
-    if not missing & {"app.main", "app"}:
+    imported = any(_IMPORTS_ENTRY.search(body) for body in files.values())
+    if not (missing & {"app.main", "app"} or imported):
         return None
     module = target.split(":", 1)[0]
     return (
