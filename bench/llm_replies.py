@@ -26,7 +26,7 @@ from apiforge.generation.reply_format.parse_events import (  # noqa: E402
 )
 from apiforge.generation.reply_format.parser import StreamParser  # noqa: E402
 
-_TAG = re.compile(r"<(?:file|edit)\s+path\s*=")
+_TAG = re.compile(r"<(?:file|edit)\s+path\s*=\s*[\"']?([^\"'>\s]+)")
 _FENCE = re.compile(r"^ {0,8}```")
 
 
@@ -45,8 +45,9 @@ class Reading:
 
 
 def code_blocks(reply: str) -> int:
-    """Tags, plus fenced blocks outside tags (a fence inside a tag is the file's wrapper)."""
-    tags = len(_TAG.findall(reply))
+    """Distinct tagged paths, plus fenced blocks outside tags (a fence inside a tag is the
+    file's wrapper)."""
+    tags = len(set(_TAG.findall(reply)))
     inside, fences = False, 0
     for line in reply.splitlines():
         if _TAG.search(line):

@@ -150,7 +150,10 @@ class StreamParser:
         if end < 0 and len(buf) < self._tag_hold and not self._finished:
             return False
         tag = tags.parse_tag(buf[: end + 1]) if end >= 0 else None
-        if tag is None:
+        mention = tags.mentioned(tag, self._line, buf[end + 1 :], self._finished)
+        if mention is None:
+            return False
+        if tag is None or mention:
             self._emit_prose(self._consume(1))
             return True
         self._consume(end + 1)
