@@ -6,9 +6,16 @@ The problem texts are the ones validation produced for the local 0.5B model's re
 
 from __future__ import annotations
 
-from apiforge.generation.steps.fix_focus import first_focus, focus_text, layout_note
+from apiforge.generation.steps.finishing import Verdict, assistant_text
+from apiforge.generation.steps.fix_focus import (
+    first_focus,
+    focus_text,
+    layout_note,
+    missing_entry_note,
+)
 from apiforge.generation.steps.fixing import problem_text
-from apiforge.generation.steps.outcomes import ValidationOutcome, VersionOutcome
+from apiforge.generation.steps.outcomes import StreamError, ValidationOutcome, VersionOutcome
+from apiforge.store.status import VersionStatus
 
 MAIN = (
     "from sqlalchemy import Column, DateTime\n"
@@ -101,3 +108,21 @@ def test_the_repair_request_ends_with_the_focus_only_after_a_failed_validation()
     assert "Fix this first" not in problem_text(failed)
     passed = VersionOutcome(status="generated", started=0.0, edit_failures={"a.py": "no match"})
     assert "Fix this first" not in problem_text(passed, {"a.py": "x\n"})
+
+
+def test_a_failed_version_says_the_model_did_not_write_the_entry_point() -> None:
+    files = {"app/routers.py": "from fastapi import FastAPI\napp = FastAPI()\n", "req.txt": ""}
+    note = missing_entry_note(files)
+    assert note == (
+        "The model did not write app/main.py (its FastAPI app is in app.routers). "
+        "The version holds: app/routers.py, req.txt."
+    )
+    assert missing_entry_note({"app/main.py": "x"}) is None
+    assert missing_entry_note({"a.py": "x = 1\n"}) == (
+        "The model did not write app/main.py (no file creates the app). The version holds: a.py."
+    )
+    done = VersionOutcome(status="generated", started=0.0, prose="Plan.")
+    failed = Verdict(VersionStatus.FAILED, StreamError("validation_failed", "x"), True)
+    assert assistant_text(done, failed, 2, files).endswith(note)
+    complete = Verdict(VersionStatus.COMPLETE, None, True)
+    assert "did not write" not in assistant_text(done, complete, 2, files)

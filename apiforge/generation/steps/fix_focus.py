@@ -109,3 +109,16 @@ def focus_text(problems: tuple[str, ...], files: Mapping[str, str]) -> str | Non
     if (focus := first_focus(problems, files)) is not None:
         parts.append(focus.render())
     return "\n\n".join(parts) or None
+
+
+def missing_entry_note(files: Mapping[str, str]) -> str | None:
+    """For the chat message of a failed version: the entry point the model did not write, and
+    what the version does hold (nothing is written in its place)."""
+    if not files or ENTRY in files:
+        return None
+    target = find_app_target(files)
+    app = (
+        f"its FastAPI app is in {target.split(':', 1)[0]}" if target else "no file creates the app"
+    )
+    listed = ", ".join(sorted(files)[:12]) + (" …" if len(files) > 12 else "")
+    return f"The model did not write {ENTRY} ({app}). The version holds: {listed}."
