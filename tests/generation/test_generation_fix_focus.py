@@ -57,8 +57,13 @@ def test_frames_outside_the_project_are_skipped() -> None:
 
 def test_a_pytest_error_and_a_requirement_line_name_their_files() -> None:
     files = {"tests/test_todo.py": "x\n", "requirements.txt": "fastapi\npasslib\n"}
-    focus = first_focus((TESTS,), files)
+    failing = "tests: FAILED tests/test_todo.py::test_read - assert 404 == 200"
+    focus = first_focus((failing,), files)
     assert focus is not None and (focus.path, focus.line) == ("tests/test_todo.py", None)
+    # A test module that failed to import names no file: the cause is often the app's code.
+    focus = first_focus((TESTS,), files)
+    assert focus is not None and focus.path is None
+    assert focus.render() == "Fix this first: NameError: name 'datetime' is not defined"
     requirement = "dependencies: requirements.txt:2 - package 'passlib' is not available"
     focus = first_focus((requirement,), files)
     assert focus is not None and (focus.path, focus.line, focus.source) == (
@@ -66,6 +71,17 @@ def test_a_pytest_error_and_a_requirement_line_name_their_files() -> None:
         2,
         "passlib",
     )
+
+
+def test_a_boot_traceback_cut_before_the_project_frames_names_no_file() -> None:
+    problem = (
+        "boot: the app exited with code 1 before serving\n"
+        '  File "/usr/lib/python3/site-packages/pydantic/_generate_schema.py", line 1141, in x\n'
+        "TypeError: Expected two type arguments for <class 'dict'>, got 1"
+    )
+    focus = first_focus((problem, TESTS), {"app/main.py": "x\n", "tests/test_todo.py": "y\n"})
+    assert focus is not None and focus.path is None
+    assert focus.error == "TypeError: Expected two type arguments for <class 'dict'>, got 1"
 
 
 def test_a_problem_naming_no_project_file_gives_no_focus() -> None:

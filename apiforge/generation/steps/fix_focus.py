@@ -30,12 +30,18 @@ ENTRY = "app/main.py"
 
 @dataclass(frozen=True)
 class Focus:
-    path: str
+    """``path`` is ``None`` when the error names no project file: a traceback cut before
+    the project's frames, or a test module that failed to import (whose cause is often in
+    the app, not in the test)."""
+
+    path: str | None
     line: int | None
     error: str
     source: str | None = None
 
     def render(self) -> str:
+        if self.path is None:
+            return f"Fix this first: {self.error}"
         where = f"{self.path}, line {self.line}" if self.line else self.path
         text = f"Fix this first — {where}: {self.error}"
         if self.source:
@@ -72,7 +78,10 @@ def _from_problem(problem: str, files: Mapping[str, str]) -> Focus | None:
         line = int(match["line"])
         return Focus(match["path"], line, match["error"], _source(files, match["path"], line))
     if (match := _PYTEST.match(problem)) and match["path"] in files:
-        return Focus(match["path"], None, match["error"].strip())
+        named = "::" in problem.split(" - ", 1)[0]  # a failing test, not a failed import
+        return Focus(match["path"] if named else None, None, match["error"].strip())
+    if problem.startswith("boot:") and _FRAME.search(problem):
+        return Focus(None, None, _error_line(problem))
     return None
 
 
