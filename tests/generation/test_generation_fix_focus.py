@@ -57,9 +57,11 @@ def test_frames_outside_the_project_are_skipped() -> None:
 
 def test_a_pytest_error_and_a_requirement_line_name_their_files() -> None:
     files = {"tests/test_todo.py": "x\n", "requirements.txt": "fastapi\npasslib\n"}
-    failing = "tests: FAILED tests/test_todo.py::test_read - assert 404 == 200"
+    failing = "tests: FAILED tests/test_todo.py::test_read - AssertionError: assert 404 == 200"
     focus = first_focus((failing,), files)
     assert focus is not None and (focus.path, focus.line) == ("tests/test_todo.py", None)
+    # A failed assertion in a test points at the app's answer, not at the test.
+    assert focus.render().endswith("and the test only if the test itself is wrong.")
     # A test module that failed to import names no file: the cause is often the app's code.
     focus = first_focus((TESTS,), files)
     assert focus is not None and focus.path is None

@@ -46,7 +46,18 @@ class Focus:
         text = f"Fix this first — {where}: {self.error}"
         if self.source:
             text += f"\nThat line is:\n    {self.source.strip()}"
+        if _is_test(self.path) and self.error.startswith("AssertionError"):
+            # The 0.5B model, told to change the test, only said it had.
+            return text + (
+                "\nThis test checks the app's answer: change the app code that gives that "
+                "answer, and the test only if the test itself is wrong."
+            )
         return text + f"\nChange {self.path} to fix it."
+
+
+def _is_test(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith("tests/") or name.startswith("test_")
 
 
 def _project_path(frame_path: str, files: Mapping[str, str]) -> str | None:
