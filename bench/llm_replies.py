@@ -27,6 +27,7 @@ from apiforge.generation.reply_format.parse_events import (  # noqa: E402
 from apiforge.generation.reply_format.parser import StreamParser  # noqa: E402
 
 _TAG = re.compile(r"<(?:file|edit)\s+path\s*=\s*[\"']?([^\"'>\s]+)")
+_OPENS = re.compile(r"^\s*<(?:file|edit)\s|<(?:file|edit)\s[^>]*>\s*$")
 _FENCE = re.compile(r"^ {0,8}```")
 
 
@@ -47,16 +48,24 @@ class Reading:
 def code_blocks(reply: str) -> int:
     """Distinct tagged paths, plus fenced blocks outside tags (a fence inside a tag is the
     file's wrapper)."""
-    tags = len(set(_TAG.findall(reply)))
-    inside, fences = False, 0
+    # A tag named inside a sentence (text on both sides) is no code block.
+    tags = len(
+        {m for line in reply.splitlines() if _OPENS.search(line) for m in _TAG.findall(line)}
+    )
+    inside, blocks = False, 0
+    fence: list[str] | None = None
     for line in reply.splitlines():
         if _TAG.search(line):
             inside = True
         elif "</file>" in line or "</edit>" in line:
             inside = False
         elif _FENCE.match(line) and not inside:
-            fences += 1
-    return tags + fences // 2 + fences % 2
+            # A block counts once it holds a non-blank line (a lone stray fence is no code).
+            fence = None if fence is not None else []
+        elif fence is not None and line.strip() and not fence:
+            fence.append(line)
+            blocks += 1
+    return tags + blocks
 
 
 def parse(reply: str) -> list[ParseEvent]:
