@@ -7,6 +7,11 @@ modified (edits applied or rewrites), time to the first ``code:chunk``, completi
 second of model time, and total time. Tokens are the provider's reported usage (llama.cpp sends
 ``usage`` with ``stream_options.include_usage``).
 
+Every raw reply, with the messages that asked for it, is kept as JSON under
+``BENCH_LLM_RECORD_DIR`` (a recording proxy sits between apiforge and the model;
+``bench/llm_replies.py DIR`` lists the replies whose code did not become files).
+``BENCH_LLM_PROMPTS=2,3`` runs only those first prompts (and their follow-ups).
+
 Run: ``make bench-llm``, or ``.venv-dev/bin/python bench/bench_llm.py`` after
 ``scripts/llm.sh install``; ``APIFORGE_LLM_BASE_URL`` reuses a model server already running.
 """
