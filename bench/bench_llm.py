@@ -7,6 +7,11 @@ modified (edits applied or rewrites), time to the first ``code:chunk``, completi
 second of model time, and total time. Tokens are the provider's reported usage (llama.cpp sends
 ``usage`` with ``stream_options.include_usage``).
 
+Every raw reply, with the messages that asked for it, is kept as JSON under
+``BENCH_LLM_RECORD_DIR`` (a recording proxy sits between apiforge and the model;
+``bench/llm_replies.py DIR`` lists the replies whose code did not become files).
+``BENCH_LLM_PROMPTS=2,3`` runs only those first prompts (and their follow-ups).
+
 Run: ``make bench-llm``, or ``.venv-dev/bin/python bench/bench_llm.py`` after
 ``scripts/llm.sh install``; ``APIFORGE_LLM_BASE_URL`` reuses a model server already running.
 """
@@ -27,6 +32,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from llm_recorder import recording  # noqa: E402
+
 from tests.llm.local_model import local_model  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
 from tests.sse_reader import Frame, read_until_terminal  # noqa: E402
@@ -45,6 +52,12 @@ FOLLOW_UPS = [
 ]
 MAX_OUTPUT_TOKENS = int(os.environ.get("BENCH_LLM_MAX_TOKENS", "1500"))
 FIX_ROUNDS = int(os.environ.get("BENCH_LLM_FIX_ROUNDS", "2"))
+# Which first prompts to run ("0,2"; default all); a follow-up runs when its project does.
+ONLY = os.environ.get("BENCH_LLM_PROMPTS", "")
+# Every raw model reply (and the messages sent) is kept here, one JSON file per reply.
+RECORD_DIR = Path(
+    os.environ.get("BENCH_LLM_RECORD_DIR") or f"/tmp/apiforge-bench-llm-{time.strftime('%H%M%S')}"
+)
 
 
 @dataclass
@@ -185,14 +198,17 @@ def print_table(results: list[Result]) -> None:
 
 async def bench(url: str) -> list[Result]:
     results: list[Result] = []
-    projects: list[tuple[str, int]] = []
+    chosen = {int(i) for i in ONLY.split(",")} if ONLY else set(range(len(FIRST_PROMPTS)))
+    projects: dict[int, tuple[str, int]] = {}
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        for prompt in FIRST_PROMPTS:
-            result, project_id, last_id = await run_prompt(client, url, prompt, None)
+        for index in sorted(chosen):
+            result, project_id, last_id = await run_prompt(client, url, FIRST_PROMPTS[index], None)
             results.append(result)
-            projects.append((project_id, last_id))
+            projects[index] = (project_id, last_id)
             print(f"# {result}", flush=True)
         for index, prompt in FOLLOW_UPS:
+            if index not in projects:
+                continue
             result, _, _ = await run_prompt(client, url, prompt, projects[index])
             results.append(result)
             print(f"# {result}", flush=True)
@@ -207,7 +223,12 @@ def main() -> None:
     )
     model = os.environ.get("APIFORGE_LLM_MODEL", "0.5b")
     print(f"# load: {load}; model {model}, threads {threads}, max tokens {MAX_OUTPUT_TOKENS}")
-    with local_model(threads=threads) as model_url, tempfile.TemporaryDirectory() as data:
+    print(f"# raw replies: {RECORD_DIR}")
+    with (
+        local_model(threads=threads) as upstream,
+        recording(upstream, RECORD_DIR) as model_url,
+        tempfile.TemporaryDirectory() as data,
+    ):
         server = ServerProcess(
             Path(data),
             env={

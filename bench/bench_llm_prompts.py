@@ -19,6 +19,8 @@ from pathlib import Path
 from openai import OpenAI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from llm_recorder import recording  # noqa: E402
+
 from apiforge.generation.reply_format.parse_events import FileClosed  # noqa: E402
 from apiforge.generation.reply_format.parser import StreamParser  # noqa: E402
 from apiforge.providers.conversation import SYSTEM_PROMPT  # noqa: E402
@@ -31,6 +33,10 @@ PROMPTS = [
     "a bookstore API with books (title, author, price) and stock counts",
 ]
 MAX_TOKENS = int(os.environ.get("BENCH_LLM_MAX_TOKENS", "900"))
+# Every raw reply is kept here (bench/llm_replies.py reads them back).
+RECORD_DIR = Path(
+    os.environ.get("BENCH_LLM_RECORD_DIR") or f"/tmp/apiforge-prompts-{time.strftime('%H%M%S')}"
+)
 
 
 def parses(source: str) -> bool:
@@ -52,7 +58,8 @@ def main() -> None:
         "with example": SYSTEM_PROMPT,
         "without example": SYSTEM_PROMPT[: SYSTEM_PROMPT.index(EXAMPLE_START)].rstrip() + "\n",
     }
-    with local_model() as url:
+    print(f"raw replies: {RECORD_DIR}", flush=True)
+    with local_model() as upstream, recording(upstream, RECORD_DIR) as url:
         client = OpenAI(base_url=url, api_key="local")
         for name, system in variants.items():
             for prompt in PROMPTS:

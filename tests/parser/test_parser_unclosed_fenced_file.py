@@ -52,13 +52,37 @@ def test_a_delete_or_summary_tag_after_the_fence_ends_the_file_too() -> None:
     assert Summary("S") in events
 
 
-def test_text_after_the_fence_keeps_the_fence_as_content() -> None:
-    # Not a tag and not the end: the fence was part of the file (as before), so the file is
-    # still open, and a reply that stops there leaves it unclosed.
+def test_prose_after_the_fence_then_the_next_tag_ends_the_file_at_its_fence() -> None:
+    # The known gap: "### Tests:" (or any explanation) between the closing fence and the next
+    # <file> used to keep the fence, the prose and the next tag as this file's content.
+    text = (
+        f'<file path="app/main.py">\n```python\n{MAIN}```\n\nThis sets up the app.\n'
+        "### Tests:\n"
+        '<file path="tests/test_main.py">\n```python\nx = 1\n```\n</file>\n'
+    )
+    events = parse_text(text)
+    assert closed(events) == {"app/main.py": MAIN, "tests/test_main.py": "x = 1\n"}
+    assert Prose("This sets up the app.\n### Tests:\n") in events
+
+
+def test_prose_after_the_fence_then_the_reply_end_ends_the_file_at_its_fence() -> None:
+    # This asserted the opposite before (the file unclosed, "```\nmore\n" its content): a
+    # reply that explains its last file after the fence then lost that file.
     text = '<file path="a.py">\n```python\nx = 1\n```\nmore\n'
     events = parse_text(text)
-    assert closed(events) == {}
-    assert events[-1] == FileUnclosed("a.py", "file", "x = 1\n```\nmore\n")
+    assert closed(events) == {"a.py": "x = 1\n"}
+    assert events[-1] == Prose("more\n")
+
+
+def test_text_after_the_fence_then_the_closing_tag_is_content() -> None:
+    # </file> says the text was the file's: the fence stays in it (as it always did).
+    text = '<file path="a.py">\n```python\nx = 1\n```\nmore\n</file>\n'
+    assert closed(parse_text(text)) == {"a.py": "x = 1\n```\nmore\n"}
+
+
+def test_an_edit_keeps_text_after_a_fence_as_content() -> None:
+    text = '<edit path="a.py">\n```\nx\n```\nmore\n'
+    assert parse_text(text)[-1] == FileUnclosed("a.py", "edit", "x\n```\nmore\n")
 
 
 def test_an_unfenced_file_cut_off_stays_unclosed() -> None:
@@ -94,7 +118,14 @@ bodies = st.lists(
     ),
     max_size=5,
 ).map(lambda lines: "".join(f"{line}\n" for line in lines))
-ENDINGS = ["", "\n", "\n\n", "</file>\n", "\n</file>\n"]
+ENDINGS = ["", "\n", "\n\n", "</file>\n", "\n</file>\n", "Explained.\n", "\n### Tests:\n\n"]
+LAST_ENDINGS = [
+    "",
+    "\n",
+    "<summary>x</summary>\n",
+    "That is all.\n",
+    "\nSo.\n<summary>x</summary>\n",
+]
 
 
 @st.composite
@@ -108,7 +139,7 @@ def tagged_fenced_replies(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
         text += f'<file path="{path}">\n{fence}\n{body}```\n'
         ending = draw(st.sampled_from(ENDINGS))
         if index == len(paths) - 1 and not ending.endswith("</file>\n"):
-            ending = draw(st.sampled_from(["", "\n", "<summary>x</summary>\n"]))
+            ending = draw(st.sampled_from(LAST_ENDINGS))
         text += ending
         files[path] = body
     return text, files

@@ -150,7 +150,10 @@ class StreamParser:
         if end < 0 and len(buf) < self._tag_hold and not self._finished:
             return False
         tag = tags.parse_tag(buf[: end + 1]) if end >= 0 else None
-        if tag is None:
+        mention = tags.mentioned(tag, self._line, buf[end + 1 :], self._finished)
+        if mention is None:
+            return False
+        if tag is None or mention:
             self._emit_prose(self._consume(1))
             return True
         self._consume(end + 1)
@@ -224,6 +227,7 @@ class StreamParser:
         if not block.fence_mode:
             stripped = line.lstrip(" \t")
             if stripped.startswith(block.close):
+                self._emit_body(block, tags.content_before_close(block.pending_fence))
                 # Indentation before the tag stays in the body: the tag also "ends a line".
                 self._emit_body(block, self._consume(len(line) - len(stripped)))
                 self._consume(len(block.close))
@@ -264,30 +268,33 @@ class StreamParser:
         return True
 
     def _step_fence_lines(self, block: _Block, line: str, complete: bool, line_len: int) -> bool:
-        """Hold a closing-fence line (and blank lines after it) until we see what follows."""
-        if block.pending_fence and block.kind == "file" and line.startswith("<"):
+        """Hold a closing-fence line (and the lines after it) until we see what follows."""
+        held = block.pending_fence
+        if held and block.kind == "file" and line.startswith("<"):
             decided = self._fence_then_tag(block, line, complete)
             if decided is not None:
                 return decided
-        if not complete and tags.could_be_fence_close(line):
+        if not complete and (tags.could_be_fence_close(line) or (held and block.kind == "file")):
             return False
-        if not complete and block.pending_fence and not line.strip():
+        if not complete and held and not line.strip():
             return False
         if complete and tags.is_fence_close(line):
             self._consume(line_len)
-            self._emit_body(block, block.pending_fence)
+            self._emit_body(block, held)
             block.pending_fence = line + "\n"
             return True
-        if block.pending_fence and complete and not line.strip():
+        if held and complete and (block.kind == "file" or not line.strip()):
+            # After a fenced <file>'s closing fence: prose if a tag or the end comes next,
+            # the file's content if its </file> does.
             block.pending_fence += self._consume(line_len)
             return True
-        self._emit_body(block, block.pending_fence)
+        self._emit_body(block, held)
         block.pending_fence = ""
         block.at_line_start = False
         return True
 
     def _fence_then_tag(self, block: _Block, line: str, complete: bool) -> bool | None:
-        """A fenced ``<file>`` whose fence closed and the next line opens a tag: the model
+        """A fenced ``<file>`` whose fence closed and a later line opens a tag: the model
         forgot ``</file>``, so the file ends at its fence (``None``: the line is body text)."""
         end = line.find(">", 0, self._tag_hold)
         if end < 0:
@@ -300,11 +307,15 @@ class StreamParser:
         return True
 
     def _end_at_fence(self, block: _Block) -> None:
-        """Close a fenced ``<file>`` at its closing fence; what follows is read as outside."""
+        """Close a fenced ``<file>`` at its closing fence; what followed it is prose, and what
+        follows now is read as outside."""
+        after = tags.after_closing_fence(block.pending_fence)
         block.pending_fence = ""
         self._close(block)
         self._skip_newline = False
         self._at_line_start = True
+        if after:
+            self._emit_prose(after)
 
     def _step_mid_line(self, block: _Block) -> bool:
         buf = self._buf

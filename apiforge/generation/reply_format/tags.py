@@ -92,6 +92,23 @@ def parse_tag(candidate: str) -> Tag | None:
     return None
 
 
+# How far past a mid-line block tag the rest of its line is looked at (bounds the hold-back).
+MENTION_LOOKAHEAD = 200
+
+
+def mentioned(tag: Tag | None, before: str, after: str, finished: bool) -> bool | None:
+    """Whether a ``<file>``/``<edit>`` tag is only named in a sentence (``A small change to
+    <file path="app/main.py">, would fix it.``): text before it on its line and after it.
+    ``None`` while the rest of the line has not arrived."""
+    if not isinstance(tag, BlockTag) or not before.strip():
+        return False
+    newline = after.find("\n")
+    if newline < 0 and len(after) < MENTION_LOOKAHEAD and not finished:
+        return None
+    # The same slice whatever arrived first: any chunking decides alike.
+    return bool(after[: newline if newline >= 0 else len(after)][:MENTION_LOOKAHEAD].strip())
+
+
 def normalize_path(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
@@ -141,6 +158,18 @@ def fence_strip_allowed(path: str, fence_line: str) -> bool:
     if not path.lower().endswith(_MARKDOWN_SUFFIXES):
         return True
     return fence_line.strip().removeprefix("```").lower() in _MARKDOWN_FENCE_LANGS
+
+
+def after_closing_fence(held: str) -> str:
+    """What followed a fenced ``<file>``'s closing fence (``held`` starts with that fence line),
+    once a tag or the reply's end shows the file ended there: prose, blank lines dropped."""
+    return held.partition("\n")[2].lstrip("\n")
+
+
+def content_before_close(held: str) -> str:
+    """``held`` when ``</file>`` follows it: the wrapper's closing fence alone is no content,
+    but a fence with text after it was part of the file."""
+    return held if held.partition("\n")[2].strip() else ""
 
 
 def partial_suffix_len(text: str, tag: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from apiforge.events.types import (
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.plumbing.files import files_after
-from apiforge.generation.steps import no_files
+from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import StreamError, VersionOutcome
 from apiforge.generation.version_run import VersionRun
 from apiforge.store import repository as repo
@@ -62,9 +63,14 @@ def judge(outcome: VersionOutcome) -> Verdict:
     return Verdict(VersionStatus.COMPLETE, None, store_files=True)
 
 
-def assistant_text(outcome: VersionOutcome, verdict: Verdict, files_changed: int) -> str:
+def assistant_text(
+    outcome: VersionOutcome,
+    verdict: Verdict,
+    files_changed: int,
+    files: Mapping[str, str] | None = None,
+) -> str:
     """The chat message of the version: what the model said, each validation and fix round,
-    then how it ended and what could not be used."""
+    then how it ended, what could not be used and what the model did not write."""
     # The reply that held no files already streamed to the chat; it is on the error event.
     if verdict.error is not None and verdict.error.code in ("prompt_not_understood", "no_files"):
         return verdict.error.message
@@ -80,6 +86,8 @@ def assistant_text(outcome: VersionOutcome, verdict: Verdict, files_changed: int
     problems = [*outcome.problems, *outcome.edit_failures.values()]
     if problems:
         parts.append("Problems: " + "; ".join(problems))
+    if verdict.status == VersionStatus.FAILED and files:
+        parts.append(fix_focus.missing_entry_note(files) or "")
     return "\n\n".join(p for p in parts if p)
 
 
@@ -103,7 +111,7 @@ async def _store(
                 cache=runtime.cache,
             )
         _record_outcome(version, outcome, verdict, changed)
-        text = assistant_text(outcome, verdict, changed)
+        text = assistant_text(outcome, verdict, changed, files)
         await repo.add_message(
             session, project_id=version.project_id, role="assistant", content=text, version=version
         )

@@ -10,13 +10,14 @@ deterministic, so asking it again would produce the same project.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 
 from apiforge.events.types import MessageChunk
 from apiforge.generation.plumbing.assembler import Assembler
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.files import apply_changes
-from apiforge.generation.steps import no_files
+from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import AttemptOutcome, VersionOutcome
 from apiforge.generation.steps.streaming import file_listener, load_request, stream_request
 from apiforge.generation.version_run import GENERATING_PROGRESS, VersionRun
@@ -83,15 +84,18 @@ def _count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (plural or singular + 's')}"
 
 
-def problem_text(outcome: VersionOutcome) -> str:
-    """The repair instruction with the compact problem list."""
+def problem_text(outcome: VersionOutcome, files: Mapping[str, str] | None = None) -> str:
+    """The repair instruction with the compact problem list, ending with the first problem
+    made concrete (file, line, error) when ``files`` lets it name one."""
     sections = [REPAIR_PROMPT]
     problems = outcome.validation.problems if outcome.validation is not None else ()
     if outcome.validation_failed and problems:
         sections.append(PROBLEMS_HEADING + "\n" + "\n".join(f"- {p}" for p in problems))
     if generation := latest_problems(outcome):
         sections.append(UNUSED_HEADING + "\n" + "\n\n".join(generation))
-    return "\n\n".join(sections)
+    if outcome.validation_failed and files is not None:
+        sections.append(fix_focus.focus_text(tuple(problems), files) or "")
+    return "\n\n".join(s for s in sections if s)
 
 
 def latest_problems(outcome: VersionOutcome) -> list[str]:
@@ -107,7 +111,8 @@ async def repair_request(
     """The version's original request turned into a repair request over its current files."""
     original, base = await load_request(runtime, run.project_id, run.version_number)
     answer = outcome.summary or outcome.prose.strip() or "(I wrote the files.)"
-    prompt = problem_text(outcome)
+    files = apply_changes(base, outcome.changes)
+    prompt = problem_text(outcome, files)
     if no_files.asks_for_files(outcome):
         # The reply without files is what the model must see it did; never the same request.
         answer, prompt = no_files.quoted_reply(outcome), no_files.request_text()
@@ -119,7 +124,7 @@ async def repair_request(
     return GenerationRequest(
         prompt=prompt,
         version_number=run.version_number,
-        previous_files=apply_changes(base, outcome.changes),
+        previous_files=files,
         history=history,
     )
 

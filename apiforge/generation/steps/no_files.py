@@ -19,22 +19,21 @@ NO_FILES_TITLE = "Asking the model for the files"
 # The most a no-files round quotes back of the reply it complains about (the model's own text).
 _QUOTED_REPLY_CHARS = 1500
 
+# Placeholders, not runnable code: the 0.5B model answered a shape with real lines
+# (``app = FastAPI()``) by sending exactly those lines back, an app with no routes.
 EXPECTED_SHAPE = """\
 <file path="requirements.txt">
-fastapi
-uvicorn
+(each requirement on its own line)
 </file>
 <file path="app/main.py">
-from fastapi import FastAPI
-
-app = FastAPI()
+(the whole content of app/main.py)
 </file>"""
 
 NO_FILES_PROMPT = f"""\
 Your last reply contained no files: apiforge found no <file path="..."> block in it, so \
-nothing could be written or run. Reply again with the complete files of the project, each one \
-in exactly this shape (the path in the tag, the whole content, the closing tag on its own \
-line):
+nothing could be written or run. Reply again with the complete files of the project for the \
+request above, each one in exactly this shape (the path in the tag, the whole content in place \
+of the text in brackets, the closing tag on its own line):
 
 {EXPECTED_SHAPE}
 
