@@ -78,9 +78,12 @@ class Metrics:
             ["method", "route", "status"],
             registry=registry,
         )
+        # Present at 0 from the start: a scrape before the first of each sees the series.
         for transport in ("sse", "websocket"):
-            # Present at 0 from the start, so a scrape before the first stream sees the series.
             self.connections.labels(transport=transport)
+        self.started.labels(provider=self.provider)
+        for status in (VersionStatus.COMPLETE, VersionStatus.FAILED, VersionStatus.CANCELLED):
+            self.finished.labels(provider=self.provider, status=status.value)
 
     def generation_started(self) -> None:
         self.started.labels(provider=self.provider).inc()

@@ -68,14 +68,9 @@ def _launch_dbos(settings: Settings) -> None:
     DBOS(config=config)
 
 
-async def _build_services(settings: Settings) -> AppServices:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
-    await db.migrate()
-    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
-    await bus.start()
-    provider = load_provider(settings)
-    metrics = Metrics(provider.name, settings.model)
+async def _start_event_log(
+    settings: Settings, db: Database, bus: EventBus, metrics: Metrics
+) -> EventLog:
     event_log = EventLog(
         db,
         bus,
@@ -85,6 +80,18 @@ async def _build_services(settings: Settings) -> AppServices:
         observe=metrics.event_appended,
     )
     await event_log.start()
+    return event_log
+
+
+async def _build_services(settings: Settings) -> AppServices:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await db.migrate()
+    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
+    await bus.start()
+    provider = load_provider(settings)
+    metrics = Metrics(provider.name, settings.model)
+    event_log = await _start_event_log(settings, db, bus, metrics)
     previews = load_previews(settings)
     runtime = GenerationRuntime(
         settings=settings,
