@@ -83,51 +83,45 @@ async def _generate(server: ServerProcess) -> tuple[str, list[Frame], Samples]:
 async def test_a_generation_moves_the_counters_by_what_it_did(server: ServerProcess) -> None:
     before = scrape(server.url)
     sse = {"transport": "sse"}
+    open_before = value(before, "apiforge_stream_connections", **sse)
     pid, events, during = await _generate(server)
     assert events[-1].event == "version:complete"
-    assert (
-        value(during, "apiforge_stream_connections", **sse)
-        == value(before, "apiforge_stream_connections", **sse) + 1
-    )
-    after = await scrape_until(
-        server.url,
-        "apiforge_stream_connections",
-        value(before, "apiforge_stream_connections", **sse),
-        **sse,
-    )
+    assert value(during, "apiforge_stream_connections", **sse) == open_before + 1
+    after = await scrape_until(server.url, "apiforge_stream_connections", open_before, **sse)
+    _check_generation_counts(before, after, events)
+    _check_event_counts(before, after, events)
+    _check_http_counts(before, after, pid)
+
+
+def _check_generation_counts(before: Samples, after: Samples, events: list[Frame]) -> None:
     offline = {"provider": "offline"}
     assert moved(before, after, "apiforge_generations_started_total", **offline) == 1
     for status, expected in (("complete", 1), ("failed", 0), ("cancelled", 0)):
-        finished = moved(
+        ended = moved(
             before, after, "apiforge_generations_finished_total", **offline, status=status
         )
-        assert finished == expected, status
+        assert ended == expected, status
     duration = "apiforge_generation_duration_seconds_count"
     assert moved(before, after, duration, **offline, status="complete") == 1
-    # Every event the stream delivered was counted once, by type, and nothing else was appended.
-    delivered = Counter(frame.event for frame in events)
-    for event_type, count in delivered.items():
-        assert moved(before, after, "apiforge_events_total", type=event_type) == count, event_type
-    total = sum(v for (name, _), v in after.items() if name == "apiforge_events_total")
-    total -= sum(v for (name, _), v in before.items() if name == "apiforge_events_total")
-    assert total == len(events)
-    timed = Counter(f.data["step"] for f in events if f.event == "step:complete")
-    assert (
-        moved(before, after, "apiforge_step_duration_seconds_count", step="generating")
-        == (timed["generating"])
-        == 1
-    )
+    steps = Counter(f.data["step"] for f in events if f.event == "step:complete")
+    step_count = "apiforge_step_duration_seconds_count"
+    assert moved(before, after, step_count, step="generating") == steps["generating"] == 1
     usage = events[-1].data["usage"]
     tokens = {"provider": "offline", "model": "default"}
-    assert (
-        moved(before, after, "apiforge_tokens_total", **tokens, direction="in")
-        == (usage["prompt_tokens"])
-    )
-    assert (
-        moved(before, after, "apiforge_tokens_total", **tokens, direction="out")
-        == (usage["completion_tokens"])
-    )
-    _check_http_counts(before, after, pid)
+    tokens_in = moved(before, after, "apiforge_tokens_total", **tokens, direction="in")
+    tokens_out = moved(before, after, "apiforge_tokens_total", **tokens, direction="out")
+    assert (tokens_in, tokens_out) == (usage["prompt_tokens"], usage["completion_tokens"])
+
+
+def _check_event_counts(before: Samples, after: Samples, events: list[Frame]) -> None:
+    """Every event the stream delivered was counted once, by type, and nothing else."""
+    for event_type, count in Counter(frame.event for frame in events).items():
+        assert moved(before, after, "apiforge_events_total", type=event_type) == count, event_type
+
+    def total(samples: Samples) -> float:
+        return sum(v for (name, _), v in samples.items() if name == "apiforge_events_total")
+
+    assert total(after) - total(before) == len(events)
 
 
 def _check_http_counts(before: Samples, after: Samples, pid: str) -> None:
