@@ -66,6 +66,13 @@ class Metrics:
             ["stage", "result"],
             registry=registry,
         )
+        self.stage_seconds = Histogram(
+            "apiforge_validation_stage_duration_seconds",
+            "Each validation stage's run time, as its validation:progress event reports it",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=registry,
+        )
         self.connections = Gauge(
             "apiforge_stream_connections",
             "Event streams open now (transport: sse or websocket)",
@@ -106,6 +113,7 @@ class Metrics:
         if event.type == "validation:progress":
             result = "passed" if event.ok else "failed"
             self.validation.labels(stage=event.stage, result=result).inc()
+            self.stage_seconds.labels(stage=event.stage).observe(event.duration_ms / 1000)
 
     def request_answered(self, method: str, route: str, status: int) -> None:
         self.http.labels(method=method, route=route, status=str(status)).inc()
