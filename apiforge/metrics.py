@@ -73,6 +73,9 @@ class Metrics:
             buckets=STAGE_BUCKETS,
             registry=registry,
         )
+        self._declare_traffic(registry)
+
+    def _declare_traffic(self, registry: CollectorRegistry) -> None:
         self.connections = Gauge(
             "apiforge_stream_connections",
             "Event streams open now (transport: sse or websocket)",
