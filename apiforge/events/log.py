@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
@@ -49,8 +50,11 @@ class EventLog:
         flush_interval_s: float = 0.05,
         batch_max: int = 500,
         retention: int = 100_000,
+        observe: Callable[[Event], None] | None = None,
     ) -> None:
         self._db = db
+        # Told of each appended event (the app's metrics); must not block or raise.
+        self._observe = observe
         self._bus = bus
         self._flush_interval_s = flush_interval_s
         self._batch_max = batch_max
@@ -87,6 +91,8 @@ class EventLog:
         stamped = event.model_copy(update={"seq": seq, "ts": time.time()})
         envelope = Envelope.wrap(stamped)
         self._pending.append(envelope)
+        if self._observe is not None:
+            self._observe(stamped)
         if not self._bus.durable_only:
             self._bus.publish(envelope)
         if len(self._pending) >= self._batch_max:

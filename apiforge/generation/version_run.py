@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,11 +27,13 @@ from apiforge.events.types import (
     Step,
     StepComplete,
     StepStart,
+    Usage,
     VersionComplete,
     VersionStart,
 )
 from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.plumbing.files import apply_changes
+from apiforge.metrics import Metrics
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from apiforge.store.models import ApiVersion
@@ -96,10 +99,14 @@ class VersionRun:
     """One version being made, seen from one workflow step (each step makes its own, with the
     emitter it streams through; what must outlive a step is kept in the board or the DB)."""
 
-    def __init__(self, db: Database, board: RunBoard, emitter: VersionEmitter) -> None:
+    def __init__(
+        self, db: Database, board: RunBoard, emitter: VersionEmitter, metrics: Metrics | None = None
+    ) -> None:
         self._db = db
         self._board = board
         self.emitter = emitter
+        # Counted here, where the status changes, so each start and end is counted once.
+        self._metrics = metrics if metrics is not None else Metrics()
 
     @property
     def project_id(self) -> str:
@@ -119,6 +126,7 @@ class VersionRun:
             version.status = VersionStatus.GENERATING
             version.provider = provider_label
             version_id, prompt = version.id, version.prompt
+        self._metrics.generation_started()
         await self.emitter.emit(
             VersionStart(**self.emitter.ids, version_id=version_id, prompt=prompt)
         )
@@ -146,6 +154,8 @@ class VersionRun:
         opened = self._board._opened.pop((self.project_id, step), None)
         start = since if since is not None else opened
         duration_ms = int((time.time() - start) * 1000) if timed and start is not None else 0
+        if timed and start is not None:
+            self._metrics.step_completed(step, duration_ms)
         await self.emitter.emit(
             StepComplete(**self.emitter.ids, step=step, message=message, duration_ms=duration_ms)
         )
@@ -163,10 +173,11 @@ class VersionRun:
         self,
         status: VersionStatus,
         record: Callable[[AsyncSession, ApiVersion], Awaitable[None]],
+        usage: Usage | None = None,
     ) -> bool:
         """End the version as ``status``; ``record`` stores the rest of it in the same
         transaction. False (and nothing written) when it had ended already: a step re-run
-        after a crash finds the first run's commit."""
+        after a crash finds the first run's commit. ``usage``: the provider's, for metrics."""
         settled = False
         async with self._db.transaction() as session:
             version = await repo.get_version(session, self.project_id, self.version_number)
@@ -174,8 +185,15 @@ class VersionRun:
                 await record(session, version)
                 version.status, version.completed_at = status, repo.now()
                 settled = True
+                self._count_end(version, usage)
         self._board._forget(self.project_id)
         return settled
+
+    def _count_end(self, version: ApiVersion, usage: Usage | None) -> None:
+        # SQLite gives back naive datetimes; the store writes UTC.
+        created = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC)
+        seconds = (repo.now() - created).total_seconds()
+        self._metrics.generation_finished(version.status, seconds, usage or Usage())
 
     async def fail(self, code: str, message: str) -> None:
         """End a version that cannot go on as failed, with a system chat message and an error."""
@@ -184,6 +202,7 @@ class VersionRun:
             if not row.status.active:
                 return
             row.status, row.error, row.completed_at = VersionStatus.FAILED, message, repo.now()
+            self._count_end(row, None)
             await repo.add_message(
                 session, project_id=self.project_id, role="system", content=message, version=row
             )

@@ -20,11 +20,13 @@ from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GenerationWorkflow
+from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
 from apiforge.server import (
     routes_auth,
+    routes_metrics,
     routes_preview,
     routes_projects,
     routes_stream,
@@ -33,6 +35,7 @@ from apiforge.server import (
 )
 from apiforge.server.access import LocalAccessMiddleware
 from apiforge.server.errors import install_error_handlers
+from apiforge.server.metrics_http import RequestMetricsMiddleware
 from apiforge.server.openapi import install_openapi
 from apiforge.server.rate_limits import WriteLimiter, count_write
 from apiforge.server.security_headers import SecurityHeadersMiddleware
@@ -65,29 +68,40 @@ def _launch_dbos(settings: Settings) -> None:
     DBOS(config=config)
 
 
-async def _build_services(settings: Settings) -> AppServices:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
-    await db.migrate()
-    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
-    await bus.start()
+async def _start_event_log(
+    settings: Settings, db: Database, bus: EventBus, metrics: Metrics
+) -> EventLog:
     event_log = EventLog(
         db,
         bus,
         flush_interval_s=settings.event_flush_ms / 1000,
         batch_max=settings.event_batch_max,
         retention=settings.event_retention,
+        observe=metrics.event_appended,
     )
     await event_log.start()
+    return event_log
+
+
+async def _build_services(settings: Settings) -> AppServices:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await db.migrate()
+    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
+    await bus.start()
+    provider = load_provider(settings)
+    metrics = Metrics(provider.name, settings.model)
+    event_log = await _start_event_log(settings, db, bus, metrics)
     previews = load_previews(settings)
     runtime = GenerationRuntime(
         settings=settings,
         db=db,
         log=event_log,
-        provider=load_provider(settings),
+        provider=provider,
         validator=load_validator(settings),
         cache=VersionCache(settings.version_cache_bytes),
         previews=previews,
+        metrics=metrics,
     )
     _launch_dbos(settings)
     workflow = GenerationWorkflow(runtime)
@@ -96,7 +110,16 @@ async def _build_services(settings: Settings) -> AppServices:
     accounts = Accounts(settings, db)
     await accounts.ensure_first_admin()
     return AppServices(
-        settings, db, bus, event_log, runtime, generations, accounts, previews, writes=writes
+        settings,
+        db,
+        bus,
+        event_log,
+        runtime,
+        generations,
+        accounts,
+        previews,
+        writes=writes,
+        metrics=metrics,
     )
 
 
@@ -146,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_stream.router)
     app.include_router(routes_versions.router)
     app.include_router(routes_preview.router)
+    app.include_router(routes_metrics.router)
     web.mount(app)
     app.add_middleware(PrincipalMiddleware, settings=settings)
     # Added last, so run first: a refused request never reaches the principal or a route, and
@@ -153,4 +177,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocalAccessMiddleware, settings=settings)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    # Outermost: refusals by the middlewares inside are counted too.
+    app.add_middleware(RequestMetricsMiddleware)
     return app

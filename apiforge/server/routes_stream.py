@@ -105,9 +105,10 @@ async def stream(
     last_id = _parse_last_id(last_event_id, last_event_id_query)
 
     async def body() -> AsyncIterator[bytes]:
-        yield RETRY_FRAME
-        async for batch in _feed(services, project_id, last_id):
-            yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
+        with services.metrics.connections.labels(transport="sse").track_inprogress():
+            yield RETRY_FRAME
+            async for batch in _feed(services, project_id, last_id):
+                yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -129,9 +130,16 @@ async def websocket_events(
         # 4404 lets a client tell a missing project from a request it must not repeat.
         await _refuse(websocket, 4404 if exc.status_code == 404 else 1008, exc.code, exc.message)
         return
+    with services.metrics.connections.labels(transport="websocket").track_inprogress():
+        await _serve_events(websocket, services, project_id, principal.user_id, last_id)
+
+
+async def _serve_events(
+    websocket: WebSocket, services: AppServices, project_id: str, user_id: str, last_id: int | None
+) -> None:
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
     try:
-        await _receive_actions(websocket, services, project_id, principal.user_id)
+        await _receive_actions(websocket, services, project_id, user_id)
     except WebSocketDisconnect:
         pass
     finally:

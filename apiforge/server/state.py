@@ -12,6 +12,7 @@ from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
+from apiforge.metrics import Metrics
 from apiforge.server.rate_limits import WriteLimiter
 from apiforge.settings import Settings
 from apiforge.store.db import Database
@@ -28,6 +29,7 @@ class AppServices:
     accounts: Accounts
     previews: Any = None
     writes: WriteLimiter = field(default_factory=lambda: WriteLimiter(0))
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def _services(request: Request) -> AppServices:

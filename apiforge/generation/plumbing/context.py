@@ -8,6 +8,7 @@ from typing import Protocol
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.version_run import RunBoard, VersionRun
+from apiforge.metrics import Metrics
 from apiforge.providers.base import Provider
 from apiforge.sandbox.base import Validator
 from apiforge.settings import Settings
@@ -32,6 +33,8 @@ class GenerationRuntime:
     previews: PreviewStarter | None = None
     # Running versions' live state and stop requests; changed only through VersionRun.
     runs: RunBoard = field(default_factory=RunBoard)
+    # This app's metrics (VersionRun counts generations and steps into them).
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def coalesce_s(self) -> float:
@@ -47,4 +50,4 @@ class GenerationRuntime:
 
     def run_of(self, emitter: VersionEmitter) -> VersionRun:
         """The version ``emitter`` belongs to, as one step sees it."""
-        return VersionRun(self.db, self.runs, emitter)
+        return VersionRun(self.db, self.runs, emitter, self.metrics)

@@ -116,7 +116,7 @@ async def _store(
             session, project_id=version.project_id, role="assistant", content=text, version=version
         )
 
-    if not await run.settle(verdict.status, record):
+    if not await run.settle(verdict.status, record, outcome.usage):
         # A re-run of this step after a crash: the first run already committed.
         async with runtime.db.read() as session:
             version = await repo.get_version(session, run.project_id, run.version_number)
