@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -16,7 +17,7 @@ from rich.markup import escape
 from apiforge.cli_connect import TokenOption, connect
 from apiforge.cli_stop import run_stoppable
 from apiforge.client import ApiforgeClient
-from apiforge.data_dir_claim import DataDirInUse, current_owner
+from apiforge.data_dir_claim import DataDirInUse, current_owner, local_url
 from apiforge.errors import ApiforgeError
 from apiforge.settings import Settings
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="apiforge — chat an API into being.", no_args_is_help=True)
 console = Console()
+WILDCARD_HOSTS = ("0.0.0.0", "::")
 
 ServerOption = Annotated[
     str | None,
@@ -60,6 +62,20 @@ def _check_bind(settings: Settings) -> None:
         errors.print(f"[bold red]{escape(warning)}[/]", soft_wrap=True)
 
 
+def _announce(url: str) -> None:
+    bound = urlsplit(url)
+    if bound.hostname not in WILDCARD_HOSTS or bound.port is None:
+        console.print(f"apiforge is serving at [bold]{url}[/]")
+        return
+    # http://0.0.0.0:… is no address to open: give one that is, and say what others use.
+    console.print(f"apiforge is serving at [bold]{local_url(bound.hostname, bound.port)}[/]")
+    console.print(
+        f"[dim]and on every address of this machine: from elsewhere, use its name or "
+        f"address with port {bound.port}[/]",
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
@@ -84,10 +100,7 @@ def serve(
     web_app = create_app(settings)
     config = server_config(web_app, settings.host, settings.port, log_level="info")
 
-    def announce(url: str) -> None:
-        console.print(f"apiforge is serving at [bold]{url}[/]")
-
-    server = ApiforgeServer(web_app, config, on_started=announce)
+    server = ApiforgeServer(web_app, config, on_started=_announce)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
         server.run()
     if not server.started:

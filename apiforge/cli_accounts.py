@@ -13,6 +13,7 @@ from rich.table import Table
 
 from apiforge.cli import ServerOption, _run, console
 from apiforge.cli_connect import TokenOption, connect
+from apiforge.cli_listing import tokens_table
 from apiforge.cli_tokens import store_token
 from apiforge.client import ApiforgeClient
 from apiforge.errors import InputError
@@ -43,10 +44,18 @@ def _valid(model: type[M], fields: dict[str, Any]) -> M:
         raise InputError(problems) from None
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, *, confirm: bool = True) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not sys.stdin.isatty():
+        # typer would print "Aborted." and nothing else; say how to give it instead.
+        console.print(
+            "[red]invalid_input:[/] no terminal to ask the password on: "
+            "pipe it in and pass --password-stdin",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     return password
 
 
@@ -72,7 +81,10 @@ def users_create(
         finally:
             await accounts.aclose()
             await accounts.db.close()
-        console.print(f"created {'admin ' if user.is_admin else ''}user {user.username}")
+        # Users live in the data dir: one other than the server's makes an account nobody
+        # can sign in with, so say which.
+        kind = "admin user" if user.is_admin else "user"
+        console.print(f"created {kind} {user.username} in {Settings().data_dir}", soft_wrap=True)
         return 0
 
     _run(run())
@@ -121,7 +133,8 @@ def users_set_password(
         finally:
             await accounts.aclose()
             await accounts.db.close()
-        console.print(f"new password set for {user.username}")
+        where = Settings().data_dir
+        console.print(f"new password set for {user.username} in {where}", soft_wrap=True)
         return 0
 
     _run(run())
@@ -136,11 +149,7 @@ def login(
 ) -> None:
     """Sign in to a server and keep an API token for it (used by every later command)."""
     name = username or typer.prompt("Username")
-    password = (
-        sys.stdin.readline().rstrip("\r\n")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True)
-    )
+    password = _read_password(password_stdin, confirm=False)
 
     async def run() -> int:
         async with ApiforgeClient(server) as client:
@@ -179,10 +188,7 @@ def tokens_list(server: ServerOption = None, token: TokenOption = None) -> None:
     async def run() -> int:
         async with connect(server, token) as client:
             listed = await client.tokens()
-        table = Table("id", "name", "created", "last used", "revoked")
-        for item in listed:
-            revoked = "yes" if item.revoked else ""
-            table.add_row(item.id, item.name, item.created_at, item.last_used_at or "", revoked)
+        table = tokens_table(listed)
         console.print(table)
         return 0
 

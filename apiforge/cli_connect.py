@@ -27,7 +27,7 @@ from rich.console import Console
 from apiforge.cli_tokens import token_for
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, ServerRecord, current_owner, local_url
-from apiforge.errors import ApiforgeError
+from apiforge.errors import ApiforgeError, AuthenticationRequired
 from apiforge.settings import Settings
 
 # Loopback answers in milliseconds; nothing listening is refused at once. Generous for a loaded
@@ -135,4 +135,22 @@ async def connect(server: str | None, token: str | None = None) -> AsyncIterator
             found = await find_server(settings, token)
             client = found or await _embedded_client(stack, settings)
         # Entered last, so it closes before an embedded server stops.
-        yield await stack.enter_async_context(client)
+        entered = await stack.enter_async_context(client)
+        try:
+            yield entered
+        except AuthenticationRequired as refused:
+            raise AuthenticationRequired(f"{refused.message} {sign_in_hint(entered)}") from None
+
+
+def sign_in_hint(client: ApiforgeClient) -> str:
+    """What to do about a 401: the server's message cannot know how the CLI got its token."""
+    login = f"`apiforge login --server {client.base_url}`"
+    if client.sends_token:
+        return (
+            f"The token sent to {client.base_url} was refused (revoked, or made on another "
+            f"server): run {login} again, or pass another --token."
+        )
+    return (
+        f"No token for {client.base_url} (tokens are kept per URL, as typed at login): "
+        f"run {login}, or pass --token."
+    )

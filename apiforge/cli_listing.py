@@ -11,6 +11,7 @@ import json
 from rich.table import Table
 
 from apiforge.api_models import ProjectSummary, Version
+from apiforge.api_models_auth import TokenOut
 
 _GAP = 2  # spaces after each column
 _MIN_NAME = 8
@@ -76,4 +77,18 @@ def versions_table(versions: list[Version]) -> Table:
             v.prompt[:60],
             (v.summary or v.error or "")[:60],
         )
+    return table
+
+
+def tokens_table(tokens: list[TokenOut]) -> Table:
+    """``tokens revoke`` takes the whole id, so it is never shortened (as in projects_table)."""
+    table = Table(header_style="bold")
+    table.add_column("id", no_wrap=True, min_width=max((len(t.id) for t in tokens), default=2))
+    table.add_column("name", overflow="fold")
+    for header in ("created (UTC)", "last used (UTC)"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("revoked", no_wrap=True)
+    for t in tokens:
+        revoked = "yes" if t.revoked else ""
+        table.add_row(t.id, t.name, _minute(t.created_at), _minute(t.last_used_at), revoked)
     return table

@@ -130,6 +130,11 @@ class ApiforgeClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
 
+    @property
+    def sends_token(self) -> bool:
+        """Whether requests carry a bearer token (given at construction)."""
+        return "Authorization" in self._http.headers
+
     async def __aenter__(self) -> ApiforgeClient:
         return self
 

@@ -108,3 +108,45 @@ def test_set_password_ends_the_sessions_and_replaces_the_password(
     assert me.status_code == 401
     assert login("ada-password").status_code == 401
     assert login("new-password-2").status_code == 200
+
+
+def test_no_terminal_for_the_password_says_to_pipe_it(cli: Cli) -> None:
+    # stdin is a pipe here: without --password-stdin there is nobody to ask.
+    login = ("login", "--server", "http://127.0.0.1:9", "--username", "bob")
+    for args in (("users", "create", "bob"), login):
+        refused = cli(*args)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "--password-stdin" in refused.stdout and "Aborted" not in refused.stdout
+    assert "bob" not in cli("users", "list").stdout.split()
+
+
+def test_users_create_names_the_data_dir(cli: Cli, tmp_path: Path) -> None:
+    made = cli("users", "create", "bob", "--password-stdin", stdin="bob-password\n")
+    assert made.returncode == 0, made.stdout
+    assert f"created user bob in {tmp_path / 'data'}" in " ".join(made.stdout.split())
+
+
+def test_a_refused_token_says_how_to_sign_in(
+    cli: Cli, server: ServerProcess, tmp_path: Path
+) -> None:
+    at = ("--server", server.url)
+    anonymous = cli("projects", *at)
+    assert anonymous.returncode == 1, anonymous.stdout
+    said = " ".join(anonymous.stdout.split())
+    assert f"No token for {server.url}" in said and f"apiforge login --server {server.url}" in said
+    login = cli("login", *at, "--username", "ada", "--password-stdin", stdin="ada-password\n")
+    assert login.returncode == 0, login.stdout
+    narrow = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "50"}
+    listed = subprocess.run(
+        cli_command("tokens", "list", *at),
+        env=cli_env(tmp_path / "data", narrow),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # The whole id, even on a narrow terminal: it is what `tokens revoke` takes.
+    token_id = next(word for word in listed.stdout.split() if len(word) == 32)
+    assert cli("tokens", "revoke", token_id, *at).returncode == 0
+    revoked = cli("projects", *at)
+    assert revoked.returncode == 1 and "unauthenticated" in revoked.stdout
+    assert f"The token sent to {server.url} was refused" in " ".join(revoked.stdout.split())

@@ -146,3 +146,19 @@ async def test_embedded_generate_stops_on_sigterm_and_flushes(tmp_path: Path) ->
     # The last events before exit were still in the log's write batch: they were flushed.
     assert logged[-1].event == "cancelled", [f.event for f in logged[-5:]]
     assert status == "cancelled"
+
+
+def test_serving_on_every_address_names_one_to_open(tmp_path: Path) -> None:
+    env = {"APIFORGE_AUTH": "password"}  # local mode refuses a wildcard bind
+    args = ("serve", "--host", "0.0.0.0", "--port", str(free_port()))
+    cli = start_cli(*args, data_dir=tmp_path / "data", env=env)
+    try:
+        assert cli.stdout is not None
+        line = next((line for line in cli.stdout if "serving at" in line), "")
+        url = line.split("serving at", 1)[1].strip()
+        assert url.startswith("http://127.0.0.1:"), line
+        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        assert "every address of this machine" in next(cli.stdout)
+    finally:
+        cli.send_signal(signal.SIGTERM)
+        cli.communicate(timeout=15)
