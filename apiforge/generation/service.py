@@ -17,6 +17,7 @@ from apiforge.generation.quotas import (
     project_key,
 )
 from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
+from apiforge.generation.version_run import request_stop
 from apiforge.store import repository as repo
 from apiforge.store.db import serialize
 from apiforge.store.models import ApiVersion, Project
@@ -108,14 +109,9 @@ class GenerationService:
             )
 
     async def cancel(self, project_id: str) -> bool:
-        """Ask the running generation to stop; False when nothing is running."""
-        async with self.runtime.db.read() as session:
-            await repo.get_project(session, project_id)
-            running = await repo.active_version(session, project_id)
-        if running is None:
-            return False
-        self.runtime.runs.request_stop(project_id)
-        return True
+        """Ask the running generation to stop, on whichever process runs it; False when
+        nothing is running."""
+        return await request_stop(self.runtime.db, self.runtime.runs, project_id)
 
     async def restore(self, project_id: str, number: int) -> ApiVersion:
         return await restore_version(self.runtime, project_id, number)

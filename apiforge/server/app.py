@@ -60,6 +60,7 @@ def _launch_dbos(settings: Settings) -> None:
         "name": "apiforge",
         "system_database_url": settings.resolved_dbos_url,
         "application_version": settings.application_version,
+        "executor_id": settings.resolved_executor_id,
         "log_level": "WARNING",
     }
     DBOS(config=config)
