@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,17 @@ class Settings(BaseSettings):
         default=None,
         description="DBOS executor id (recovery takes over this id's pending workflows); "
         "default: `local` on the data dir's own SQLite, else host name + data dir",
+    )
+    role: Literal["all", "api", "worker"] = Field(
+        default="all",
+        description="all: serve and run generations; api: serve and queue them; "
+        "worker (`apiforge worker`): run queued ones",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Queued generations one worker runs at once"
+    )
+    queue_concurrency: int = Field(
+        default=0, ge=0, description="Queued generations all workers run at once (0 = no limit)"
     )
     provider: str = Field(
         default="auto", description="offline, openai, anthropic, or auto (offline without a key)"
@@ -161,6 +172,16 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _roles_share(self) -> Settings:
+        # An api process's queue and events must reach workers and come back from them.
+        if self.role != "all" and (self.bus == "memory" or not self.dbos_database_url):
+            raise ValueError(
+                f"role {self.role!r} needs APIFORGE_DBOS_DATABASE_URL (a shared DBOS database) "
+                "and a shared APIFORGE_BUS (redis); see docs/deploy.md"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:
