@@ -87,12 +87,19 @@ def serve(
             help="UNSAFE: allow local mode (no login) on a non-loopback address",
         ),
     ] = False,
+    role: Annotated[
+        str | None,
+        typer.Option(help="all (default): run generations too; api: queue them for workers"),
+    ] = None,
 ) -> None:
     """Run the apiforge server."""
     from apiforge.server.app import create_app
     from apiforge.server.runner import ApiforgeServer, server_config
 
-    given = {"host": host, "port": port, "insecure_no_auth": insecure_no_auth or None}
+    if role not in (None, "all", "api"):
+        Console(stderr=True).print("[red]--role is all or api[/] (workers: apiforge worker)")
+        raise typer.Exit(2)
+    given = {"host": host, "port": port, "insecure_no_auth": insecure_no_auth or None, "role": role}
     overrides = {k: v for k, v in given.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _check_bind(settings)
@@ -105,6 +112,17 @@ def serve(
         server.run()
     if not server.started:
         raise typer.Exit(3)  # uvicorn's start-up failure code; it has said why
+
+
+@app.command()
+def worker() -> None:
+    """Run queued generations (enqueued by `apiforge serve --role api`); no HTTP."""
+    from apiforge.worker import run_worker
+
+    def announce(executor_id: str) -> None:
+        console.print(f"apiforge worker {executor_id} is running generations")
+
+    asyncio.run(run_worker(Settings(), announce))
 
 
 async def _follow(client: ApiforgeClient, project_id: str, number: int, out: Path | None) -> int:

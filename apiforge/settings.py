@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,12 +32,33 @@ class Settings(BaseSettings):
     application_version: str = Field(
         default="apiforge-1", description="Pinned DBOS application version (recovery matches it)"
     )
+    executor_id: str | None = Field(
+        default=None,
+        description="DBOS executor id (recovery takes over this id's pending workflows); "
+        "default: `local` on the data dir's own SQLite, else host name + data dir",
+    )
+    role: Literal["all", "api", "worker"] = Field(
+        default="all",
+        description="all: serve and run generations; api: serve and queue them; "
+        "worker (`apiforge worker`): run queued ones",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Queued generations one worker runs at once"
+    )
+    queue_concurrency: int = Field(
+        default=0, ge=0, description="Queued generations all workers run at once (0 = no limit)"
+    )
     provider: str = Field(
         default="auto", description="offline, openai, anthropic, or auto (offline without a key)"
     )
     model: str | None = Field(default=None, description="Model name for an LLM provider")
     engine_delay_ms: float = Field(
         default=0.0, description="Offline engine pacing per chunk (0 = as fast as possible)"
+    )
+    stop_poll_ms: float = Field(
+        default=500.0,
+        gt=0,
+        description="How often a streaming generation reads whether Stop was pressed elsewhere",
     )
     max_prompt_chars: int = Field(default=8000, description="Longest prompt accepted")
     ping_interval_s: float = Field(default=15.0, description="SSE heartbeat comment interval")
@@ -150,6 +173,16 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @model_validator(mode="after")
+    def _roles_share(self) -> Settings:
+        # An api process's queue and events must reach workers and come back from them.
+        if self.role != "all" and (self.bus == "memory" or not self.dbos_database_url):
+            raise ValueError(
+                f"role {self.role!r} needs APIFORGE_DBOS_DATABASE_URL (a shared DBOS database) "
+                "and a shared APIFORGE_BUS (redis); see docs/deploy.md"
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -161,3 +194,21 @@ class Settings(BaseSettings):
         if self.dbos_database_url:
             return self.dbos_database_url
         return f"sqlite:///{(self.data_dir / 'dbos.sqlite3').resolve()}"
+
+    @property
+    def resolved_executor_id(self) -> str:
+        """Who this process is to DBOS. At launch DBOS recovers the pending workflows recorded
+        under this id, so it must be unique among live processes and the same across a restart.
+
+        The data dir's own SQLite system database is private to the one process serving that dir
+        (its ``server.lock``), so DBOS's own ``local`` stays (and pending workflows recorded
+        before this setting existed still recover). A shared system database gets host name +
+        data dir: a host runs one process per data dir, and a restarted process keeps its dir,
+        so it takes back its own workflows. Not the port: the embedded server's is random.
+        """
+        if self.executor_id:
+            return self.executor_id
+        if not self.dbos_database_url:
+            return "local"
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
+        return f"{socket.gethostname()}-{digest}"

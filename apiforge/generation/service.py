@@ -16,7 +16,8 @@ from apiforge.generation.quotas import (
     owner_key,
     project_key,
 )
-from apiforge.generation.steps.workflow import GenerationWorkflow, workflow_id
+from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow, workflow_id
+from apiforge.generation.version_run import request_stop
 from apiforge.store import repository as repo
 from apiforge.store.db import serialize
 from apiforge.store.models import ApiVersion, Project
@@ -102,20 +103,22 @@ class GenerationService:
 
     async def _start(self, version: ApiVersion) -> None:
         self.runtime.runs.clear_stop(version.project_id)
+        args = (version.project_id, version.version_number)
         with SetWorkflowID(workflow_id(version.id)):
-            await DBOS.start_workflow_async(
-                self.workflow.run, version.project_id, version.version_number
-            )
+            if self.runtime.settings.role != "api":
+                await DBOS.start_workflow_async(self.workflow.run, *args)
+                return
+            # An API process runs no generation: a worker takes it from the queue (durably:
+            # the enqueued workflow is a row in DBOS's system database).
+            queue = await DBOS.retrieve_queue_async(GENERATION_QUEUE)
+            if queue is None:
+                raise RuntimeError(f"the DBOS queue {GENERATION_QUEUE!r} is not registered")
+            await queue.enqueue_async(self.workflow.run, *args)
 
     async def cancel(self, project_id: str) -> bool:
-        """Ask the running generation to stop; False when nothing is running."""
-        async with self.runtime.db.read() as session:
-            await repo.get_project(session, project_id)
-            running = await repo.active_version(session, project_id)
-        if running is None:
-            return False
-        self.runtime.runs.request_stop(project_id)
-        return True
+        """Ask the running generation to stop, on whichever process runs it; False when
+        nothing is running."""
+        return await request_stop(self.runtime.db, self.runtime.runs, project_id)
 
     async def restore(self, project_id: str, number: int) -> ApiVersion:
         return await restore_version(self.runtime, project_id, number)

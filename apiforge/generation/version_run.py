@@ -14,6 +14,7 @@ checks that no other module assigns it). The lifecycle:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,14 +77,18 @@ class RunBoard:
         return len(self._live)
 
     def request_stop(self, project_id: str) -> None:
-        self.stop_event(project_id).set()
+        """Stop a run of this process at once. A run elsewhere (or not yet watching) reads the
+        version row instead, so nothing is kept here for it: no entry outlives its run."""
+        event = self._stop.get(project_id)
+        if event is not None:
+            event.set()
 
     def stop_event(self, project_id: str) -> asyncio.Event:
         return self._stop.setdefault(project_id, asyncio.Event())
 
     def clear_stop(self, project_id: str) -> None:
         """A new version starts with no stop pending (a late Stop of the last one is moot)."""
-        self.stop_event(project_id).clear()
+        self._stop.pop(project_id, None)
 
     def _show(self, project_id: str, live: LiveState) -> None:
         self._live[project_id] = live
@@ -118,7 +123,27 @@ class VersionRun:
 
     @property
     def stop_requested(self) -> asyncio.Event:
+        """Set once this process knows of a Stop (its own request, or one read from the DB)."""
         return self._board.stop_event(self.project_id)
+
+    async def stop_recorded(self) -> bool:
+        """Whether a Stop was requested here or, as the version row says, on any process."""
+        event = self.stop_requested
+        if not event.is_set():
+            async with self._db.read() as session:
+                version = await repo.get_version(session, self.project_id, self.version_number)
+                if version.stop_requested_at is not None:
+                    event.set()
+        return event.is_set()
+
+    async def wait_for_stop(self, poll_s: float) -> None:
+        """Return when a Stop is requested. This process's own is seen at once; another
+        process's is read from the version row every ``poll_s`` (a row, not a message: it
+        survives a crash of either process, so a resumed run still stops)."""
+        event = self.stop_requested
+        while not await self.stop_recorded():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=poll_s)
 
     async def begin(self, provider_label: str) -> None:
         async with self._db.transaction() as session:
@@ -210,6 +235,20 @@ class VersionRun:
         await self.emitter.emit(
             ErrorEvent(**self.emitter.ids, code=code, message=message, retryable=True)
         )
+
+
+async def request_stop(db: Database, board: RunBoard, project_id: str) -> bool:
+    """A person's Stop: recorded on the running version, whichever process runs it (it polls
+    the row), and in this process's board so a run here stops at once. False: none running."""
+    async with db.transaction() as session:
+        await repo.get_project(session, project_id)
+        running = await repo.active_version(session, project_id)
+        if running is None:
+            return False
+        if running.stop_requested_at is None:
+            running.stop_requested_at = repo.now()
+    board.request_stop(project_id)
+    return True
 
 
 def settle_at_once(version: ApiVersion, summary: str, files_changed: int) -> None:

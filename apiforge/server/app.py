@@ -19,7 +19,7 @@ from apiforge.events.bus import BUSES, EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
-from apiforge.generation.steps.workflow import GenerationWorkflow
+from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
@@ -63,9 +63,25 @@ def _launch_dbos(settings: Settings) -> None:
         "name": "apiforge",
         "system_database_url": settings.resolved_dbos_url,
         "application_version": settings.application_version,
+        "executor_id": settings.resolved_executor_id,
         "log_level": "WARNING",
     }
     DBOS(config=config)
+    if settings.role == "api":
+        # Enqueued generations are for workers; this process dequeues nothing.
+        DBOS.listen_queues([])
+
+
+async def _register_queue(settings: Settings) -> None:
+    """The generation queue's limits live in DBOS's system database, shared by every process:
+    at most ``worker_concurrency`` per worker, ``queue_concurrency`` in all (0: no limit)."""
+    if settings.role == "all":
+        return
+    await DBOS.register_queue_async(
+        GENERATION_QUEUE,
+        worker_concurrency=settings.worker_concurrency,
+        global_concurrency=settings.queue_concurrency or None,
+    )
 
 
 async def _start_event_log(
@@ -129,6 +145,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await _build_services(settings)
     app.state.services = services
     DBOS.launch()
+    await _register_queue(settings)
     interrupted = await services.generations.fail_interrupted()
     if interrupted:
         log.warning("marked %d interrupted generation(s) as failed", interrupted)

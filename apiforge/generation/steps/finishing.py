@@ -141,7 +141,7 @@ def _record_outcome(
 async def finish_version(
     runtime: GenerationRuntime, run: VersionRun, outcome: VersionOutcome
 ) -> None:
-    if run.stop_requested.is_set() and outcome.status == "generated":
+    if outcome.status == "generated" and await run.stop_recorded():
         # Stop was pressed while validating: the version ends cancelled, files kept.
         outcome = replace(outcome, status="cancelled")
     verdict = judge(outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
@@ -111,8 +111,9 @@ async def stream_request(
         stall_timeout_s=runtime.settings.stall_timeout_s,
     )
     emitter = run.emitter
+    poll_s = runtime.settings.stop_poll_ms / 1000
     try:
-        async for item in until_cancelled(source, run.stop_requested, emitter):
+        async for item in until_cancelled(source, run.wait_for_stop(poll_s), emitter):
             if isinstance(item, StreamEnd):
                 usage = usage + item.usage
                 continue
@@ -144,14 +145,14 @@ def attempt_outcome(
 
 
 async def until_cancelled(
-    source: AsyncGenerator[T, None], cancel: asyncio.Event, emitter: VersionEmitter
+    source: AsyncGenerator[T, None], cancel: Coroutine[Any, Any, None], emitter: VersionEmitter
 ) -> AsyncIterator[T]:
-    """Items of ``source`` until it ends or ``cancel`` is set (then GenerationCancelled).
+    """Items of ``source`` until it ends or ``cancel`` returns (then GenerationCancelled).
 
     Also flushes held code chunks when their window passes while the provider is quiet.
     Closing ``source`` early closes the provider's upstream stream, so no more tokens are billed.
     """
-    cancel_wait = asyncio.ensure_future(cancel.wait())
+    cancel_wait = asyncio.ensure_future(cancel)
     try:
         while True:
             next_item = asyncio.ensure_future(anext(source))

@@ -22,6 +22,10 @@ from apiforge.generation.version_run import VersionRun
 log = logging.getLogger(__name__)
 
 
+# The DBOS queue `serve --role api` puts generations on and `apiforge worker` takes them from.
+GENERATION_QUEUE = "generations"
+
+
 def workflow_id(version_id: str) -> str:
     return f"generation-{version_id}"
 
