@@ -1,7 +1,7 @@
 """Sign-ins checked in-process against a real SQLite file: what the HTTP tests cannot force.
 
 Sign-in attempts sent all at once must meet the failed-login limit as attempts sent one after
-another do."""
+another do; a user without a password (made by header mode) costs as much as any other."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from apiforge.auth import accounts
 from apiforge.auth.service import Accounts
 from apiforge.errors import AuthenticationRequired, RateLimited
 from apiforge.settings import Settings
@@ -58,3 +59,21 @@ async def test_the_right_password_takes_back_the_failures(service: Accounts) -> 
     for _ in range(LIMIT):
         assert await _outcome(service, "wrong password") == "bad_credentials"
     assert await _outcome(service, "wrong password") == "too_many_logins"
+
+
+async def test_a_user_without_a_password_costs_a_full_check(
+    service: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Header mode makes users without a password; a sign-in as one must still run argon2 (on
+    the decoy), or its quick answer would tell which such names exist."""
+    checked: list[str | None] = []
+    real = accounts.password_matches
+
+    def recording(hasher: object, encoded: str | None, password: str) -> bool:
+        checked.append(encoded)
+        return real(service.hasher, encoded, password)
+
+    monkeypatch.setattr(accounts, "password_matches", recording)
+    await service.create_user("uma", None, admin=False)
+    assert await _outcome(service, "any password") == "bad_credentials"
+    assert checked and all(encoded and encoded.startswith("$argon2id$") for encoded in checked)
