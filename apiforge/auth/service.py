@@ -94,14 +94,16 @@ class Accounts:
 
     async def login(self, username: str, password: str, client: str) -> tuple[User, str]:
         """Check a password; returns the user and the new session's secret."""
-        await self.throttle.check(username, client)
+        await self.throttle.attempt(username, client)
         async with self.db.read() as session:
             user = await accounts.find_user(session, username=username)
-        encoded = user.password_hash if user is not None else self._decoy_hash
+        # A user made by header mode has no password: checked against the decoy as well.
+        known = user.password_hash if user is not None else None
+        encoded = known or self._decoy_hash
         ok = await asyncio.to_thread(accounts.password_matches, self.hasher, encoded, password)
-        if user is None or not ok:
-            await self.throttle.failed(username, client)
+        if user is None or known is None or not ok:
             raise AuthenticationRequired("Wrong username or password", code="bad_credentials")
+        await self.throttle.succeeded(username, client)
         if user.disabled:  # said only to whom knows the password
             raise AuthenticationRequired("This account is disabled", code="account_disabled")
         lifetime = timedelta(hours=self.settings.session_hours)

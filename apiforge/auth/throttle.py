@@ -1,9 +1,12 @@
 """Failed logins per username and client address (``APIFORGE_LOGIN_ATTEMPTS_PER_MINUTE``).
 
-Only failures count, so a person who types their password right is never slowed down; the key
-is the pair, so guessing one user's password from one address is throttled without letting that
-address lock the user out everywhere else. The ``limits`` library's moving window, in memory,
-as for the write limit (server/rate_limits.py).
+Only failures count, so a person who types their password right is never slowed down: each
+attempt is counted when it starts and taken back (with the pair's earlier failures) when its
+password is right. Counted up front, not once it has failed: attempts sent all at once would
+otherwise all pass a check made before the first of them had failed. The key is the pair, so
+guessing one user's password from one address is throttled without letting that address lock
+the user out everywhere else. The ``limits`` library's moving window, in memory, as for the
+write limit (server/rate_limits.py).
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ class LoginThrottle:
         self._storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
 
-    async def check(self, username: str, client: str) -> None:
-        """Refuse a login attempt when the last minute had the limit of failures."""
-        if await self._limiter.test(self._item, "login", username, client):
+    async def attempt(self, username: str, client: str) -> None:
+        """Count a sign-in attempt, refused when the last minute had the limit of failures."""
+        if await self._limiter.hit(self._item, "login", username, client):
             return
         stats = await self._limiter.get_window_stats(self._item, "login", username, client)
         raise RateLimited(
@@ -39,8 +42,9 @@ class LoginThrottle:
             retry_after_s=math.ceil(stats.reset_time - time.time()),
         )
 
-    async def failed(self, username: str, client: str) -> None:
-        await self._limiter.hit(self._item, "login", username, client)
+    async def succeeded(self, username: str, client: str) -> None:
+        """The password was right: none of this pair's attempts counts as a failure."""
+        await self._limiter.clear(self._item, "login", username, client)
 
     async def aclose(self) -> None:
         timer = self._storage.timer

@@ -142,13 +142,14 @@ def check_origin(scope: Scope, headers: Headers, host: HostName) -> None:
 
 def check_handshake_origin(scope: Scope) -> None:
     """Password and header modes: a WebSocket handshake carries the browser's cookies (or the
-    proxy's), so, as in local mode, it must come from the server's own origin. The Host is
-    not checked there: any name may reach a server run for a team."""
+    proxy's), so, as in local mode, it must come from the server's own origin; so must a write
+    in header mode, which has no CSRF token. The Host is not checked there: any name may reach
+    a server run for a team."""
     headers = Headers(scope=scope)
     hosts = headers.getlist("host")
     host = parse_host(hosts[0]) if len(hosts) == 1 else None
     if host is None:
-        raise AccessRefused("cross_origin_refused", "A WebSocket handshake needs one Host header")
+        raise AccessRefused("cross_origin_refused", "This request needs one Host header")
     check_origin(scope, headers, host)
 
 
@@ -156,10 +157,20 @@ class LocalAccessMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.local = settings.auth == "local"
+        # The proxy signs in whatever the browser sends it, a cross-site form's request included
+        # (its own cookie, basic auth), and header mode has no CSRF token: writes are checked.
+        self.header = settings.auth == "header"
         self.policy = HostPolicy(settings)
 
+    def _checks(self, scope: Scope) -> bool:
+        if scope["type"] == "websocket":
+            return True
+        if scope["type"] != "http":
+            return False
+        return self.local or (self.header and scope["method"] not in SAFE_METHODS)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        checked = scope["type"] == "websocket" or (self.local and scope["type"] == "http")
+        checked = self._checks(scope)
         if not checked:
             await self.app(scope, receive, send)
             return

@@ -173,3 +173,30 @@ def test_header_mode_ignores_the_header_of_a_disabled_user(data_dir: Path) -> No
             assert me.status_code == status, me.text
     finally:
         server.stop()
+
+
+def test_header_mode_refuses_writes_a_page_of_another_origin_made(data_dir: Path) -> None:
+    """The proxy signs in whatever the browser sends it, a cross-site form's request included
+    (the proxy's own cookie, basic auth): with no CSRF token in header mode, a write must come
+    from the server's own origin, as in local mode."""
+    server = _header_server(data_dir, '["127.0.0.1"]')
+    server.start()
+    try:
+        as_ida = {"X-Remote-User": "ida"}
+        body = {"prompt": "a todo list API"}
+        url = f"{server.url}/api/projects"
+        for foreign in (
+            {"Origin": "http://evil.example"},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Origin": server.url, "Sec-Fetch-Site": "same-site"},
+        ):
+            refused = httpx.post(url, json=body, headers={**as_ida, **foreign}, timeout=15)
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["error"]["code"] == "cross_origin_refused"
+        assert httpx.get(url, headers=as_ida, timeout=15).json()["projects"] == []
+        # The server's own page, and clients that send no Origin (the CLI, scripts), still write.
+        for own in ({"Origin": server.url, "Sec-Fetch-Site": "same-origin"}, {}):
+            made = httpx.post(url, json=body, headers={**as_ida, **own}, timeout=15)
+            assert made.status_code == 201, made.text
+    finally:
+        server.stop()
