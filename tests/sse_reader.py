@@ -50,6 +50,18 @@ async def read_until_terminal(
     return collected
 
 
+async def read_through(
+    base_url: str, project_id: str, event: str, last_event_id: int | None = None
+) -> list[Frame]:
+    """Frames up to and including the first ``event``."""
+    collected: list[Frame] = []
+    async for frame in frames(base_url, project_id, last_event_id):
+        collected.append(frame)
+        if frame.event == event:
+            break
+    return collected
+
+
 async def read_n(
     base_url: str, project_id: str, count: int, last_event_id: int | None = None
 ) -> list[Frame]:

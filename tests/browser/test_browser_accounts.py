@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import open_page
 from tests.browser.helpers import DONE_MS, PROMPT, expect_complete
-from tests.core.accounts_server import AccountsServer, password_of
+from tests.core.accounts_server import AccountsServer, password_of, running_accounts_server
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +19,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AccountsServer]:
     env = {"APIFORGE_ENGINE_DELAY_MS": "15"}
-    server = AccountsServer(tmp_path_factory.mktemp("password-ui"), env=env)
-    server.start()
-    for name in ("alice", "bob"):
-        server.create_user(name)
-    yield server
-    server.stop()
+    data_dir = tmp_path_factory.mktemp("password-ui")
+    with running_accounts_server(data_dir, ("alice", "bob"), env) as server:
+        yield server
 
 
 def _sign_in(page: Page, server: AccountsServer, name: str) -> None:

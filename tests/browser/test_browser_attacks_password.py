@@ -25,7 +25,7 @@ from tests.browser.attack_site import (
 )
 from tests.browser.conftest import open_page
 from tests.browser.helpers import DONE_MS, PROMPT
-from tests.core.accounts_server import AccountsServer, password_of
+from tests.core.accounts_server import AccountsServer, password_of, running_accounts_server
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +40,9 @@ ORIGINS = {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AccountsServer]:
     # Paced, so a generation is still running when the cross-site cancel arrives.
     env = {"APIFORGE_ENGINE_DELAY_MS": "15"}
-    served = AccountsServer(tmp_path_factory.mktemp("password-attacks"), env=env)
-    served.start()
-    for name in ("alice", "mallory"):
-        served.create_user(name)
-    yield served
-    served.stop()
+    data_dir = tmp_path_factory.mktemp("password-attacks")
+    with running_accounts_server(data_dir, ("alice", "mallory"), env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

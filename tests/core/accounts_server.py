@@ -8,6 +8,8 @@ browser does. Users named ``admin…`` are admins: they must not see other users
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -84,3 +86,18 @@ class AccountsServer(ServerProcess):
         )
         assert made.status_code == 201, made.text
         return str(made.json()["token"])
+
+
+@contextmanager
+def running_accounts_server(
+    data_dir: Path, users: Iterable[str] = (), env: dict[str, str] | None = None
+) -> Iterator[AccountsServer]:
+    """A started AccountsServer with ``users`` created, stopped on exit."""
+    server = AccountsServer(data_dir, env=env)
+    server.start()
+    try:
+        for name in users:
+            server.create_user(name)
+        yield server
+    finally:
+        server.stop()

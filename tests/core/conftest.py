@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 
-from tests.core.accounts_server import AccountsServer
+from tests.core.accounts_server import AccountsServer, running_accounts_server
 
 AsUser = Callable[[str | None], httpx.AsyncClient]
 
@@ -13,10 +13,8 @@ AsUser = Callable[[str | None], httpx.AsyncClient]
 @pytest.fixture(scope="module")
 def user_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AccountsServer]:
     """A password-mode server shared by one module's tests; each test uses its own users."""
-    server = AccountsServer(tmp_path_factory.mktemp("user-server"))
-    server.start()
-    yield server
-    server.stop()
+    with running_accounts_server(tmp_path_factory.mktemp("user-server")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from apiforge.settings import Settings
 from tests.scale.conftest import Deployment
 from tests.scale.test_scale_postgres import PROMPT
 from tests.server_process import ServerProcess
-from tests.sse_reader import frames, read_until_terminal
+from tests.sse_reader import read_through, read_until_terminal
 
 pytestmark = pytest.mark.scale
 
@@ -87,11 +87,7 @@ async def test_stop_sent_to_another_process_cancels_the_generation(
     b.start(60)
     pid, _ = start_generation(a)
     on_a = asyncio.create_task(read_until_terminal(a.url, pid, 1))
-    seen_on_b = []
-    async for frame in frames(b.url, pid):
-        seen_on_b.append(frame)
-        if frame.event == "file:complete":
-            break
+    seen_on_b = await read_through(b.url, pid, "file:complete")
     answer = httpx.post(f"{b.url}/api/projects/{pid}/cancel", timeout=10)
     assert answer.json() == {"cancelled": True}
     rest_on_b = await read_until_terminal(b.url, pid, 1, last_event_id=seen_on_b[-1].id)

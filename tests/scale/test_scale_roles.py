@@ -16,7 +16,7 @@ from apiforge.settings import Settings
 from tests.scale.conftest import Deployment
 from tests.scale.test_scale_cancel import executor_of, start_generation
 from tests.server_process import ServerProcess
-from tests.sse_reader import frames, read_until_terminal
+from tests.sse_reader import read_through, read_until_terminal
 
 pytestmark = pytest.mark.scale
 
@@ -85,11 +85,7 @@ async def test_stop_sent_to_the_api_process_stops_the_worker(
     api = servers({**deployment.env(bus="redis"), "APIFORGE_ROLE": "api"})
     api.start(60)
     pid, _ = start_generation(api)
-    seen = []
-    async for frame in frames(api.url, pid):
-        seen.append(frame)
-        if frame.event == "file:complete":
-            break
+    seen = await read_through(api.url, pid, "file:complete")
     answer = httpx.post(f"{api.url}/api/projects/{pid}/cancel", timeout=10)
     assert answer.json() == {"cancelled": True}
     rest = await read_until_terminal(api.url, pid, 1, last_event_id=seen[-1].id)
