@@ -26,6 +26,7 @@ from apiforge.api_models import (
     ProjectDetail,
     ProjectList,
     ProjectSummary,
+    StreamStatus,
     Version,
     VersionDiff,
     VersionFiles,
@@ -255,6 +256,12 @@ class ApiforgeClient:
         """Whether a running generation was asked to stop (False: none was running)."""
         path = f"/api/projects/{project_id}/cancel"
         return (await self._call(Cancelled, "POST", path)).cancelled
+
+    async def stream_status(self, project_id: str) -> StreamStatus:
+        """Open connections to the project's events, its generation's state, its last event id
+        and its preview's state."""
+        path = f"/api/projects/{project_id}/stream-status"
+        return await self._call(StreamStatus, "GET", path)
 
     async def delete(self, project_id: str) -> None:
         await self._no_content("DELETE", f"/api/projects/{project_id}")

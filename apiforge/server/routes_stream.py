@@ -105,7 +105,10 @@ async def stream(
     last_id = _parse_last_id(last_event_id, last_event_id_query)
 
     async def body() -> AsyncIterator[bytes]:
-        with services.metrics.connections.labels(transport="sse").track_inprogress():
+        with (
+            services.metrics.connections.labels(transport="sse").track_inprogress(),
+            services.connections.track(project_id, "sse"),
+        ):
             yield RETRY_FRAME
             async for batch in _feed(services, project_id, last_id):
                 yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
@@ -130,7 +133,10 @@ async def websocket_events(
         # 4404 lets a client tell a missing project from a request it must not repeat.
         await _refuse(websocket, 4404 if exc.status_code == 404 else 1008, exc.code, exc.message)
         return
-    with services.metrics.connections.labels(transport="websocket").track_inprogress():
+    with (
+        services.metrics.connections.labels(transport="websocket").track_inprogress(),
+        services.connections.track(project_id, "websocket"),
+    ):
         await _serve_events(websocket, services, project_id, principal.user_id, last_id)
 
 

@@ -19,7 +19,7 @@ from apiforge.settings import Settings
 from tests.core.accounts_server import AccountsServer
 from tests.server_process import NO_LIMITS, ServerProcess
 
-OPERATIONS = 30  # every documented route: a run that tests fewer has lost some
+OPERATIONS = 31  # every documented route: a run that tests fewer has lost some
 # Fixed, so a failure reproduces (``st replay`` or the same command); bounded, to stay ~60 s.
 SEED = "239662187951111064032556761033088122362"
 # Streams never end by themselves: schemathesis reads at most this many events, or stops at the

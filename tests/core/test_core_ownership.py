@@ -47,6 +47,7 @@ MATRIX = [
     Call("GET", f"{V1}/archive.zip"),
     Call("GET", "/api/projects/{project_id}/history.bundle"),
     Call("GET", "/api/projects/{project_id}/messages"),
+    Call("GET", "/api/projects/{project_id}/stream-status"),
     Call("GET", "/api/stream/{project_id}"),
     # Previews are off on this server (no sandbox): the owner gets past the check to the
     # previews' own answer, which another user never sees.
