@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from apiforge.store.models import ApiVersion, ChatMessage, Project
 
 
+class ErrorDetail(BaseModel):
+    # Stable and machine-readable (``not_found``, ``generation_running``, ``empty_prompt``, …).
+    code: str
+    message: str
+    # Whether sending the same request again later may succeed.
+    retryable: bool = False
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer: ``{"error": {code, message, retryable}}``."""
+
+    error: ErrorDetail
+
+
 class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
@@ -223,3 +237,20 @@ class StreamStatus(BaseModel):
     generation: GenerationState
     last_seq: int = Field(description="The project's newest event id (0: none yet)")
     preview: ProjectPreview
+
+
+class GenerationResult(BaseModel):
+    """What ``POST /api/generate`` answers once the generation ended, however it ended."""
+
+    project: ProjectSummary
+    # Its ``status`` says how it ended (complete, failed, cancelled), ``error`` why it failed,
+    # ``validation`` what the sandbox found (None when it was not validated).
+    version: Version
+    # The version's files, path → content, sorted by path (none when it failed before any).
+    files: dict[str, str]
+
+
+class GenerationStillRunning(ErrorResponse):
+    """``POST /api/generate``'s 504: the error shape, plus the version that goes on."""
+
+    version: Version

@@ -26,6 +26,7 @@ from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
 from apiforge.server import (
     routes_auth,
+    routes_generate,
     routes_metrics,
     routes_preview,
     routes_projects,
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_stream.router)
     app.include_router(routes_status.router)
+    app.include_router(routes_generate.router)
     app.include_router(routes_versions.router)
     app.include_router(routes_preview.router)
     app.include_router(routes_metrics.router)

@@ -42,7 +42,7 @@ def _parse_last_id(header: str | None, query: str | None) -> int | None:
     return from_header if from_header is not None else from_query
 
 
-def _feed(
+def feed_of(
     services: AppServices, project_id: str, last_id: int | None
 ) -> AsyncIterator[list[Envelope]]:
     async def snapshot(pid: str) -> Snapshot:
@@ -110,7 +110,7 @@ async def stream(
             services.connections.track(project_id, "sse"),
         ):
             yield RETRY_FRAME
-            async for batch in _feed(services, project_id, last_id):
+            async for batch in feed_of(services, project_id, last_id):
                 yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
@@ -165,7 +165,7 @@ async def _send_events(
     websocket: WebSocket, services: AppServices, project_id: str, last_id: int | None
 ) -> None:
     deleted = False
-    async for batch in _feed(services, project_id, last_id):
+    async for batch in feed_of(services, project_id, last_id):
         if not batch:
             await websocket.send_json({"type": "ping"})
         for envelope in batch:
