@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from apiforge.store.models import ApiVersion, ChatMessage, Project
 
 
+class ErrorDetail(BaseModel):
+    # Stable and machine-readable (``not_found``, ``generation_running``, ``empty_prompt``, …).
+    code: str
+    message: str
+    # Whether sending the same request again later may succeed.
+    retryable: bool = False
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer: ``{"error": {code, message, retryable}}``."""
+
+    error: ErrorDetail
+
+
 class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
@@ -171,3 +185,72 @@ class VersionDiff(BaseModel):
     files: list[FileChange]
     # None unless both versions have an OpenAPI document.
     routes: RouteChanges | None
+
+
+class ConnectionCounts(BaseModel):
+    """Open connections to a project's live events, by transport."""
+
+    sse: int
+    websocket: int
+
+
+class GenerationState(BaseModel):
+    """The project's generation: the running version, or the latest one when idle."""
+
+    # running: ``version_number`` is being generated (status pending, generating or validating).
+    state: Literal["idle", "running"]
+    # None (with the fields below) when the project has no version yet.
+    version_number: int | None = None
+    version_id: str | None = None
+    status: VersionStatus | None = None
+    # The step and progress (0-100) its events last reported; None when no step event of the
+    # version is retained (a restore, a fork, or events trimmed away).
+    step: Literal["planning", "generating", "validating", "complete"] | None = None
+    progress: int | None = None
+
+
+class ProjectPreview(BaseModel):
+    """The project's one live preview, on the process that answered."""
+
+    # running: serves ``serving_version`` at ``url``; starting: booting; stopped: none runs;
+    # unavailable: previews are off on this server (``reason``).
+    state: Literal["running", "starting", "stopped", "unavailable"]
+    serving_version: int | None = None
+    url: str | None = None
+    reason: str | None = None
+
+
+class StreamStatus(BaseModel):
+    """What ``GET /api/projects/{id}/stream-status`` answers."""
+
+    project_id: str
+    connections: ConnectionCounts = Field(
+        description="Open SSE and WebSocket connections to the project's events on the process "
+        "that answered (SSE includes `POST /api/generate?stream=true` answers)"
+    )
+    connections_total: ConnectionCounts | None = Field(
+        description="The same, summed over every API process sharing the redis bus "
+        "(APIFORGE_BUS=redis; each process keeps its counts in Redis, and those of a process "
+        "that stopped without removing them drop out within 30 s). None with the in-process "
+        "bus, where `connections` is the total, or when Redis could not be read"
+    )
+    generation: GenerationState
+    last_seq: int = Field(description="The project's newest event id (0: none yet)")
+    preview: ProjectPreview
+
+
+class GenerationResult(BaseModel):
+    """What ``POST /api/generate`` answers once the generation ended, however it ended."""
+
+    project: ProjectSummary
+    # Its ``status`` says how it ended (complete, failed, cancelled), ``error`` why it failed,
+    # ``validation`` what the sandbox found (None when it was not validated).
+    version: Version
+    # The version's files, path → content, sorted by path (none when it failed before any).
+    files: dict[str, str]
+
+
+class GenerationStillRunning(ErrorResponse):
+    """``POST /api/generate``'s 504: the error shape, plus the version that goes on."""
+
+    version: Version

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -18,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from apiforge.api_models import (
     Cancelled,
+    GenerationResult,
     Health,
     Message,
     MessageList,
@@ -26,6 +25,7 @@ from apiforge.api_models import (
     ProjectDetail,
     ProjectList,
     ProjectSummary,
+    StreamStatus,
     Version,
     VersionDiff,
     VersionFiles,
@@ -44,15 +44,8 @@ from apiforge.api_models_auth import (
     UserOut,
     UserPatch,
 )
-from apiforge.errors import (
-    ApiforgeError,
-    AuthenticationRequired,
-    ConflictError,
-    Forbidden,
-    InputError,
-    NotFoundError,
-    RateLimited,
-)
+from apiforge.client_errors import raise_for_error, still_running_error
+from apiforge.errors import ApiforgeError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from apiforge.events.types import Event
@@ -61,60 +54,12 @@ M = TypeVar("M", bound=BaseModel)
 
 # Project ids are uuid4 hex; anything shorter is taken as the start of one.
 FULL_ID_LENGTH = 32
-_ERRORS_BY_STATUS: dict[int, type[ApiforgeError]] = {
-    401: AuthenticationRequired,
-    403: Forbidden,
-    404: NotFoundError,
-    409: ConflictError,
-}
-
-
-def _error_body(response: httpx.Response) -> tuple[str, str, bool | None]:
-    """The answer's ``{"error": {code, message, retryable}}``, or a stand-in when it has none
-    (a proxy's page, another program on the port)."""
-    try:
-        error = response.json()["error"]
-        retryable = error.get("retryable")
-        return (
-            str(error["code"]),
-            str(error["message"]),
-            retryable if isinstance(retryable, bool) else None,
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return "http_error", f"HTTP {response.status_code}: {response.text[:200]}", None
-
-
-def retry_after_s(response: httpx.Response, default: int = 1) -> int:
-    """``Retry-After`` in whole seconds: it may be a number or an HTTP date (RFC 9110)."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return default
-    return max(default, round((when - datetime.now(UTC)).total_seconds()))
-
-
-def error_of(response: httpx.Response) -> ApiforgeError:
-    """The apiforge error an unsuccessful answer stands for (errors.py's hierarchy)."""
-    code, message, retryable = _error_body(response)
-    if response.status_code == 429:
-        return RateLimited(message, retry_after_s=retry_after_s(response), code=code)
-    default = InputError if response.status_code < 500 else ApiforgeError
-    cls = _ERRORS_BY_STATUS.get(response.status_code, default)
-    return cls(message, code=code, retryable=retryable)
 
 
 def _body(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
     """A request body of the documented shape, left for the server to check: its refusal is an
     ``InputError`` like any other, not a pydantic error raised here."""
     return model.model_construct(**fields).model_dump()
-
-
-def _raise_for_error(response: httpx.Response) -> None:
-    if not response.is_success:
-        raise error_of(response)
 
 
 class ApiforgeClient:
@@ -146,7 +91,7 @@ class ApiforgeClient:
 
     async def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = await self._http.request(method, path, **kwargs)
-        _raise_for_error(response)
+        raise_for_error(response)
         try:
             return model.model_validate_json(response.content)
         except ValidationError as wrong:
@@ -171,6 +116,50 @@ class ApiforgeClient:
     async def iterate(self, project_id: str, prompt: str) -> Version:
         path = f"/api/projects/{project_id}/versions"
         return (await self._call(OneVersion, "POST", path, json={"prompt": prompt})).version
+
+    async def generate(
+        self, prompt: str, project_id: str | None = None, *, wait_s: float | None = None
+    ) -> GenerationResult:
+        """Run a generation (a new project, or the next version of ``project_id``) and return
+        it once it ended, files and validation included, whether it completed or failed.
+
+        Raises GenerationTimeout (naming the version, which goes on) when it takes longer than
+        ``wait_s`` or the server's APIFORGE_GENERATE_WAIT_S.
+        """
+        params = {"wait_s": wait_s} if wait_s is not None else {}
+        # The server bounds the wait; the read timeout must not end it first.
+        timeout = httpx.Timeout(self._http.timeout.connect, read=None)
+        body = _generate_body(prompt, project_id)
+        response = await self._http.post("/api/generate", json=body, params=params, timeout=timeout)
+        if response.status_code == 504:
+            raise still_running_error(response)
+        raise_for_error(response)
+        return GenerationResult.model_validate_json(response.content)
+
+    async def generate_events(
+        self, prompt: str, project_id: str | None = None
+    ) -> AsyncGenerator[Event]:
+        """Run a generation as ``generate`` does, yielding its events as they happen through
+        its terminal one. Not resumed after a drop (that would start another generation): go on
+        with ``events(project_id, last_event_id=…)``, the ids being the same."""
+        from apiforge.events.types import parse_event
+
+        timeout = httpx.Timeout(self._http.timeout.connect, read=None)
+        body = _generate_body(prompt, project_id)
+        async with aconnect_sse(
+            self._http,
+            "POST",
+            "/api/generate",
+            params={"stream": "true"},
+            json=body,
+            timeout=timeout,
+        ) as source:
+            if not source.response.is_success:
+                await source.response.aread()
+                raise_for_error(source.response)
+            async for sse in source.aiter_sse():
+                if sse.data:
+                    yield parse_event(sse.data)
 
     async def projects(self) -> list[ProjectSummary]:
         return (await self._call(ProjectList, "GET", "/api/projects")).projects
@@ -236,7 +225,7 @@ class ApiforgeClient:
 
     async def _download(self, path: str) -> bytes:
         response = await self._http.get(path)
-        _raise_for_error(response)
+        raise_for_error(response)
         return response.content
 
     async def archive(self, project_id: str, number: int) -> bytes:
@@ -256,11 +245,17 @@ class ApiforgeClient:
         path = f"/api/projects/{project_id}/cancel"
         return (await self._call(Cancelled, "POST", path)).cancelled
 
+    async def stream_status(self, project_id: str) -> StreamStatus:
+        """Open connections to the project's events, its generation's state, its last event id
+        and its preview's state."""
+        path = f"/api/projects/{project_id}/stream-status"
+        return await self._call(StreamStatus, "GET", path)
+
     async def delete(self, project_id: str) -> None:
         await self._no_content("DELETE", f"/api/projects/{project_id}")
 
     async def _no_content(self, method: str, path: str) -> None:
-        _raise_for_error(await self._http.request(method, path))
+        raise_for_error(await self._http.request(method, path))
 
     async def login(self, username: str, password: str) -> LoginResult:
         """Sign in (password mode); later calls act with this session until ``logout``."""
@@ -345,10 +340,14 @@ class ApiforgeClient:
         ) as source:
             if not source.response.is_success:
                 await source.response.aread()
-                _raise_for_error(source.response)
+                raise_for_error(source.response)
             async for sse in source.aiter_sse():
                 if sse.data:
                     yield parse_event(sse.data)
+
+
+def _generate_body(prompt: str, project_id: str | None) -> dict[str, str]:
+    return {"prompt": prompt, **({"project_id": project_id} if project_id else {})}
 
 
 def _ends(event: Event, until_version: int | None) -> bool:

@@ -14,6 +14,8 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     │   ├── PromptNotUnderstood
     │   ├── ParseError
     │   └── CancelledError
+    ├── GenerationTimeout     (504: a waiting request gave up; the generation goes on)
+    ├── ServerStopping        (503: the server is shutting down; try again)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -93,6 +95,28 @@ class ParseError(GenerationError):
 
 class GenerationCancelled(GenerationError):
     code = "cancelled"
+
+
+class GenerationTimeout(ApiforgeError):
+    """``POST /api/generate`` stopped waiting; the version named here is still being made."""
+
+    code = "generation_timeout"
+    status_code = 504
+    # Sending the same request again would start another generation: follow this one instead.
+    retryable = False
+
+    def __init__(
+        self, message: str, *, project_id: str, version_number: int, code: str | None = None
+    ):
+        super().__init__(message, code=code)
+        self.project_id = project_id
+        self.version_number = version_number
+
+
+class ServerStopping(ApiforgeError):
+    code = "server_stopping"
+    status_code = 503
+    retryable = True
 
 
 class ProviderError(ApiforgeError):

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     )
     max_prompt_chars: int = Field(default=8000, description="Longest prompt accepted")
     ping_interval_s: float = Field(default=15.0, description="SSE heartbeat comment interval")
+    generate_wait_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest `POST /api/generate` waits for its generation before answering 504 "
+        "(the generation goes on)",
+    )
     chunk_coalesce_ms: float = Field(
         default=50.0, description="code:chunk events per file are merged to one per this window"
     )

@@ -259,6 +259,42 @@ class EventLog:
                 )
             ).scalar_one_or_none()
 
+    async def latest_of(
+        self, project_id: str, version_number: int, types: frozenset[str]
+    ) -> Event | None:
+        """The version's newest retained event of one of ``types``: one indexed row, not
+        the generation's whole log (a status read must stay cheap during a long run)."""
+        for envelope in reversed(list(self._pending)):
+            event = envelope.event
+            if (event.project_id, event.version_number) == (project_id, version_number):
+                if event.type in types:
+                    return event
+        async with self._db.read() as session:
+            data = (
+                await session.execute(
+                    select(StoredEvent.data)
+                    .where(
+                        StoredEvent.project_id == project_id,
+                        StoredEvent.version_number == version_number,
+                        StoredEvent.type.in_(types),
+                    )
+                    .order_by(StoredEvent.seq.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return parse_event(data) if data is not None else None
+
+    async def last_seq(self, project_id: str) -> int:
+        """The project's newest event id, flushed or not (0: none)."""
+        pending = [e.seq for e in list(self._pending) if e.project_id == project_id]
+        async with self._db.read() as session:
+            stored = (
+                await session.execute(
+                    select(func.max(StoredEvent.seq)).where(StoredEvent.project_id == project_id)
+                )
+            ).scalar_one_or_none()
+        return max([stored or 0, *pending])
+
     async def trimmed_through(self, project_id: str) -> int:
         async with self._db.read() as session:
             value = (

@@ -26,9 +26,11 @@ from apiforge.registry import resolve
 from apiforge.sandbox.choose import load_previews, load_validator
 from apiforge.server import (
     routes_auth,
+    routes_generate,
     routes_metrics,
     routes_preview,
     routes_projects,
+    routes_status,
     routes_stream,
     routes_versions,
     web,
@@ -40,6 +42,7 @@ from apiforge.server.openapi import install_openapi
 from apiforge.server.rate_limits import WriteLimiter, count_write
 from apiforge.server.security_headers import SecurityHeadersMiddleware
 from apiforge.server.state import AppServices
+from apiforge.server.stream_connections import StreamConnections
 from apiforge.settings import Settings
 from apiforge.store.db import Database
 from apiforge.versions.cache import VersionCache
@@ -136,6 +139,7 @@ async def _build_services(settings: Settings) -> AppServices:
         previews,
         writes=writes,
         metrics=metrics,
+        connections=StreamConnections.from_settings(settings),
     )
 
 
@@ -144,6 +148,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = await _build_services(settings)
     app.state.services = services
+    await services.connections.start()
     DBOS.launch()
     await _register_queue(settings)
     interrupted = await services.generations.fail_interrupted()
@@ -165,6 +170,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.runtime.provider.aclose()
         await services.writes.aclose()
         await services.accounts.aclose()
+        await services.connections.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -184,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_projects.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_stream.router)
+    app.include_router(routes_status.router)
+    app.include_router(routes_generate.router)
     app.include_router(routes_versions.router)
     app.include_router(routes_preview.router)
     app.include_router(routes_metrics.router)

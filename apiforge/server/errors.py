@@ -8,23 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
+from apiforge.api_models import ErrorDetail, ErrorResponse
 from apiforge.errors import ApiforgeError, RateLimited
 
-
-class ErrorDetail(BaseModel):
-    # Stable and machine-readable (``not_found``, ``generation_running``, ``empty_prompt``, …).
-    code: str
-    message: str
-    # Whether sending the same request again later may succeed.
-    retryable: bool = False
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
+__all__ = ["ErrorDetail", "ErrorResponse", "error_response", "error_responses"]
 
 
 _DESCRIPTIONS = {
@@ -38,7 +28,10 @@ _DESCRIPTIONS = {
     429: "A per-user limit was reached (`too_many_writes`, `too_many_generations`, "
     "`too_many_versions`); `Retry-After` says when to try again",
     502: "The sandbox could not start the version's app",
-    503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`)",
+    503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`; "
+    "`server_stopping`)",
+    504: "The generation did not end within the wait (`generation_timeout`); it goes on: "
+    "`version` says which one to follow",
 }
 
 

@@ -107,6 +107,17 @@ class PromptBody(BaseModel):
     prompt: Prompt
 
 
+class GenerateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    prompt: Prompt
+    project_id: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{32}$",
+        description="Make the next version of this project (its whole id); default: a new project",
+    )
+
+
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT, description="A version number (from 1)")]
 AgainstNumber = Annotated[
     int | None,

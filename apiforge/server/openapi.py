@@ -28,6 +28,10 @@ def _set_prompt_limits(node: Any, limit: int) -> None:
             _set_prompt_limits(value, limit)
 
 
+# Error answers that add to the error shape (they subclass ErrorResponse): kept as declared.
+EXTENDED_ERRORS = frozenset({"#/components/schemas/GenerationStillRunning"})
+
+
 def _use_own_error_schema(schema: dict[str, Any]) -> None:
     """Errors are JSON in the error shape (errors.ErrorResponse) on every route, also where
     FastAPI documents its own 422 body or gives an error the media type of the route's 200."""
@@ -35,7 +39,10 @@ def _use_own_error_schema(schema: dict[str, Any]) -> None:
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
-                if int(status) >= 400:
+                declared = response.get("content", {}).get("application/json", {})
+                if int(status) >= 400 and declared.get("schema", {}).get("$ref") not in (
+                    EXTENDED_ERRORS
+                ):
                     response["content"] = own
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):

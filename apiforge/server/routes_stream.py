@@ -42,7 +42,7 @@ def _parse_last_id(header: str | None, query: str | None) -> int | None:
     return from_header if from_header is not None else from_query
 
 
-def _feed(
+def feed_of(
     services: AppServices, project_id: str, last_id: int | None
 ) -> AsyncIterator[list[Envelope]]:
     async def snapshot(pid: str) -> Snapshot:
@@ -105,9 +105,12 @@ async def stream(
     last_id = _parse_last_id(last_event_id, last_event_id_query)
 
     async def body() -> AsyncIterator[bytes]:
-        with services.metrics.connections.labels(transport="sse").track_inprogress():
+        with (
+            services.metrics.connections.labels(transport="sse").track_inprogress(),
+            services.connections.track(project_id, "sse"),
+        ):
             yield RETRY_FRAME
-            async for batch in _feed(services, project_id, last_id):
+            async for batch in feed_of(services, project_id, last_id):
                 yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
@@ -130,7 +133,10 @@ async def websocket_events(
         # 4404 lets a client tell a missing project from a request it must not repeat.
         await _refuse(websocket, 4404 if exc.status_code == 404 else 1008, exc.code, exc.message)
         return
-    with services.metrics.connections.labels(transport="websocket").track_inprogress():
+    with (
+        services.metrics.connections.labels(transport="websocket").track_inprogress(),
+        services.connections.track(project_id, "websocket"),
+    ):
         await _serve_events(websocket, services, project_id, principal.user_id, last_id)
 
 
@@ -159,7 +165,7 @@ async def _send_events(
     websocket: WebSocket, services: AppServices, project_id: str, last_id: int | None
 ) -> None:
     deleted = False
-    async for batch in _feed(services, project_id, last_id):
+    async for batch in feed_of(services, project_id, last_id):
         if not batch:
             await websocket.send_json({"type": "ping"})
         for envelope in batch:

@@ -14,6 +14,7 @@ from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.metrics import Metrics
 from apiforge.server.rate_limits import WriteLimiter
+from apiforge.server.stream_connections import StreamConnections
 from apiforge.settings import Settings
 from apiforge.store.db import Database
 
@@ -30,6 +31,8 @@ class AppServices:
     previews: Any = None
     writes: WriteLimiter = field(default_factory=lambda: WriteLimiter(0))
     metrics: Metrics = field(default_factory=Metrics)
+    # Open SSE and WebSocket connections by project (stream-status).
+    connections: StreamConnections = field(default_factory=StreamConnections)
 
 
 def _services(request: Request) -> AppServices:

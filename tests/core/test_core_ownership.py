@@ -47,6 +47,7 @@ MATRIX = [
     Call("GET", f"{V1}/archive.zip"),
     Call("GET", "/api/projects/{project_id}/history.bundle"),
     Call("GET", "/api/projects/{project_id}/messages"),
+    Call("GET", "/api/projects/{project_id}/stream-status"),
     Call("GET", "/api/stream/{project_id}"),
     # Previews are off on this server (no sandbox): the owner gets past the check to the
     # previews' own answer, which another user never sees.
@@ -198,3 +199,15 @@ def test_the_matrix_covers_every_project_route() -> None:
             routes.add(("WEBSOCKET", path))
     covered = {(c.method, c.route) for c in MATRIX} | {("WEBSOCKET", WEBSOCKET)}
     assert routes == covered
+
+
+async def test_generate_continues_only_the_owners_project(as_user: AsUser) -> None:
+    alice, bob = as_user("alice"), as_user("bob")
+    project_id = await _project_of(alice)
+    missing = await bob.post("/api/generate", json={"prompt": "add tags", "project_id": MISSING})
+    refused = await bob.post("/api/generate", json={"prompt": "add tags", "project_id": project_id})
+    assert refused.status_code == missing.status_code == 404, refused.text
+    assert _without_id(refused, project_id) == _without_id(missing, MISSING)
+    owner = await alice.post("/api/generate", json={"prompt": "add tags", "project_id": project_id})
+    assert owner.status_code == 200, owner.text
+    assert owner.json()["version"]["number"] == 2

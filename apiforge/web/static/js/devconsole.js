@@ -1,6 +1,8 @@
-// The developer console: a bottom drawer with the raw event timeline, a JSON inspector,
-// the connection state and metrics. Ctrl/Cmd+Shift+D or ?debug=true; kept in localStorage.
+// The developer console: a bottom drawer with the newest generation's timeline (timeline.js),
+// the raw event list, a JSON inspector, the connection state and metrics. Ctrl/Cmd+Shift+D or
+// ?debug=true; kept in localStorage.
 import { clear, download, formatSeconds, h } from "./dom.js";
+import { EventTimeline } from "./timeline.js";
 
 const STORAGE_KEY = "apiforge.devConsole";
 const MAX_ROWS = 2000;
@@ -19,8 +21,6 @@ export class DevConsole {
     this.connection = [];
     this.firstEventAt = null;
     this.codeBytes = 0;
-    this.usage = null;
-    this.stageTimes = [];
     this.state = "idle";
     this.lastEventId = "";
     this.selected = null;
@@ -28,10 +28,14 @@ export class DevConsole {
     this.inspector = h("pre", { class: "dev-inspector", id: "dev-inspector", tabindex: "0", "aria-label": "Event JSON" }, "Select an event.");
     this.connectionLabel = h("span", { class: "dev-conn", id: "dev-connection" });
     this.metrics = h("dl", { class: "dev-metrics", id: "dev-metrics" });
+    this.timeline = new EventTimeline();
+    this.generation = null;
+    this.renderQueued = false;
     this.drawer = h("section", { class: "dev-console", id: "dev-console", "aria-label": "Developer console", hidden: true },
       h("header", { class: "dev-head" }, h("h2", {}, "Developer console"), this.connectionLabel,
         h("button", { type: "button", class: "btn small", id: "dev-export", onclick: () => this.exportLog() }, "Export log"),
         h("button", { type: "button", class: "icon-btn", "aria-label": "Close developer console", onclick: () => this.toggle(false) }, "✕")),
+      this.timeline.el,
       h("div", { class: "dev-body" }, this.rows, this.inspector, this.metrics));
     this.onKey = (event) => {
       if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "d") {
@@ -60,6 +64,7 @@ export class DevConsole {
     if (remember) localStorage.setItem(STORAGE_KEY, open ? "open" : "closed");
     if (open) {
       this.renderConnection();
+      this.renderTimeline();
       this.renderMetrics();
     }
   }
@@ -71,10 +76,23 @@ export class DevConsole {
     const entry = { receivedAt, event };
     this.events.push(entry);
     if (event.type === "code:chunk") this.codeBytes += event.chunk.length;
-    if (event.type === "version:complete") this.usage = event.usage;
-    if (event.type === "validation:progress") this.stageTimes.push([event.stage, event.duration_ms, event.ok]);
     if (this.events.length <= MAX_ROWS) this.rows.append(this.row(entry));
     this.renderConnection();
+    this.scheduleTimeline();
+  }
+
+  // At most once a frame: a burst of events (a replay) draws the timeline once.
+  scheduleTimeline() {
+    if (this.drawer.hidden || this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.renderTimeline();
+    });
+  }
+
+  renderTimeline() {
+    this.generation = this.timeline.render(this.events.map((entry) => entry.event));
   }
 
   recordState(state) {
@@ -106,16 +124,19 @@ export class DevConsole {
   }
 
   renderMetrics() {
-    const now = Date.now();
-    const recent = this.events.filter((entry) => now - entry.receivedAt < 5000).length;
-    const span = this.events.length > 1 ? (this.events.at(-1).receivedAt - this.events[0].receivedAt) / 1000 : 0;
+    const generation = this.generation;
+    // Over the generation's own wall time, from its events' timestamps (timeline.js).
+    const rate = generation && generation.rate !== null ? generation.rate.toFixed(1) : "–";
+    const own = generation ? generation.events : [];
+    const usage = own.find((e) => e.type === "version:complete")?.usage;
+    const stages = own.filter((e) => e.type === "validation:progress");
     const metrics = [
       ["Time to first event", this.firstEventAt ? `${this.firstEventAt - this.pageStartedAt} ms` : "–"],
-      ["Events / s (last 5 s)", (recent / 5).toFixed(1)],
-      ["Events / s (session)", span > 0 ? (this.events.length / span).toFixed(1) : "–"],
+      [generation ? `Events / s (v${generation.version})` : "Events / s", rate],
       ["Code streamed", `${(this.codeBytes / 1024).toFixed(1)} KB`],
-      ["Tokens", this.usage ? `${this.usage.prompt_tokens} in / ${this.usage.completion_tokens} out` : "–"],
-      ...this.stageTimes.map(([stage, ms, ok]) => [`Stage ${stage}`, `${formatSeconds(ms)} (${ms} ms) ${ok ? "✓" : "✗"}`]),
+      ["Tokens", usage ? `${usage.prompt_tokens} in / ${usage.completion_tokens} out` : "–"],
+      // Per provider call, tokens and latency are not in the events: only each version's sum.
+      ...stages.map((e) => [`Stage ${e.stage}`, `${formatSeconds(e.duration_ms)} (${e.duration_ms} ms) ${e.ok ? "✓" : "✗"}`]),
     ];
     clear(this.metrics, metrics.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
   }
