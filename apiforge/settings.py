@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level"
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Server logs: text (human-readable) or json (one object per line, stderr)",
+    )
 
     @field_validator("data_dir")
     @classmethod

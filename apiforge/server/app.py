@@ -21,6 +21,7 @@ from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
@@ -212,6 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocalAccessMiddleware, settings=settings)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
-    # Outermost: refusals by the middlewares inside are counted too.
+    # Outside all others: refusals by the middlewares inside are counted too, and every line
+    # logged for a request (uvicorn's access line included) carries its id.
     app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app
