@@ -131,6 +131,8 @@ class VersionComplete(BaseEvent):
     usage: Usage = Field(default_factory=Usage)
     # complete or failed (a version that ends cancelled sends ``cancelled`` instead).
     status: VersionStatus = VersionStatus.COMPLETE
+    # USD, from APIFORGE_PRICES (apiforge/pricing.py); None: the model has no price.
+    cost_usd: float | None = None
 
 
 class Cancelled(BaseEvent):

@@ -264,6 +264,7 @@ def settle_at_once(version: ApiVersion, summary: str, files_changed: int) -> Non
     """A version made from stored files (restore, fork) is complete as soon as it is stored."""
     version.status, version.completed_at = VersionStatus.COMPLETE, repo.now()
     version.summary, version.files_changed = summary, files_changed
+    version.cost_usd = 0.0  # no model was asked
 
 
 async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
@@ -280,5 +281,6 @@ async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
             files_changed=version.files_changed,
             duration_ms=0,
             status=VersionStatus.COMPLETE,
+            cost_usd=version.cost_usd,
         )
     )

@@ -1,5 +1,6 @@
 // The developer console: a bottom drawer with the raw event timeline, a JSON inspector,
 // the connection state and metrics. Ctrl/Cmd+Shift+D or ?debug=true; kept in localStorage.
+import { formatCost, formatTokens } from "./cost.js";
 import { clear, download, formatSeconds, h } from "./dom.js";
 
 const STORAGE_KEY = "apiforge.devConsole";
@@ -20,6 +21,7 @@ export class DevConsole {
     this.firstEventAt = null;
     this.codeBytes = 0;
     this.usage = null;
+    this.costUsd = undefined;
     this.stageTimes = [];
     this.state = "idle";
     this.lastEventId = "";
@@ -71,7 +73,7 @@ export class DevConsole {
     const entry = { receivedAt, event };
     this.events.push(entry);
     if (event.type === "code:chunk") this.codeBytes += event.chunk.length;
-    if (event.type === "version:complete") this.usage = event.usage;
+    if (event.type === "version:complete") [this.usage, this.costUsd] = [event.usage, event.cost_usd];
     if (event.type === "validation:progress") this.stageTimes.push([event.stage, event.duration_ms, event.ok]);
     if (this.events.length <= MAX_ROWS) this.rows.append(this.row(entry));
     this.renderConnection();
@@ -114,7 +116,8 @@ export class DevConsole {
       ["Events / s (last 5 s)", (recent / 5).toFixed(1)],
       ["Events / s (session)", span > 0 ? (this.events.length / span).toFixed(1) : "–"],
       ["Code streamed", `${(this.codeBytes / 1024).toFixed(1)} KB`],
-      ["Tokens", this.usage ? `${this.usage.prompt_tokens} in / ${this.usage.completion_tokens} out` : "–"],
+      ["Tokens", formatTokens(this.usage)],
+      ["Cost", this.usage ? formatCost(this.costUsd) : "–"],
       ...this.stageTimes.map(([stage, ms, ok]) => [`Stage ${stage}`, `${formatSeconds(ms)} (${ms} ms) ${ok ? "✓" : "✗"}`]),
     ];
     clear(this.metrics, metrics.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
