@@ -64,6 +64,11 @@ class Version(BaseModel):
     files_changed: int
     error: str | None
     usage: Usage
+    cost_usd: float | None = Field(
+        description="What the version cost in USD, from its tokens and the server's price for "
+        "its model (APIFORGE_PRICES) when it ended; 0 for the offline engine and for restored "
+        "or forked versions; null when not known (no price for the model, or still running)"
+    )
     provider: str
     # None when the version was not validated (no validator, or it did not get that far).
     validation: list[ValidationStage] | None
@@ -117,9 +122,34 @@ class ProjectList(BaseModel):
     projects: list[ProjectSummary]
 
 
+class ProjectUsage(BaseModel):
+    """A project's tokens and cost: its versions' added up."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None = Field(
+        description="The sum of the versions' known costs in USD; null when no version's cost "
+        "is known. When versions_without_cost > 0 it leaves those out"
+    )
+    versions_without_cost: int = Field(
+        description="Versions whose cost is not known (null), running ones included"
+    )
+
+    @classmethod
+    def of(cls, versions: list[Version]) -> ProjectUsage:
+        known = [v.cost_usd for v in versions if v.cost_usd is not None]
+        return cls(
+            prompt_tokens=sum(v.usage.prompt_tokens for v in versions),
+            completion_tokens=sum(v.usage.completion_tokens for v in versions),
+            cost_usd=sum(known) if known else None,
+            versions_without_cost=len(versions) - len(known),
+        )
+
+
 class ProjectDetail(BaseModel):
     project: ProjectSummary
     versions: list[Version]
+    usage: ProjectUsage
 
 
 class OneVersion(BaseModel):

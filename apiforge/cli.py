@@ -93,6 +93,7 @@ def serve(
     ] = None,
 ) -> None:
     """Run the apiforge server."""
+    from apiforge.logs import configure_logging
     from apiforge.server.app import create_app
     from apiforge.server.runner import ApiforgeServer, server_config
 
@@ -104,8 +105,11 @@ def serve(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _check_bind(settings)
     _refuse_served_data_dir(settings)
+    configure_logging(settings)
     web_app = create_app(settings)
-    config = server_config(web_app, settings.host, settings.port, log_level="info")
+    config = server_config(
+        web_app, settings.host, settings.port, log_level=settings.log_level, own_logging=False
+    )
 
     server = ApiforgeServer(web_app, config, on_started=_announce)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it

@@ -7,6 +7,7 @@ on a terminal too narrow for it the other columns give way first.
 from __future__ import annotations
 
 import json
+import math
 
 from rich.table import Table
 
@@ -67,13 +68,26 @@ def projects_json(projects: list[ProjectSummary]) -> str:
     return json.dumps(rows, indent=2)
 
 
+def cost_text(cost_usd: float | None) -> str:
+    """As the web UI says it: two significant digits below a dollar; ``unknown`` for null (no
+    price for the model), never a made-up $0."""
+    if cost_usd is None:
+        return "unknown"
+    if cost_usd == 0 or cost_usd >= 1:
+        return f"${cost_usd:,.2f}" if cost_usd else "$0"
+    decimals = 1 - math.floor(math.log10(cost_usd))
+    return f"${cost_usd:.{decimals}f}"
+
+
 def versions_table(versions: list[Version]) -> Table:
-    table = Table("version", "status", "files", "prompt", "summary")
+    table = Table("version", "status", "files", "tokens", "cost", "prompt", "summary")
     for v in versions:
         table.add_row(
             f"v{v.number}",
             v.status.value,
             str(v.files_changed),
+            f"{v.usage.prompt_tokens + v.usage.completion_tokens:,}",
+            cost_text(v.cost_usd),
             v.prompt[:60],
             (v.summary or v.error or "")[:60],
         )

@@ -8,14 +8,22 @@ set (provider, model, event type, step, stage, route template), never a project 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from apiforge.events.types import Event, Usage
+from apiforge.sandbox.slots import SlotPool
 from apiforge.store.status import VersionStatus
 
 # Generations take seconds to minutes (fix rounds, fuzzing); stages from milliseconds up.
 GENERATION_BUCKETS = (0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600)
 STAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300)
+# The live path's goal is < 10 ms end to end: the buckets are fine below that, coarse above.
+LAG_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
+FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+# Up to the default APIFORGE_EVENT_BATCH_MAX (500) and past it.
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 class Metrics:
@@ -74,6 +82,7 @@ class Metrics:
             registry=registry,
         )
         self._declare_traffic(registry)
+        self._declare_live_path(registry)
 
     def _declare_traffic(self, registry: CollectorRegistry) -> None:
         self.connections = Gauge(
@@ -94,6 +103,59 @@ class Metrics:
         self.started.labels(provider=self.provider)
         for status in (VersionStatus.COMPLETE, VersionStatus.FAILED, VersionStatus.CANCELLED):
             self.finished.labels(provider=self.provider, status=status.value)
+
+    def _declare_live_path(self, registry: CollectorRegistry) -> None:
+        self.bus_lag = Histogram(
+            "apiforge_bus_lag_seconds",
+            "From an event's emit (memory bus) or XADD (redis bus) to its hand-over to this "
+            "process's subscribers",
+            ["bus"],
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.flush_seconds = Histogram(
+            "apiforge_event_flush_duration_seconds",
+            "One batch of the event log written to the database (its transaction)",
+            buckets=FLUSH_BUCKETS,
+            registry=registry,
+        )
+        self.flush_batch = Histogram(
+            "apiforge_event_flush_batch_size",
+            "Events written to the database in one batch",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.previews = Gauge(
+            "apiforge_previews_running", "Previews running now", registry=registry
+        )
+        self.slots_busy = Gauge(
+            "apiforge_sandbox_slots_busy",
+            "Sandbox slots in use now (pool: validation or preview)",
+            ["pool"],
+            registry=registry,
+        )
+        self.slots_total = Gauge(
+            "apiforge_sandbox_slots",
+            "Sandbox slots there are (pool: validation or preview)",
+            ["pool"],
+            registry=registry,
+        )
+
+    def bus_lag_observer(self, bus: str) -> Callable[[float], None]:
+        """What a bus calls with each event's lag: the labelled child, looked up once."""
+        return self.bus_lag.labels(bus=bus).observe
+
+    def events_flushed(self, count: int, seconds: float) -> None:
+        self.flush_batch.observe(count)
+        self.flush_seconds.observe(seconds)
+
+    def watch_previews(self, running: Callable[[], int]) -> None:
+        """Read at each scrape (nothing to keep in step on the preview path)."""
+        self.previews.set_function(running)
+
+    def watch_slots(self, pool: str, slots: SlotPool) -> None:
+        self.slots_busy.labels(pool=pool).set_function(lambda: slots.size - slots.available)
+        self.slots_total.labels(pool=pool).set_function(lambda: slots.size)
 
     def generation_started(self) -> None:
         self.started.labels(provider=self.provider).inc()

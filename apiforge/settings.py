@@ -7,8 +7,17 @@ import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelPrice(BaseModel):
+    """What one model's tokens cost, in USD per million tokens (as providers list them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0, description="USD per million prompt tokens")
+    output: float = Field(ge=0, description="USD per million completion tokens")
 
 
 class Settings(BaseSettings):
@@ -133,6 +142,11 @@ class Settings(BaseSettings):
     provider_max_wait_s: float = Field(
         default=30.0, ge=0, description="Longest wait before one retry (a longer Retry-After fails)"
     )
+    prices: dict[str, ModelPrice] = Field(
+        default={},
+        description="JSON USD per million tokens by model (as APIFORGE_MODEL names it), e.g. "
+        '{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}; a model without one: cost unknown',
+    )
     max_output_tokens: int = Field(default=8192, gt=0, description="Most tokens in one LLM reply")
     context_budget_tokens: int = Field(
         default=24_000, gt=0, description="Prompt budget for previous files and chat history"
@@ -172,6 +186,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Server logs: text (human-readable) or json (one object per line, stderr)",
     )
 
     @field_validator("data_dir")

@@ -12,6 +12,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from apiforge.logs import configure_logging
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
 
@@ -19,6 +20,7 @@ from apiforge.settings import Settings
 async def run_worker(settings: Settings, announce: Callable[[str], None]) -> None:
     """Run until SIGTERM or SIGINT; running generations are left to recover, as in ``serve``."""
     settings = settings.model_copy(update={"role": "worker"})
+    configure_logging(settings)
     app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

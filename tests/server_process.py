@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -58,6 +60,8 @@ class ServerProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
+        # Set: stderr goes there, apart from stdout (tests of what the logs look like).
+        self.stderr_path: Path | None = None
 
     def start(self, timeout: float = 30.0) -> None:
         self.spawn()
@@ -66,12 +70,16 @@ class ServerProcess:
     def spawn(self) -> None:
         """Start the process without waiting (several servers starting at once)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(self.log_path.open("ab"))
+            stderr: IO[bytes] | int = subprocess.STDOUT
+            if self.stderr_path is not None:
+                stderr = files.enter_context(self.stderr_path.open("ab"))
             self.process = subprocess.Popen(
                 self.serve_command(),
                 env=self.worker_env(),
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=stderr,
                 start_new_session=True,
             )
 

@@ -7,7 +7,8 @@ the event log's job (events/feed.py joins the two without gap or duplicate).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -109,6 +110,9 @@ class Subscription:
 class EventBus(Protocol):
     durable_only: bool
     """True when the bus reaches other processes: the log publishes an event once committed."""
+    observe_lag: Callable[[float], None] | None
+    """Told each event's lag in seconds once it is handed to this process's subscribers (the
+    app's metrics); must not block or raise."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventBus: ...
@@ -143,6 +147,7 @@ class InMemoryBus:
         self._max_queued = max_queued
         self._subscribers: dict[str, set[Subscription]] = {}
         self._closed = False
+        self.observe_lag: Callable[[float], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InMemoryBus:
@@ -157,6 +162,9 @@ class InMemoryBus:
     def publish(self, envelope: Envelope) -> None:
         for subscription in self._subscribers.get(envelope.project_id, ()):
             subscription.deliver(envelope)
+        if self.observe_lag is not None:
+            # From the log's stamp (the emit), so the event's encoding and the fan-out count.
+            self.observe_lag(max(time.time() - envelope.event.ts, 0.0))
 
     @contextmanager
     def subscribe(self, project_id: str) -> Iterator[Subscription]:

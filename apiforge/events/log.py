@@ -51,10 +51,13 @@ class EventLog:
         batch_max: int = 500,
         retention: int = 100_000,
         observe: Callable[[Event], None] | None = None,
+        observe_flush: Callable[[int, float], None] | None = None,
     ) -> None:
         self._db = db
-        # Told of each appended event (the app's metrics); must not block or raise.
+        # Told of each appended event and of each batch written (its size and seconds): the
+        # app's metrics. Neither may block or raise.
         self._observe = observe
+        self._observe_flush = observe_flush
         self._bus = bus
         self._flush_interval_s = flush_interval_s
         self._batch_max = batch_max
@@ -165,7 +168,10 @@ class EventLog:
         async with self._flush_lock:
             while self._pending:
                 batch = self._pending[: self._batch_max]
+                started = time.perf_counter()
                 await self._write(batch)
+                if self._observe_flush is not None:
+                    self._observe_flush(len(batch), time.perf_counter() - started)
                 if self._bus.durable_only:
                     # Shared with other processes: they read this log after subscribing, so
                     # only a committed event may reach them (else it could fall between).

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager, suppress
 from typing import Any
 
@@ -78,6 +79,7 @@ class RedisBus:
         self._group: asyncio.TaskGroup | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._closed = False
+        self.observe_lag: Callable[[float], None] | None = None
 
     def _client(self, *, single: bool = False) -> Redis:
         return Redis.from_url(
@@ -198,7 +200,7 @@ class RedisBus:
                 for _key, entries in answer or []:
                     for entry_id, fields in entries:
                         position = entry_id
-                        self._fan_out(reader, fields[b"event"].decode())
+                        self._fan_out(reader, fields)
         except Exception as error:  # noqa: BLE001 - any failure must end the streams, not the group
             self._reader_failed(project_id, reader, repr(error))
         finally:
@@ -213,11 +215,15 @@ class RedisBus:
         for subscription in list(reader.subscriptions):
             subscription.close()
 
-    @staticmethod
-    def _fan_out(reader: _Reader, data: str) -> None:
+    def _fan_out(self, reader: _Reader, fields: dict[bytes, bytes]) -> None:
+        data = fields[b"event"].decode()
         envelope = Envelope.encoded(parse_event(data), data)
         for subscription in list(reader.subscriptions):
             subscription.deliver(envelope)
+        sent = fields.get(b"sent")  # absent in entries of a version before the field
+        if self.observe_lag is not None and sent is not None:
+            # Wall clocks of two processes (maybe two hosts): skew shows up here, so never < 0.
+            self.observe_lag(max(time.time() - float(sent), 0.0))
 
     async def _publish_loop(self) -> None:
         finished = False
@@ -253,10 +259,13 @@ class RedisBus:
                 return
 
     async def _send(self, batch: list[Envelope]) -> None:
+        # When the batch goes out, for the readers' lag metric (apiforge_bus_lag_seconds).
+        sent = repr(time.time())
         async with self._redis.pipeline(transaction=False) as pipe:
             for envelope in batch:
                 key = self.key(envelope.project_id)
-                pipe.xadd(key, {"event": envelope.json}, maxlen=self._maxlen, approximate=True)
+                entry: dict[Any, Any] = {"event": envelope.json, "sent": sent}
+                pipe.xadd(key, entry, maxlen=self._maxlen, approximate=True)
                 deleted = envelope.event.type == "project:deleted"
                 pipe.expire(key, DELETED_TTL_S if deleted else STREAM_TTL_S)
             await pipe.execute()

@@ -131,6 +131,9 @@ class VersionComplete(BaseEvent):
     usage: Usage = Field(default_factory=Usage)
     # complete or failed (a version that ends cancelled sends ``cancelled`` instead).
     status: VersionStatus = VersionStatus.COMPLETE
+    # USD, from APIFORGE_PRICES (apiforge/pricing.py); None: not known (the model has no
+    # price, or no usage was reported).
+    cost_usd: float | None = None
 
 
 class Cancelled(BaseEvent):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from apiforge.store.status import VersionStatus
 
 # Where the progress bar stands when each step opens; only a complete version reaches 100.
 PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -219,6 +222,12 @@ class VersionRun:
         created = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC)
         seconds = (repo.now() - created).total_seconds()
         self._metrics.generation_finished(version.status, seconds, usage or Usage())
+        log.info(
+            "generation of v%d ended: %s after %.1f s",
+            version.version_number,
+            version.status.value,
+            seconds,
+        )
 
     async def fail(self, code: str, message: str) -> None:
         """End a version that cannot go on as failed, with a system chat message and an error."""
@@ -255,6 +264,7 @@ def settle_at_once(version: ApiVersion, summary: str, files_changed: int) -> Non
     """A version made from stored files (restore, fork) is complete as soon as it is stored."""
     version.status, version.completed_at = VersionStatus.COMPLETE, repo.now()
     version.summary, version.files_changed = summary, files_changed
+    version.cost_usd = 0.0  # no model was asked
 
 
 async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
@@ -271,5 +281,6 @@ async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
             files_changed=version.files_changed,
             duration_ms=0,
             status=VersionStatus.COMPLETE,
+            cost_usd=version.cost_usd,
         )
     )

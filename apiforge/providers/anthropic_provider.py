@@ -34,6 +34,7 @@ class AnthropicProvider:
     ) -> None:
         self.options = options
         self.label = f"anthropic {options.model}"
+        self.model: str | None = options.model
         api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not api_key:
             raise ProviderAuthError("The anthropic provider needs ANTHROPIC_API_KEY.")

@@ -64,6 +64,8 @@ class Provider(Protocol):
 
     name: str
     label: str  # shown to people, e.g. "offline engine" or "openai gpt-4o"
+    # The model as APIFORGE_MODEL names it, the key of its price; None: no model (offline).
+    model: str | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

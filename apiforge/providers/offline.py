@@ -19,6 +19,7 @@ def _render(prompt: str, previous_files: dict[str, str]) -> str:
 class OfflineProvider:
     name = "offline"
     label = "offline engine"
+    model: str | None = None
 
     def __init__(self, delay_ms: float = 0.0) -> None:
         self.delay_s = max(0.0, delay_ms) / 1000

@@ -43,6 +43,7 @@ class OpenAIProvider:
     ) -> None:
         self.options = options
         self.label = f"openai {options.model}"
+        self.model: str | None = options.model
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not api_key and not base_url:

@@ -60,7 +60,7 @@ class PreviewManager:
         self._runtime = runtime or current_runtime()
         # Preview uids follow the validator's, so the two never share a process budget.
         first_uid = settings.sandbox_first_uid + settings.sandbox_slots
-        self._slots = SlotPool(first_uid, settings.preview_max)
+        self.slots = SlotPool(first_uid, settings.preview_max)
         self._previews: dict[str, Preview] = {}
         # project_id -> version being booted, so readers can say "starting" while it boots.
         self._starting: dict[str, int] = {}
@@ -127,16 +127,16 @@ class PreviewManager:
         if self._closed:
             raise ValidationFailed("previews are shut down", code="preview_closed")
         await self._stop_locked(project_id)
-        while self._slots.available == 0 and self._previews:
+        while self.slots.available == 0 and self._previews:
             oldest = min(self._previews.values(), key=lambda p: p.last_used)
             await self._stop_locked(oldest.project_id)
-        taken, uid = self._slots.try_take()
+        taken, uid = self.slots.try_take()
         if not taken:
             raise ValidationFailed("no preview slot free", code="preview_busy", retryable=True)
         try:
             preview = await self._launch(project_id, version_number, files, target, uid, tools)
         except BaseException:
-            self._slots.give_back(uid)
+            self.slots.give_back(uid)
             raise
         self._previews[project_id] = preview
         self._ensure_reaper()
@@ -184,7 +184,7 @@ class PreviewManager:
             # Listed until really gone, so `running()` never shows a preview as stopped early.
             self._previews.pop(project_id, None)
             await asyncio.to_thread(remove_job, preview.job)
-            self._slots.give_back(preview.uid)
+            self.slots.give_back(preview.uid)
 
     def acquire(self, project_id: str) -> Preview:
         """For one proxied request: the running preview, marked busy until ``release``."""

@@ -67,7 +67,7 @@ class SandboxValidator:
         self._settings = settings
         self._runtime = runtime or current_runtime()
         self._installed = installed_distributions()
-        self._slots = SlotPool(settings.sandbox_first_uid, settings.sandbox_slots)
+        self.slots = SlotPool(settings.sandbox_first_uid, settings.sandbox_slots)
         self.limits = limits_from(settings)
         self.timeouts = timeouts_from(settings)
         self._syntax = SyntaxMemo()
@@ -96,7 +96,7 @@ class SandboxValidator:
             results.append(result)
             await on_stage(result)
 
-        async with self._slots.acquire() as uid:
+        async with self.slots.acquire() as uid:
             try:
                 job = await asyncio.to_thread(
                     create_job, jobs_dir(self._settings), files, uid, unsafe=tools.unsafe

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from dbos import DBOS, DBOSConfig
 from fastapi import Depends, FastAPI
@@ -20,10 +21,14 @@ from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
+from apiforge.sandbox.base import Validator
 from apiforge.sandbox.choose import load_previews, load_validator
+from apiforge.sandbox.preview import PreviewManager
+from apiforge.sandbox.validator import SandboxValidator
 from apiforge.server import (
     routes_auth,
     routes_generate,
@@ -97,27 +102,41 @@ async def _start_event_log(
         batch_max=settings.event_batch_max,
         retention=settings.event_retention,
         observe=metrics.event_appended,
+        observe_flush=metrics.events_flushed,
     )
     await event_log.start()
     return event_log
+
+
+def _watch_sandbox(metrics: Metrics, validator: Validator, previews: Any) -> None:
+    """Gauges read at each scrape: the preview count and the slots of each sandbox pool."""
+    if isinstance(previews, PreviewManager):
+        metrics.watch_previews(lambda: len(previews.running()))
+        metrics.watch_slots("preview", previews.slots)
+    else:
+        metrics.watch_previews(lambda: 0)  # no sandbox, no previews: 0, not an absent series
+    if isinstance(validator, SandboxValidator):
+        metrics.watch_slots("validation", validator.slots)
 
 
 async def _build_services(settings: Settings) -> AppServices:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     await db.migrate()
-    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
-    await bus.start()
     provider = load_provider(settings)
     metrics = Metrics(provider.name, settings.model)
+    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
+    bus.observe_lag = metrics.bus_lag_observer(settings.bus)
+    await bus.start()
     event_log = await _start_event_log(settings, db, bus, metrics)
-    previews = load_previews(settings)
+    previews, validator = load_previews(settings), load_validator(settings)
+    _watch_sandbox(metrics, validator, previews)
     runtime = GenerationRuntime(
         settings=settings,
         db=db,
         log=event_log,
         provider=provider,
-        validator=load_validator(settings),
+        validator=validator,
         cache=VersionCache(settings.version_cache_bytes),
         previews=previews,
         metrics=metrics,
@@ -202,6 +221,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocalAccessMiddleware, settings=settings)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
-    # Outermost: refusals by the middlewares inside are counted too.
+    # Outside all others: refusals by the middlewares inside are counted too, and every line
+    # logged for a request (uvicorn's access line included) carries its id.
     app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -16,6 +16,7 @@ from apiforge.api_models import (
     ProjectDetail,
     ProjectList,
     ProjectSummary,
+    ProjectUsage,
     Version,
     VersionFiles,
     VersionList,
@@ -79,8 +80,9 @@ async def get_project(project_id: OwnedProjectId, services: Services) -> Project
         project = await repo.get_project(session, project_id)
         versions = await repo.list_versions(session, project_id)
     latest = versions[-1] if versions else None
+    shown = [Version.of(v) for v in versions]
     return ProjectDetail(
-        project=ProjectSummary.of(project, latest), versions=[Version.of(v) for v in versions]
+        project=ProjectSummary.of(project, latest), versions=shown, usage=ProjectUsage.of(shown)
     )
 
 

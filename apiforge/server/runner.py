@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from apiforge.auth.middleware import PEER_KEY
@@ -90,12 +91,16 @@ class _KeepPeer:
         await self.app(scope, receive, send)
 
 
-def server_config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+def server_config(
+    app: FastAPI, host: str, port: int, log_level: str, *, own_logging: bool = True
+) -> uvicorn.Config:
+    """``own_logging=False``: the caller has configured logging (apiforge.logs) already."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
+        log_config=LOGGING_CONFIG if own_logging else None,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         # Applied below, inside _KeepPeer, with the addresses uvicorn would trust.

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -77,6 +78,8 @@ class ApiVersion(Base):
     files_changed: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # USD, worked out when the version ended (apiforge/pricing.py); null: not known.
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     provider: Mapped[str] = mapped_column(String(100), default="")
     # JSON list of validation stage results, or null before validation ran.
     validation: Mapped[str | None] = mapped_column(Text, nullable=True)

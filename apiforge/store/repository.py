@@ -49,6 +49,7 @@ def version_dict(version: ApiVersion) -> dict[str, Any]:
             "prompt_tokens": version.prompt_tokens,
             "completion_tokens": version.completion_tokens,
         },
+        "cost_usd": version.cost_usd,
         "provider": version.provider,
         "validation": json.loads(version.validation) if version.validation else None,
         "origin": version.origin,

@@ -37,10 +37,19 @@ async def test_create_returns_pending_version_at_once(live_server: ServerProcess
         "error",
     ):
         assert key in version
+    assert version["cost_usd"] is None  # not known until the version ends
     pid = body["project"]["id"]
-    await read_until_terminal(live_server.url, pid, 1)
+    events = await read_until_terminal(live_server.url, pid, 1)
+    assert events[-1].data["cost_usd"] == 0  # the offline engine costs nothing
     detail = httpx.get(f"{live_server.url}/api/projects/{pid}").json()
     assert [v["status"] for v in detail["versions"]] == ["complete"]
+    assert detail["versions"][0]["cost_usd"] == 0
+    assert detail["usage"] == {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": 0,
+        "versions_without_cost": 0,
+    }
     assert pid in {p["id"] for p in httpx.get(f"{live_server.url}/api/projects").json()["projects"]}
 
 

@@ -1,5 +1,8 @@
 """GET /metrics on a real server: the counters move by exactly what a generation did, the
-stream gauges come back when streams close, and password mode lets only admins read them."""
+stream gauges come back when streams close, and password mode lets only admins read them.
+
+The server validates in the sandbox (fuzzing off, ~1 s a generation here) so that the
+validation, sandbox slot and preview metrics are exercised by a real generation too."""
 
 from __future__ import annotations
 
@@ -48,8 +51,9 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
 
 
 async def scrape_until(url: str, name: str, expected: float, **labels: str) -> Samples:
-    """A stream's end reaches the server a moment after the client closes it: scrape until the
-    gauge shows it (bounded by the test timeout), then the caller asserts on that scrape."""
+    """A stream's end reaches the server a moment after the client closes it, and the log's
+    last batch is written within a flush window after the last event: scrape until the
+    metric shows it (bounded by the test timeout), then the caller asserts on that scrape."""
     while value(samples := scrape(url), name, **labels) != expected:
         await asyncio.sleep(0.02)
     return samples
@@ -58,39 +62,55 @@ async def scrape_until(url: str, name: str, expected: float, **labels: str) -> S
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of this module's own: no other test's generations move its counters."""
-    process = ServerProcess(tmp_path_factory.mktemp("metrics-server"), env=NO_LIMITS)
+    sandbox = {
+        "APIFORGE_VALIDATOR": "sandbox",
+        "APIFORGE_SANDBOX_FUZZ_S": "0",
+        "APIFORGE_SANDBOX_FIRST_UID": "64500",
+    }
+    process = ServerProcess(tmp_path_factory.mktemp("metrics-server"), env=NO_LIMITS | sandbox)
     process.start()
     yield process
     process.stop()
 
 
-async def _generate(server: ServerProcess) -> tuple[str, list[Frame], Samples]:
-    """One offline generation read to its end over SSE; also the scrape taken mid-stream."""
+async def _generate(server: ServerProcess) -> tuple[str, list[Frame], Samples, Samples]:
+    """One offline generation read over SSE to its preview (which follows the version's end);
+    also scrapes taken as the stream opened and as validation reported its first stage (the
+    later stages take a second more: the slot is held)."""
     created = httpx.post(f"{server.url}/api/projects", json={"prompt": PROMPT}, timeout=10)
     assert created.status_code == 201, created.text
     pid = str(created.json()["project"]["id"])
     collected: list[Frame] = []
     during: Samples = {}
+    validating: Samples = {}
     async for frame in frames(server.url, pid):
         if not collected:
             during = scrape(server.url)
+        if frame.event == "validation:progress" and not validating:
+            validating = scrape(server.url)
         collected.append(frame)
-        if frame.event in TERMINAL:
+        if frame.event == "preview:ready" or frame.event in TERMINAL - {"version:complete"}:
             break
-    return pid, collected, during
+    return pid, collected, during, validating
 
 
 async def test_a_generation_moves_the_counters_by_what_it_did(server: ServerProcess) -> None:
     before = scrape(server.url)
     sse = {"transport": "sse"}
     open_before = value(before, "apiforge_stream_connections", **sse)
-    pid, events, during = await _generate(server)
-    assert events[-1].event == "version:complete"
+    pid, events, during, validating = await _generate(server)
+    assert [f.event for f in events[-2:]] == ["version:complete", "preview:ready"]
     assert value(during, "apiforge_stream_connections", **sse) == open_before + 1
-    after = await scrape_until(server.url, "apiforge_stream_connections", open_before, **sse)
+    await scrape_until(server.url, "apiforge_stream_connections", open_before, **sse)
+    # Every event is written by now or within one flush window.
+    batch_sum = "apiforge_event_flush_batch_size_sum"
+    after = await scrape_until(server.url, batch_sum, value(before, batch_sum) + len(events))
     _check_generation_counts(before, after, events)
     _check_event_counts(before, after, events)
     _check_http_counts(before, after, pid)
+    _check_live_path(before, after, events)
+    _check_sandbox(before, after, events)
+    assert value(validating, "apiforge_sandbox_slots_busy", pool="validation") == 1
 
 
 def _check_generation_counts(before: Samples, after: Samples, events: list[Frame]) -> None:
@@ -106,11 +126,35 @@ def _check_generation_counts(before: Samples, after: Samples, events: list[Frame
     steps = Counter(f.data["step"] for f in events if f.event == "step:complete")
     step_count = "apiforge_step_duration_seconds_count"
     assert moved(before, after, step_count, step="generating") == steps["generating"] == 1
-    usage = events[-1].data["usage"]
+    usage = next(f.data["usage"] for f in events if f.event == "version:complete")
     tokens = {"provider": "offline", "model": "default"}
     tokens_in = moved(before, after, "apiforge_tokens_total", **tokens, direction="in")
     tokens_out = moved(before, after, "apiforge_tokens_total", **tokens, direction="out")
     assert (tokens_in, tokens_out) == (usage["prompt_tokens"], usage["completion_tokens"])
+
+
+def _check_live_path(before: Samples, after: Samples, events: list[Frame]) -> None:
+    """The memory bus hands every event over once (to whoever listens); the log writes each
+    once, in batches, each batch timed."""
+    lag = moved(before, after, "apiforge_bus_lag_seconds_count", bus="memory")
+    assert lag == len(events)
+    assert moved(before, after, "apiforge_bus_lag_seconds_sum", bus="memory") > 0
+    batches = moved(before, after, "apiforge_event_flush_batch_size_count")
+    assert 1 <= batches <= len(events)
+    assert moved(before, after, "apiforge_event_flush_duration_seconds_count") == batches
+    assert moved(before, after, "apiforge_event_flush_duration_seconds_sum") > 0
+
+
+def _check_sandbox(before: Samples, after: Samples, events: list[Frame]) -> None:
+    """Validation held a slot and gave it back; the preview it started holds one of its own."""
+    stages = [f.data["stage"] for f in events if f.event == "validation:progress"]
+    assert "smoke" in stages
+    validation, preview = {"pool": "validation"}, {"pool": "preview"}
+    assert value(after, "apiforge_sandbox_slots", **validation) == 2  # APIFORGE_SANDBOX_SLOTS
+    assert value(after, "apiforge_sandbox_slots_busy", **validation) == 0
+    assert value(after, "apiforge_sandbox_slots", **preview) == 4  # APIFORGE_PREVIEW_MAX
+    assert moved(before, after, "apiforge_sandbox_slots_busy", **preview) == 1
+    assert moved(before, after, "apiforge_previews_running") == 1
 
 
 def _check_event_counts(before: Samples, after: Samples, events: list[Frame]) -> None:

@@ -11,6 +11,7 @@ from apiforge.settings import Settings
 class BrokenProvider:
     name = "broken"
     label = "broken test provider"
+    model: str | None = "broken"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokenProvider:

@@ -6,6 +6,7 @@ repairs it in round 1, or it never does and the loop stops at ``APIFORGE_FIX_ROU
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,8 @@ pytestmark = [
 
 FIX_ROUNDS = 2
 OPENAI = Dialect("openai")
+# The server's price for the scripted model "m", USD per million tokens.
+PRICE = {"input": 0.15, "output": 0.6}
 
 MAIN = dedent(
     """\
@@ -116,6 +119,7 @@ def server(
             "APIFORGE_SANDBOX_FUZZ_S": "0",
             "APIFORGE_SANDBOX_FIRST_UID": "64100",
             "APIFORGE_FIX_ROUNDS": str(FIX_ROUNDS),
+            "APIFORGE_PRICES": json.dumps({"m": PRICE}),
         },
     )
     process.start()
@@ -130,6 +134,10 @@ async def generate(server: ServerProcess, prompt: str) -> tuple[list[Frame], dic
     events = await read_until_terminal(server.url, project_id, 1)
     base = f"{server.url}/api/projects/{project_id}"
     version = httpx.get(f"{base}/versions/1", timeout=10).json()["version"]
+    # The project's one version is its total.
+    total = httpx.get(base, timeout=10).json()["usage"]
+    expected = {**version["usage"], "cost_usd": version["cost_usd"], "versions_without_cost": 0}
+    assert total == expected
     messages = httpx.get(f"{base}/messages", timeout=10).json()["messages"]
     assistant = [m["content"] for m in messages if m["role"] == "assistant"]
     assert len(assistant) == 1
@@ -167,6 +175,9 @@ async def test_fix_round_repairs_a_failing_test(
     assert end.data["usage"] == {"prompt_tokens": 250, "completion_tokens": 60}
     assert version["status"] == "complete"
     assert version["usage"] == {"prompt_tokens": 250, "completion_tokens": 60}
+    # Both rounds' tokens, at the server's price for "m" (USD per million tokens).
+    cost = (250 * PRICE["input"] + 60 * PRICE["output"]) / 1_000_000
+    assert end.data["cost_usd"] == pytest.approx(cost) == version["cost_usd"]
     assert title in version["chat"] and "Validated: " in version["chat"]
     assert "2/2 tests passed" in version["chat"]
     completed = [f.data for f in events if f.event == "file:complete"]

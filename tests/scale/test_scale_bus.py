@@ -133,6 +133,8 @@ async def test_subscriber_sees_each_event_once_in_order(
 ) -> None:
     a, b = pair
     pid = await new_project(database)
+    lags: dict[str, list[float]] = {"a": [], "b": []}
+    a.bus.observe_lag, b.bus.observe_lag = lags["a"].append, lags["b"].append
     with b.bus.subscribe(pid) as first, b.bus.subscribe(pid) as second:
         await first.ready()
         await second.ready()
@@ -145,6 +147,10 @@ async def test_subscriber_sees_each_event_once_in_order(
                 got.append(envelope)
             assert [e.seq for e in got] == produced
             assert [e.event.type for e in got] == ["message:chunk"] * 50
+    # One lag per entry read (one reader, however many subscriptions), where it was read: from
+    # the publisher's XADD to the reader's hand-over, well under the read's block.
+    assert len(lags["b"]) == 50 and lags["a"] == []
+    assert all(0 <= lag < 5 for lag in lags["b"]) and sum(lags["b"]) > 0
 
 
 async def burst(instance: Instance, pid: str, version: int, count: int) -> list[int]:

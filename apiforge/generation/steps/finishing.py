@@ -24,6 +24,7 @@ from apiforge.generation.plumbing.files import files_after
 from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import StreamError, VersionOutcome
 from apiforge.generation.version_run import VersionRun
+from apiforge.pricing import version_cost
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
 from apiforge.store.status import VersionStatus
@@ -111,6 +112,7 @@ async def _store(
                 cache=runtime.cache,
             )
         _record_outcome(version, outcome, verdict, changed)
+        version.cost_usd = cost_of(runtime, outcome)
         text = assistant_text(outcome, verdict, changed, files)
         await repo.add_message(
             session, project_id=version.project_id, role="assistant", content=text, version=version
@@ -122,6 +124,10 @@ async def _store(
             version = await repo.get_version(session, run.project_id, run.version_number)
             return version.files_changed, files
     return changed, files
+
+
+def cost_of(runtime: GenerationRuntime, outcome: VersionOutcome) -> float | None:
+    return version_cost(runtime.settings.prices, runtime.provider.model, outcome.usage)
 
 
 def _record_outcome(
@@ -167,6 +173,7 @@ async def finish_version(
             duration_ms=duration_ms,
             usage=outcome.usage,
             status=verdict.status,
+            cost_usd=cost_of(runtime, outcome),
         )
     )
     if verdict.status == VersionStatus.COMPLETE and runtime.previews is not None:

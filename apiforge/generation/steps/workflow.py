@@ -18,6 +18,7 @@ from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.steps import finishing, fixing, no_files, streaming, validating
 from apiforge.generation.steps.outcomes import VersionOutcome
 from apiforge.generation.version_run import VersionRun
+from apiforge.logs import generation_context
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,17 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.workflow()
     async def run(self, project_id: str, version_number: int) -> str:
-        try:
-            return await self._run(project_id, version_number)
-        except Exception as exc:
-            # A bug or a broken dependency must not leave the version "generating" forever.
-            log.exception("generation of %s v%d failed", project_id, version_number)
-            message = f"Generation failed unexpectedly: {exc}. Send the prompt again."
-            await self.fail(project_id, version_number, message)
-            return "failed"
+        with generation_context(project_id, version_number, DBOS.workflow_id):
+            # Its end is logged where the final status is set (VersionRun).
+            log.info("generation of v%d started", version_number)
+            try:
+                return await self._run(project_id, version_number)
+            except Exception as exc:
+                # A bug or a broken dependency must not leave the version "generating" forever.
+                log.exception("generation of %s v%d failed", project_id, version_number)
+                message = f"Generation failed unexpectedly: {exc}. Send the prompt again."
+                await self.fail(project_id, version_number, message)
+                return "failed"
 
     @DBOS.step()
     async def fail(self, project_id: str, version_number: int, message: str) -> None:

@@ -1,6 +1,7 @@
 // The compact, collapsible version card: "› Built API v1 ⋮" with its files and actions menu.
 // A failed version gets one too ("› Failed at Validating v2 · Retry ⋮"): its files are stored,
 // so they can be viewed, downloaded and compared, but not restored or forked as if they worked.
+import { formatCost } from "./cost.js";
 import { baseName, h } from "./dom.js";
 
 const ACTIONS = [
@@ -47,7 +48,7 @@ export class VersionCard {
       },
     }, h("span", { class: "chevron", "aria-hidden": "true" }, "›"),
     h("span", { class: "card-title" }, failure ? `Failed at ${STEP_LABELS[failure.step] || failure.step}` : titleFor(version)),
-    h("span", { class: "card-version" }, `v${number}`));
+    h("span", { class: "card-version" }, `v${number}`), costBadge(version));
     const retry = failure ? h("button", {
       type: "button", class: "btn small card-retry", "data-action": "regenerate",
       onclick: () => this.onAction("regenerate", number),
@@ -90,6 +91,19 @@ export class VersionCard {
     this.openMenu = null;
     closeMenus();
   }
+}
+
+// Only for versions a model was asked for: the offline engine's and restored ones used no token.
+function costBadge(version) {
+  const usage = version.usage;
+  const tokens = usage ? usage.prompt_tokens + usage.completion_tokens : 0;
+  if (!tokens) return null;
+  const text = `${tokens.toLocaleString("en-US")} tokens · ${formatCost(version.cost_usd)}`;
+  const known = version.cost_usd !== null && version.cost_usd !== undefined;
+  return h("span", {
+    class: "card-cost", "data-cost": known ? String(version.cost_usd) : "unknown",
+    title: known ? `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens` : "No price for this model (APIFORGE_PRICES)",
+  }, text);
 }
 
 function titleFor(version) {

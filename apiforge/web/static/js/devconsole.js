@@ -1,6 +1,7 @@
 // The developer console: a bottom drawer with the newest generation's timeline (timeline.js),
 // the raw event list, a JSON inspector, the connection state and metrics. Ctrl/Cmd+Shift+D or
 // ?debug=true; kept in localStorage.
+import { formatCost, formatTokens } from "./cost.js";
 import { clear, download, formatSeconds, h } from "./dom.js";
 import { EventTimeline } from "./timeline.js";
 
@@ -134,7 +135,8 @@ export class DevConsole {
       ["Time to first event", this.firstEventAt ? `${this.firstEventAt - this.pageStartedAt} ms` : "–"],
       [generation ? `Events / s (v${generation.version})` : "Events / s", rate],
       ["Code streamed", `${(this.codeBytes / 1024).toFixed(1)} KB`],
-      ["Tokens", usage ? `${usage.prompt_tokens} in / ${usage.completion_tokens} out` : "–"],
+      ["Tokens", formatTokens(usage)],
+      ["Cost", usage ? formatCost(own.find((e) => e.type === "version:complete")?.cost_usd) : "–"],
       // Per provider call, tokens and latency are not in the events: only each version's sum.
       ...stages.map((e) => [`Stage ${e.stage}`, `${formatSeconds(e.duration_ms)} (${e.duration_ms} ms) ${e.ok ? "✓" : "✗"}`]),
     ];
