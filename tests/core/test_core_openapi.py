@@ -25,6 +25,9 @@ SEED = "239662187951111064032556761033088122362"
 # Streams never end by themselves: schemathesis reads at most this many events, or stops at the
 # request timeout, and checks each event against the documented event schema.
 CONFIG = "max-stream-events = 5\n"
+# Each valid example of POST /api/generate runs a whole generation (~0.4 s): a few prove the
+# route keeps its documented shapes; the global bound would spend ~20 s more on it.
+GENERATE_EXAMPLES = 3
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +39,19 @@ def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     server.stop()
 
 
-def _schemathesis(url: str, tmp_path: Path, *options: str, operations: int = OPERATIONS) -> str:
+def _config(max_examples: int) -> str:
+    """The run's bounds; CLI options would override the per-operation one, so all live here."""
+    generate = '[[operations]]\ninclude-name = "POST /api/generate"\n'
+    generate += f"generation.max-examples = {GENERATE_EXAMPLES}\n"
+    return f"{CONFIG}generation.max-examples = {max_examples}\n\n{generate}"
+
+
+def _schemathesis(
+    url: str, tmp_path: Path, max_examples: int, *options: str, operations: int = OPERATIONS
+) -> str:
     """Run schemathesis (``--checks all``) against ``url``'s document; the report if it passed."""
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG)
+    config.write_text(_config(max_examples))
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file", str(config)),
         *("run", f"{url}/openapi.json", "--checks", "all"),
@@ -62,7 +74,7 @@ def _schemathesis(url: str, tmp_path: Path, *options: str, operations: int = OPE
 # operations take 85-130 s, past the suite's default 120 s.
 @pytest.mark.timeout(240)
 def test_schemathesis_finds_nothing(fuzzed_server: ServerProcess, tmp_path: Path) -> None:
-    report = _schemathesis(fuzzed_server.url, tmp_path, "--max-examples", "25")
+    report = _schemathesis(fuzzed_server.url, tmp_path, 25)
     generated = re.search(r"(\d+) generated", report)
     assert generated is not None and int(generated[1]) > 300, report[-3000:]
 
@@ -85,8 +97,9 @@ def test_schemathesis_finds_nothing_signed_in(
     auth = ("-H", f"Authorization: Bearer {token}")
     # Revoking tokens is left out: the run would revoke its own (test_core_auth.py tests it).
     keep = ("--exclude-operation-id", "revoke_token_api_tokens__token_id__delete")
-    options = ("--max-examples", "8", *auth, *keep)
-    report = _schemathesis(password_server.url, tmp_path, *options, operations=OPERATIONS - 1)
+    report = _schemathesis(
+        password_server.url, tmp_path, 8, *auth, *keep, operations=OPERATIONS - 1
+    )
     generated = re.search(r"(\d+) generated", report)
     assert generated is not None and int(generated[1]) > 100, report[-3000:]
     # Still valid at the end, so valid all along: the run was not answered 401 after some point.
