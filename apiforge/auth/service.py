@@ -42,6 +42,11 @@ def load_server_secret(data_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+def user_lock_key(username: str) -> str:
+    """The advisory lock every creation of a user named ``username`` takes (PostgreSQL)."""
+    return f"apiforge:user:{username}"
+
+
 def password_hasher() -> PasswordHasher:
     """argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): argon2-cffi's
     default (64 MiB, 4 lanes) takes over a second on a small shared server, which turns every
@@ -71,6 +76,9 @@ class Accounts:
         if password is not None:
             hashed = await asyncio.to_thread(accounts.hash_password, self.hasher, password)
         async with self.db.transaction() as session:
+            # Two creations of one name at once (on PostgreSQL) wait for each other here, so
+            # the second finds the first's user: 409, as on SQLite.
+            await serialize(session, user_lock_key(username))
             return await accounts.create_user(
                 session, username=username, password_hash=hashed, is_admin=admin
             )
@@ -139,7 +147,7 @@ class Accounts:
         if user is None:
             async with self.db.transaction() as session:
                 # Two first requests of a new name (two processes, on PostgreSQL) make one user.
-                await serialize(session, f"apiforge:user:{username}")
+                await serialize(session, user_lock_key(username))
                 user = await accounts.find_user(session, username=username)
                 if user is None:
                     user = await accounts.create_user(
