@@ -14,6 +14,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     │   ├── PromptNotUnderstood
     │   ├── ParseError
     │   └── CancelledError
+    ├── ServiceUnavailable    (503: a service the request needs is away; retryable)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -74,6 +75,14 @@ class RateLimited(InputError):
     def __init__(self, message: str, *, retry_after_s: int, code: str | None = None):
         super().__init__(message, code=code)
         self.retry_after_s = max(1, retry_after_s)
+
+
+class ServiceUnavailable(ApiforgeError):
+    """503: a service the request needs is away (e.g. the Redis the shared limits count in)."""
+
+    code = "service_unavailable"
+    status_code = 503
+    retryable = True
 
 
 class GenerationError(ApiforgeError):

@@ -20,6 +20,7 @@ from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.limit_storage import LimitStorage
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
@@ -99,6 +100,13 @@ async def _start_event_log(
     return event_log
 
 
+async def _start_accounts(settings: Settings, db: Database, limits: LimitStorage) -> Accounts:
+    accounts = Accounts(settings, db, limits)
+    await accounts.start()
+    await accounts.ensure_first_admin()
+    return accounts
+
+
 async def _build_services(settings: Settings) -> AppServices:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
@@ -122,9 +130,9 @@ async def _build_services(settings: Settings) -> AppServices:
     _launch_dbos(settings)
     workflow = GenerationWorkflow(runtime)
     generations = GenerationService(runtime, workflow)
-    writes = WriteLimiter(settings.limit_writes_per_minute)
-    accounts = Accounts(settings, db)
-    await accounts.ensure_first_admin()
+    limits = LimitStorage.from_settings(settings)
+    writes = WriteLimiter(settings.limit_writes_per_minute, limits)
+    accounts = await _start_accounts(settings, db, limits)
     return AppServices(
         settings,
         db,
@@ -136,6 +144,7 @@ async def _build_services(settings: Settings) -> AppServices:
         previews,
         writes=writes,
         metrics=metrics,
+        limits=limits,
     )
 
 
@@ -163,8 +172,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.bus.aclose()
         await services.db.close()
         await services.runtime.provider.aclose()
-        await services.writes.aclose()
         await services.accounts.aclose()
+        await services.limits.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -38,7 +38,10 @@ _DESCRIPTIONS = {
     429: "A per-user limit was reached (`too_many_writes`, `too_many_generations`, "
     "`too_many_versions`); `Retry-After` says when to try again",
     502: "The sandbox could not start the version's app",
-    503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`)",
+    503: (
+        "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`;"
+        " `limits_unavailable`: the shared rate limits' Redis is away, retry later)"
+    ),
 }
 
 

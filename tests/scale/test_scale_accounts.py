@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from apiforge.auth import accounts
+from apiforge.auth.csrf_key import load_csrf_key
 from apiforge.auth.service import Accounts
 from apiforge.errors import ConflictError
 from apiforge.settings import Settings
@@ -70,3 +71,34 @@ async def test_the_unique_index_itself_answers_409(database: Database) -> None:
     with pytest.raises(ConflictError) as raised:
         await second_task
     assert raised.value.code == "user_exists"
+
+
+async def test_processes_starting_at_once_share_one_csrf_key(
+    fresh_databases: Callable[[], tuple[str, str]], tmp_path: Path
+) -> None:
+    """Five processes' first start at once (five engines): one key wins, all read it."""
+    app_url, _ = fresh_databases()
+    engines = [Database(app_url) for _ in range(5)]
+    await engines[0].migrate()
+    try:
+        keys = await asyncio.gather(
+            *(load_csrf_key(db, tmp_path / f"dir-{i}") for i, db in enumerate(engines))
+        )
+    finally:
+        for db in engines:
+            await db.close()
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
+
+
+async def test_a_data_dir_key_of_before_is_the_one_stored(tmp_path: Path) -> None:
+    """An embedded server upgraded in place keeps its key, so its sessions' tokens stay valid."""
+    legacy = "ab" * 32
+    (tmp_path / "auth-secret").write_text(legacy + "\n")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
+    await db.migrate()
+    try:
+        assert await load_csrf_key(db, tmp_path) == bytes.fromhex(legacy)
+        (tmp_path / "auth-secret").unlink()
+        assert await load_csrf_key(db, tmp_path) == bytes.fromhex(legacy)
+    finally:
+        await db.close()
