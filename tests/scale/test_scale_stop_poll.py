@@ -1,13 +1,17 @@
 """The Stop poll of a streaming generation on PostgreSQL: a database error while polling is not a
-Stop (the generation goes on), and a Stop recorded by another process still ends the wait."""
+Stop (the generation goes on), and a Stop recorded by another process still ends the wait. On
+SQLite there is no poll."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import Engine, event
 
 from apiforge.errors import GenerationCancelled
 from apiforge.events.bus import InMemoryBus
@@ -88,3 +92,35 @@ async def test_a_wait_that_fails_is_not_read_as_a_stop(database: Database) -> No
     with pytest.raises(GenerationCancelled):
         async for _ in until_cancelled(tokens(), asyncio.sleep(0.05), emitter_of(database, "p")):
             pass
+
+
+async def test_on_sqlite_the_row_is_read_once_and_a_stop_here_ends_the_wait(
+    tmp_path: Path,
+) -> None:
+    """One server per SQLite file (the data dir's claim): no other process can record a Stop,
+    so the row is read once (a Stop from before a restart) and the board's event does the rest."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
+    await db.migrate()
+    reads: list[str] = []
+
+    def count(*args: Any) -> None:
+        statement = str(args[2])
+        if statement.lstrip().upper().startswith("SELECT") and "api_versions" in statement:
+            reads.append(statement)
+
+    try:
+        async with db.transaction() as session:
+            project = await repo.create_project(session, name="p", owner_id="local")
+            await repo.create_version(session, project=project, prompt="a todo api")
+        board = RunBoard()
+        run = VersionRun(db, board, emitter_of(db, project.id))
+        event.listen(Engine, "before_cursor_execute", count)
+        waiting = asyncio.create_task(run.wait_for_stop(0.01))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        assert len(reads) == 1, f"{len(reads)} reads of the version row in 0.3 s"
+        assert await request_stop(db, board, project.id)
+        await asyncio.wait_for(waiting, timeout=5)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+        await db.close()
