@@ -7,6 +7,7 @@ client stays FastAPI-free (tests/core/test_core_client_types.py).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
 
 # Names appear in logs, the UI and proxy headers: letters, digits and a few separators.
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+USERNAME_RULE = (
+    "letters, digits and _ . @ - (starting with a letter or digit), at most 64 characters"
+)
+_USERNAME = re.compile(USERNAME_PATTERN)
+
+
+def is_valid_username(name: str) -> bool:
+    """The rule of ``CreateUserBody.username``, for names that do not come in a body (the
+    trusted proxy's header). ASCII only, so there is nothing to normalise."""
+    return _USERNAME.fullmatch(name) is not None
 
 
 class LoginBody(BaseModel):

@@ -16,6 +16,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     │   └── CancelledError
     ├── GenerationTimeout     (504: a waiting request gave up; the generation goes on)
     ├── ServerStopping        (503: the server is shutting down; try again)
+    ├── ServiceUnavailable    (503: a service the request needs is away; retryable)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -76,6 +77,14 @@ class RateLimited(InputError):
     def __init__(self, message: str, *, retry_after_s: int, code: str | None = None):
         super().__init__(message, code=code)
         self.retry_after_s = max(1, retry_after_s)
+
+
+class ServiceUnavailable(ApiforgeError):
+    """503: a service the request needs is away (e.g. the Redis the shared limits count in)."""
+
+    code = "service_unavailable"
+    status_code = 503
+    retryable = True
 
 
 class GenerationError(ApiforgeError):

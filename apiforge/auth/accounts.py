@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import ConflictError, NotFoundError
@@ -66,7 +67,14 @@ async def create_user(
         created_at=now(),
     )
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # The name's unique index, whichever database enforces it: a user made by a concurrent
+        # transaction since the look-up above. The same answer as when the look-up finds it.
+        raise ConflictError(
+            f"A user named {username!r} exists already", code="user_exists"
+        ) from error
     return user
 
 

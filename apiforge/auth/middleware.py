@@ -25,8 +25,10 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apiforge.auth.principal import LOCAL_PRINCIPAL, Principal
+from apiforge.api_models_auth import USERNAME_RULE, is_valid_username
+from apiforge.auth.principal import LOCAL_PRINCIPAL, REFUSAL_KEY, Principal
 from apiforge.auth.service import Accounts
+from apiforge.errors import AuthenticationRequired
 from apiforge.settings import Settings
 
 SESSION_COOKIE = "apiforge_session"
@@ -77,7 +79,16 @@ class PrincipalMiddleware:
         headers = Headers(scope=scope)
         if self.settings.auth == "header":
             name = headers.get(self.settings.auth_header, "").strip()
-            if not name or len(name) > 64 or not _is_trusted(_peer(scope), self.proxies):
+            if not name or not _is_trusted(_peer(scope), self.proxies):
+                return None
+            if not is_valid_username(name):
+                # The proxy's name follows the rule of every other user's, or nobody is made:
+                # a route needing a principal answers 401 with this reason.
+                state[REFUSAL_KEY] = AuthenticationRequired(
+                    f"The {self.settings.auth_header} header sent by the proxy is not a valid "
+                    f"user name ({USERNAME_RULE})",
+                    code="bad_user_header",
+                )
                 return None
             return await accounts.by_header(name)
         scheme, _, credential = headers.get("authorization", "").partition(" ")

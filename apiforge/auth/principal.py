@@ -30,9 +30,16 @@ class Principal:
 LOCAL_PRINCIPAL = Principal(user_id=LOCAL_OWNER, username="local", is_admin=True, via="local")
 
 
+# Request state key of why the middleware found no principal, when it knows better than "none".
+REFUSAL_KEY = "auth_refusal"
+
+
 def _principal_of(state: object) -> Principal:
     principal = getattr(state, "principal", None)
     if not isinstance(principal, Principal):
+        refusal = getattr(state, REFUSAL_KEY, None)
+        if isinstance(refusal, AuthenticationRequired):
+            raise refusal
         raise AuthenticationRequired("Sign in first: this server requires an account.")
     return principal
 

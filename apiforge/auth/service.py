@@ -1,9 +1,10 @@
 """Accounts: what the auth middleware, the auth routes and the CLI ask of users and secrets.
 
 Owned by the app lifespan (``AppServices.accounts``); the CLI builds one on the data dir for
-``apiforge users``. The server secret (``auth-secret`` in the data dir, mode 0600) keys the CSRF
-tokens: ``HMAC(secret, session id)``, so a token is bound to one session, needs no storage, and
-cannot be computed by a page that does not know the session's cookie (which it cannot read).
+``apiforge users``. The deployment's CSRF key (``auth/csrf_key.py``, in the app database, loaded
+by ``start``) keys the CSRF tokens: ``HMAC(key, session id)``, so a token is bound to one
+session, needs no storage, is accepted by every process of the deployment, and cannot be
+computed by a page that does not know the session's cookie (which it cannot read).
 """
 
 from __future__ import annotations
@@ -12,34 +13,27 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from argon2 import PasswordHasher
 
 from apiforge.auth import accounts
+from apiforge.auth.csrf_key import load_csrf_key
 from apiforge.auth.principal import AuthVia, Principal
 from apiforge.auth.throttle import LoginThrottle
 from apiforge.errors import AuthenticationRequired
+from apiforge.limit_storage import LimitStorage
 from apiforge.settings import Settings
 from apiforge.store.db import Database, serialize
 from apiforge.store.models import User
 
 log = logging.getLogger("apiforge")
-SECRET_FILE = "auth-secret"
 
 
-def load_server_secret(data_dir: Path) -> bytes:
-    """The data dir's secret, created (readable by its owner only) on first use."""
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+def user_lock_key(username: str) -> str:
+    """The advisory lock every creation of a user named ``username`` takes (PostgreSQL)."""
+    return f"apiforge:user:{username}"
 
 
 def password_hasher() -> PasswordHasher:
@@ -55,12 +49,18 @@ def principal_of(user: User, via: AuthVia) -> Principal:
 
 
 class Accounts:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, limits: LimitStorage | None = None
+    ) -> None:
+        """``limits``: where the login throttle counts (the lifespan's, shared with the write
+        limit); without one, a memory storage of this object's own (the CLI)."""
         self.settings = settings
         self.db = db
         self.hasher = password_hasher()
-        self.secret = load_server_secret(settings.data_dir)
-        self.throttle = LoginThrottle(settings.login_attempts_per_minute)
+        self._csrf_key: bytes | None = None
+        self._own_limits = limits is None
+        self._limits = limits if limits is not None else LimitStorage.memory()
+        self.throttle = LoginThrottle(settings.login_attempts_per_minute, self._limits)
         # Checked when no such user exists, so an unknown name costs as long as a wrong
         # password: the answer's timing does not tell which names exist.
         self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
@@ -71,6 +71,9 @@ class Accounts:
         if password is not None:
             hashed = await asyncio.to_thread(accounts.hash_password, self.hasher, password)
         async with self.db.transaction() as session:
+            # Two creations of one name at once (on PostgreSQL) wait for each other here, so
+            # the second finds the first's user: 409, as on SQLite.
+            await serialize(session, user_lock_key(username))
             return await accounts.create_user(
                 session, username=username, password_hash=hashed, is_admin=admin
             )
@@ -139,7 +142,7 @@ class Accounts:
         if user is None:
             async with self.db.transaction() as session:
                 # Two first requests of a new name (two processes, on PostgreSQL) make one user.
-                await serialize(session, f"apiforge:user:{username}")
+                await serialize(session, user_lock_key(username))
                 user = await accounts.find_user(session, username=username)
                 if user is None:
                     user = await accounts.create_user(
@@ -156,11 +159,18 @@ class Accounts:
         async with self.db.transaction() as session:
             return await accounts.set_password(session, username=username, password_hash=hashed)
 
+    async def start(self) -> None:
+        """Load the deployment's CSRF key (made now if this is its first process)."""
+        self._csrf_key = await load_csrf_key(self.db, self.settings.data_dir)
+
     def csrf_token(self, session_secret: str) -> str:
-        return hmac.new(self.secret, session_secret.encode(), hashlib.sha256).hexdigest()
+        if self._csrf_key is None:
+            raise RuntimeError("Accounts.start was not called: no CSRF key")
+        return hmac.new(self._csrf_key, session_secret.encode(), hashlib.sha256).hexdigest()
 
     def csrf_matches(self, session_secret: str, presented: str) -> bool:
         return hmac.compare_digest(self.csrf_token(session_secret), presented)
 
     async def aclose(self) -> None:
-        await self.throttle.aclose()
+        if self._own_limits:
+            await self._limits.aclose()

@@ -142,8 +142,12 @@ class RedisBus:
             return
         reader = self._readers.get(project_id)
         if reader is None:
-            reader = self._readers[project_id] = _Reader()
+            reader = _Reader()
+            # Registered only once its task exists: a spawn that fails (the bus not started,
+            # its group shutting down) must not leave a reader that later subscribers join and
+            # wait on forever. The task cannot run before the next await, so it misses nothing.
             reader.task = self._spawn(self._read_loop(project_id, reader))
+            self._readers[project_id] = reader
         reader.add(subscription)
         try:
             yield subscription

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, timedelta
 
 from dbos import DBOS, SetWorkflowID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +22,14 @@ from apiforge.generation.version_run import request_stop
 from apiforge.store import repository as repo
 from apiforge.store.db import serialize
 from apiforge.store.models import ApiVersion, Project
+from apiforge.store.status import VersionStatus
 
 log = logging.getLogger(__name__)
 
+# How long a version row may wait for its workflow to start (normally milliseconds: one commit,
+# then DBOS's insert) before a start-up sweep of another process may call it interrupted. A crash
+# in that gap leaves the version pending until a process starts after the window.
+START_WINDOW = timedelta(seconds=60)
 INTERRUPTED = "The server stopped while this version was being generated. Send the prompt again."
 
 
@@ -127,7 +133,13 @@ class GenerationService:
         return await fork_version(self.runtime, project_id, number)
 
     async def fail_interrupted(self) -> int:
-        """Mark versions whose workflow will not resume as failed; never leave them running."""
+        """Mark versions whose workflow will not resume as failed; never leave them running.
+
+        A version row is committed before its workflow starts (the workflow reads the row), so
+        on a shared database another process may be between the two while this one starts: a
+        pending version younger than :data:`START_WINDOW` with no workflow yet is left alone.
+        On SQLite the data dir's claim means no other server adds versions, and this sweep runs
+        before this one serves: a version without a workflow there was left by a crash."""
         async with self.runtime.db.read() as session:
             active = await repo.all_active_versions(session)
         failed = 0
@@ -135,9 +147,18 @@ class GenerationService:
             status = await DBOS.get_workflow_status_async(workflow_id(version.id))
             if status is not None and status.status in ("PENDING", "ENQUEUED"):
                 continue
+            if status is None and self._may_be_starting(version):
+                log.info("version %s has no workflow yet; another process may start it", version.id)
+                continue
             await self._mark_failed(version)
             failed += 1
         return failed
+
+    def _may_be_starting(self, version: ApiVersion) -> bool:
+        if not self.runtime.db.shared or version.status != VersionStatus.PENDING:
+            return False
+        created = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC)
+        return repo.now() - created < START_WINDOW
 
     async def _mark_failed(self, version: ApiVersion) -> None:
         emitter = self.runtime.emitter(version.project_id, version.version_number)

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.events.log import EventLog
@@ -40,6 +41,8 @@ from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from apiforge.store.models import ApiVersion
 from apiforge.store.status import VersionStatus
+
+log = logging.getLogger(__name__)
 
 # Where the progress bar stands when each step opens; only a complete version reaches 100.
 PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
@@ -140,13 +143,37 @@ class VersionRun:
         return event.is_set()
 
     async def wait_for_stop(self, poll_s: float) -> None:
-        """Return when a Stop is requested. This process's own is seen at once; another
-        process's is read from the version row every ``poll_s`` (a row, not a message: it
-        survives a crash of either process, so a resumed run still stops)."""
+        """Return when a Stop is requested, and only then. This process's own is seen at once;
+        another process's is read from the version row every ``poll_s`` (a row, not a message:
+        it survives a crash of either process, so a resumed run still stops).
+
+        The row is polled only on a shared (PostgreSQL) database. On SQLite the data dir's
+        claim (``server.lock``) makes this the only server writing it, so every Stop comes
+        through this process's board; the row is read once, for a Stop recorded before a
+        restart. A failed read is not a Stop: it is logged and read again next time."""
         event = self.stop_requested
-        while not await self.stop_recorded():
+        while True:
+            recorded = await self._read_stop()
+            if recorded:
+                return
+            if recorded is not None and not self._db.shared:
+                await event.wait()
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout=poll_s)
+
+    async def _read_stop(self) -> bool | None:
+        """``stop_recorded``, or None when the database could not be read."""
+        try:
+            return await self.stop_recorded()
+        except (SQLAlchemyError, OSError) as error:
+            log.warning(
+                "reading the Stop of %s v%d failed (%s); reading it again",
+                self.project_id,
+                self.version_number,
+                error,
+            )
+            return None
 
     async def begin(self, provider_label: str) -> None:
         async with self._db.transaction() as session:

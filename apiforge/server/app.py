@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.limit_storage import LimitStorage
 from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
@@ -65,7 +66,9 @@ def _prepare_dbos_sqlite(url: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
-def _launch_dbos(settings: Settings) -> None:
+def _launch_dbos(settings: Settings, stack: AsyncExitStack) -> None:
+    """Make this process's DBOS instance (launched by the lifespan once the services exist),
+    destroyed by ``stack``: after a failed launch too, which leaves its event-loop thread."""
     _prepare_dbos_sqlite(settings.resolved_dbos_url)
     config: DBOSConfig = {
         "name": "apiforge",
@@ -75,6 +78,7 @@ def _launch_dbos(settings: Settings) -> None:
         "log_level": "WARNING",
     }
     DBOS(config=config)
+    stack.callback(DBOS.destroy, workflow_completion_timeout_sec=0)
     if settings.role == "api":
         # Enqueued generations are for workers; this process dequeues nothing.
         DBOS.listen_queues([])
@@ -92,9 +96,19 @@ async def _register_queue(settings: Settings) -> None:
     )
 
 
-async def _start_event_log(
-    settings: Settings, db: Database, bus: EventBus, metrics: Metrics
-) -> EventLog:
+async def _open_event_log(
+    settings: Settings, metrics: Metrics, stack: AsyncExitStack
+) -> tuple[Database, EventBus, EventLog]:
+    """The app database, the bus and the event log, each closed by ``stack`` (log first: a
+    shared bus still sends what the log's last flush published; then the bus, then the DB)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    stack.push_async_callback(db.close)
+    await db.migrate()
+    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
+    bus.observe_lag = metrics.bus_lag_observer(settings.bus)
+    await bus.start()
+    stack.push_async_callback(bus.aclose)
     event_log = EventLog(
         db,
         bus,
@@ -105,7 +119,8 @@ async def _start_event_log(
         observe_flush=metrics.events_flushed,
     )
     await event_log.start()
-    return event_log
+    stack.push_async_callback(event_log.aclose)
+    return db, bus, event_log
 
 
 def _watch_sandbox(metrics: Metrics, validator: Validator, previews: Any) -> None:
@@ -119,17 +134,31 @@ def _watch_sandbox(metrics: Metrics, validator: Validator, previews: Any) -> Non
         metrics.watch_slots("validation", validator.slots)
 
 
-async def _build_services(settings: Settings) -> AppServices:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
-    await db.migrate()
+async def _open_accounts(
+    settings: Settings, db: Database, stack: AsyncExitStack
+) -> tuple[Accounts, WriteLimiter, LimitStorage]:
+    limits = LimitStorage.from_settings(settings)
+    stack.push_async_callback(limits.aclose)
+    accounts = Accounts(settings, db, limits)
+    stack.push_async_callback(accounts.aclose)
+    await accounts.start()
+    await accounts.ensure_first_admin()
+    return accounts, WriteLimiter(settings.limit_writes_per_minute, limits), limits
+
+
+async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServices:
+    """Every service, each one's closing pushed on ``stack`` as soon as it is open, so a
+    start-up that fails at any step closes what the steps before it opened."""
     provider = load_provider(settings)
+    stack.push_async_callback(provider.aclose)
     metrics = Metrics(provider.name, settings.model)
-    bus: EventBus = resolve(BUSES, settings.bus, "event bus").from_settings(settings)
-    bus.observe_lag = metrics.bus_lag_observer(settings.bus)
-    await bus.start()
-    event_log = await _start_event_log(settings, db, bus, metrics)
+    db, bus, event_log = await _open_event_log(settings, metrics, stack)
+    accounts, writes, limits = await _open_accounts(settings, db, stack)
+    _launch_dbos(settings, stack)
+    # After DBOS on the stack, so closed before it: their cleanup runs in DBOS's threads.
     previews, validator = load_previews(settings), load_validator(settings)
+    if previews is not None:
+        stack.push_async_callback(previews.aclose)
     _watch_sandbox(metrics, validator, previews)
     runtime = GenerationRuntime(
         settings=settings,
@@ -141,12 +170,7 @@ async def _build_services(settings: Settings) -> AppServices:
         previews=previews,
         metrics=metrics,
     )
-    _launch_dbos(settings)
-    workflow = GenerationWorkflow(runtime)
-    generations = GenerationService(runtime, workflow)
-    writes = WriteLimiter(settings.limit_writes_per_minute)
-    accounts = Accounts(settings, db)
-    await accounts.ensure_first_admin()
+    generations = GenerationService(runtime, GenerationWorkflow(runtime))
     return AppServices(
         settings,
         db,
@@ -158,38 +182,31 @@ async def _build_services(settings: Settings) -> AppServices:
         previews,
         writes=writes,
         metrics=metrics,
+        limits=limits,
         connections=StreamConnections.from_settings(settings),
     )
+
+
+def _warn_running(services: AppServices) -> None:
+    if running := len(services.runtime.runs):
+        log.warning("stopping: %d running generation(s) resume at the next start", running)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    services = await _build_services(settings)
-    app.state.services = services
-    await services.connections.start()
-    DBOS.launch()
-    await _register_queue(settings)
-    interrupted = await services.generations.fail_interrupted()
-    if interrupted:
-        log.warning("marked %d interrupted generation(s) as failed", interrupted)
-    try:
+    async with AsyncExitStack() as stack:
+        services = await _build_services(settings, stack)
+        app.state.services = services
+        await services.connections.start()
+        stack.push_async_callback(services.connections.aclose)
+        DBOS.launch()
+        await _register_queue(settings)
+        interrupted = await services.generations.fail_interrupted()
+        if interrupted:
+            log.warning("marked %d interrupted generation(s) as failed", interrupted)
+        stack.callback(_warn_running, services)
         yield
-    finally:
-        if running := len(services.runtime.runs):
-            log.warning("stopping: %d running generation(s) resume at the next start", running)
-        # Previews stop first: their cleanup runs in threads of DBOS's executor.
-        if services.previews is not None:
-            await services.previews.aclose()
-        DBOS.destroy(workflow_completion_timeout_sec=0)
-        await services.log.aclose()
-        # After the log's last flush: a shared bus still sends what that flush published.
-        await services.bus.aclose()
-        await services.db.close()
-        await services.runtime.provider.aclose()
-        await services.writes.aclose()
-        await services.accounts.aclose()
-        await services.connections.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

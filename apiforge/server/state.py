@@ -12,6 +12,7 @@ from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
+from apiforge.limit_storage import LimitStorage
 from apiforge.metrics import Metrics
 from apiforge.server.rate_limits import WriteLimiter
 from apiforge.server.stream_connections import StreamConnections
@@ -30,6 +31,8 @@ class AppServices:
     accounts: Accounts
     previews: Any = None
     writes: WriteLimiter = field(default_factory=lambda: WriteLimiter(0))
+    # Where the login throttle and the write limit count (memory, or Redis shared by processes).
+    limits: LimitStorage = field(default_factory=LimitStorage.memory)
     metrics: Metrics = field(default_factory=Metrics)
     # Open SSE and WebSocket connections by project (stream-status).
     connections: StreamConnections = field(default_factory=StreamConnections)

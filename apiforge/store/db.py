@@ -79,6 +79,12 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may write this database (PostgreSQL). A SQLite file belongs
+        to one server: its data dir's claim keeps a second one out."""
+        return not self.is_sqlite
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session, session.begin():

@@ -4,6 +4,7 @@ router's 404/405. Also the first admin, and header mode's trusted proxies."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,8 +110,12 @@ def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
         me = httpx.get(f"{server.url}/api/auth/me", headers={"X-Remote-User": "xena"})
         assert (me.json()["username"], me.json()["via"]) == ("xena", "header")
         assert httpx.get(f"{server.url}/api/auth/me").status_code == 401
+        _refuses_bad_header_names(server)
     finally:
         server.stop()
+    with sqlite3.connect(data_dir / "apiforge.sqlite3") as db:
+        # Only xena: none of the refused names became a user.
+        assert db.execute("SELECT username FROM users").fetchall() == [("xena",)]
     elsewhere = _header_server(data_dir, '["10.0.0.0/8"]')
     elsewhere.start()
     try:
@@ -119,6 +124,18 @@ def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
         assert me.status_code == 401
     finally:
         elsewhere.stop()
+
+
+def _refuses_bad_header_names(server: ServerProcess) -> None:
+    """The proxy's name follows the rule of POST /api/users: anything else is a 401 saying so."""
+    for bad in ("two words", "tab\there", "-dash-first", "x" * 65, "caf\u00e9", "a/b"):
+        refused = httpx.get(
+            f"{server.url}/api/auth/me", headers={b"X-Remote-User": bad.encode("latin-1")}
+        )
+        assert refused.status_code == 401, (bad, refused.text)
+        error = refused.json()["error"]
+        assert error["code"] == "bad_user_header", (bad, error)
+        assert "X-Remote-User header sent by the proxy is not a valid user name" in error["message"]
 
 
 def _me_from(server: ServerProcess, source: str, headers: dict[str, str]) -> httpx.Response:

@@ -177,3 +177,22 @@ async def test_versions_run_by_different_processes_keep_seq_increasing(
     # snapshot: the id is one the project gave, though not this process).
     for instance in (a, b):
         assert await consume(instance, pid, produced[-3], produced[-1]) == produced[-2:]
+
+
+async def test_a_reader_whose_task_could_not_start_is_not_kept(redis_prefix: str) -> None:
+    """A subscribe that cannot spawn its reader (here: the bus not started yet) leaves no
+    reader behind; once the bus runs, a new subscriber gets a reader that does run."""
+    bus = RedisBus(REDIS_URL, redis_prefix)
+    with pytest.raises(RuntimeError, match="not started"), bus.subscribe("p1"):
+        pass
+    assert bus.reader_count() == 0
+    await bus.start()
+    try:
+        with bus.subscribe("p1") as subscription:
+            await asyncio.wait_for(subscription.ready(), timeout=5)
+            assert bus.reader_count() == 1
+            # Into its blocking XREAD before it is cancelled: a cancel that lands as the read
+            # starts is swallowed by redis-py (redis/redis-py#2028) and waits out the block.
+            await asyncio.sleep(0.2)
+    finally:
+        await bus.aclose()

@@ -169,6 +169,8 @@ async def until_cancelled(
                 next_item.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await next_item
+                # A wait that failed is that failure, never a Stop the person did not press.
+                cancel_wait.result()
                 raise GenerationCancelled("Stopped at your request")
             try:
                 yield next_item.result()
