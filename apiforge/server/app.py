@@ -57,6 +57,12 @@ def _prepare_dbos_sqlite(url: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+# DBOS's notification listener on SQLite sleeps this long between polls, and DBOS.destroy joins
+# it: at DBOS's default (1 s) every stop, an embedded CLI command's exit included, waited half
+# a second on average. A poll with nobody waiting on a DBOS event reads nothing.
+NOTIFICATION_POLL_S = 0.05
+
+
 def _launch_dbos(settings: Settings) -> None:
     _prepare_dbos_sqlite(settings.resolved_dbos_url)
     config: DBOSConfig = {
@@ -65,6 +71,7 @@ def _launch_dbos(settings: Settings) -> None:
         "application_version": settings.application_version,
         "executor_id": settings.resolved_executor_id,
         "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": NOTIFICATION_POLL_S,
     }
     DBOS(config=config)
     if settings.role == "api":
