@@ -12,13 +12,15 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 ONE_GROUP_PACKAGES = ("tests/browser/",)
-# Sent out first, longest first (per-group sums of a ``--durations=0`` run, 2026-12-01), so
-# neither worker is left alone with a long group at the end.
+# Sent out first, about longest first (per-group sums of a ``--durations=0`` run, 2026-12-01),
+# so neither worker is left alone with a long group at the end.
 LONGEST_FIRST = (
     "tests/browser/",
+    # Its five generated projects validate in parallel: next to the browser group, not to
+    # schemathesis, whose own fuzzing would share the two cores with theirs.
+    "tests/engine/test_engine_projects.py",
     "tests/core/test_core_openapi.py",
     "tests/core/test_core_cli_auth.py",
-    "tests/engine/test_engine_projects.py",
     "tests/core/test_core_cli_server.py",
     "tests/core/test_core_auth_gate.py",
     "tests/generation/test_generation_cli_llm.py",
