@@ -12,15 +12,23 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 ONE_GROUP_PACKAGES = ("tests/browser/",)
-# Sent out first, so neither worker is left alone with one of them at the end.
+# Sent out first, about longest first (per-group sums of a ``--durations=0`` run, 2026-12-01),
+# so neither worker is left alone with a long group at the end.
 LONGEST_FIRST = (
     "tests/browser/",
+    # Its five generated projects validate in parallel: next to the browser group, not to
+    # schemathesis, whose own fuzzing would share the two cores with theirs.
     "tests/engine/test_engine_projects.py",
     "tests/core/test_core_openapi.py",
+    "tests/core/test_core_cli_auth.py",
+    "tests/core/test_core_cli_server.py",
+    "tests/core/test_core_auth_gate.py",
+    "tests/generation/test_generation_cli_llm.py",
+    "tests/core/test_core_lifecycle.py",
+    "tests/versions/test_versions_cli.py",
+    "tests/core/test_core_restart.py",
     "tests/sandbox/test_sandbox_fuzz.py",
     "tests/sandbox/test_sandbox_preview_on_demand.py",
-    "tests/generation/test_generation_cli_llm.py",
-    "tests/core/test_core_cli_server.py",
 )
 
 # Modules of real-process tests (servers killed and restarted, CLI commands embedding a server,

@@ -66,6 +66,12 @@ def _prepare_dbos_sqlite(url: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+# DBOS's notification listener on SQLite sleeps this long between polls, and DBOS.destroy joins
+# it: at DBOS's default (1 s) every stop, an embedded CLI command's exit included, waited half
+# a second on average. A poll with nobody waiting on a DBOS event reads nothing.
+NOTIFICATION_POLL_S = 0.05
+
+
 def _launch_dbos(settings: Settings, stack: AsyncExitStack) -> None:
     """Make this process's DBOS instance (launched by the lifespan once the services exist),
     destroyed by ``stack``: after a failed launch too, which leaves its event-loop thread."""
@@ -76,6 +82,7 @@ def _launch_dbos(settings: Settings, stack: AsyncExitStack) -> None:
         "application_version": settings.application_version,
         "executor_id": settings.resolved_executor_id,
         "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": NOTIFICATION_POLL_S,
     }
     DBOS(config=config)
     stack.callback(DBOS.destroy, workflow_completion_timeout_sec=0)

@@ -103,19 +103,38 @@ def _header_server(data_dir: Path, proxies: str) -> ServerProcess:
     return ServerProcess(data_dir, env={**env, "APIFORGE_AUTH_HEADER": "X-Remote-User"})
 
 
-def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
-    server = _header_server(data_dir, '["127.0.0.0/8"]')
+@pytest.fixture(scope="module")
+def header_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One header-mode server for the tests that only send requests (each as its own users).
+    It trusts 127.0.0.0/31, so 127.0.0.1 is a proxy and 127.0.0.2 is not; uvicorn takes
+    X-Forwarded-For from anyone, so only the connection's own peer can tell them apart. Its
+    admin, boss, is made on the data dir before it starts."""
+    data_dir = tmp_path_factory.mktemp("header-mode") / "data"
+    made = subprocess.run(
+        cli_command("users", "create", "boss", "--admin", "--password-stdin"),
+        env=cli_env(data_dir),
+        input="boss-password\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    server = _header_server(data_dir, '["127.0.0.0/31"]')
+    server.env["FORWARDED_ALLOW_IPS"] = "*"
     server.start()
-    try:
-        me = httpx.get(f"{server.url}/api/auth/me", headers={"X-Remote-User": "xena"})
-        assert (me.json()["username"], me.json()["via"]) == ("xena", "header")
-        assert httpx.get(f"{server.url}/api/auth/me").status_code == 401
-        _refuses_bad_header_names(server)
-    finally:
-        server.stop()
-    with sqlite3.connect(data_dir / "apiforge.sqlite3") as db:
-        # Only xena: none of the refused names became a user.
-        assert db.execute("SELECT username FROM users").fetchall() == [("xena",)]
+    yield server
+    server.stop()
+
+
+def test_header_mode_trusts_only_its_proxies(header_server: ServerProcess, data_dir: Path) -> None:
+    me = httpx.get(f"{header_server.url}/api/auth/me", headers={"X-Remote-User": "xena"})
+    assert (me.json()["username"], me.json()["via"]) == ("xena", "header")
+    assert httpx.get(f"{header_server.url}/api/auth/me").status_code == 401
+    _refuses_bad_header_names(header_server)
+    with sqlite3.connect(header_server.data_dir / "apiforge.sqlite3") as db:
+        users = {name for (name,) in db.execute("SELECT username FROM users")}
+    # None of the refused names became a user (the other tests' users share this server).
+    assert "xena" in users and not users & set(BAD_HEADER_NAMES)
     elsewhere = _header_server(data_dir, '["10.0.0.0/8"]')
     elsewhere.start()
     try:
@@ -126,9 +145,12 @@ def test_header_mode_trusts_only_its_proxies(data_dir: Path) -> None:
         elsewhere.stop()
 
 
+BAD_HEADER_NAMES = ("two words", "tab\there", "-dash-first", "x" * 65, "caf\u00e9", "a/b")
+
+
 def _refuses_bad_header_names(server: ServerProcess) -> None:
     """The proxy's name follows the rule of POST /api/users: anything else is a 401 saying so."""
-    for bad in ("two words", "tab\there", "-dash-first", "x" * 65, "caf\u00e9", "a/b"):
+    for bad in BAD_HEADER_NAMES:
         refused = httpx.get(
             f"{server.url}/api/auth/me", headers={b"X-Remote-User": bad.encode("latin-1")}
         )
@@ -144,76 +166,57 @@ def _me_from(server: ServerProcess, source: str, headers: dict[str, str]) -> htt
         return client.get(f"{server.url}/api/auth/me", headers=headers)
 
 
-def test_header_mode_checks_the_proxy_not_the_address_it_forwards_for(data_dir: Path) -> None:
-    server = _header_server(data_dir, '["127.0.0.1"]')
-    # uvicorn takes X-Forwarded-For from anyone here, so only the connection's own peer can
-    # tell the proxy (127.0.0.1) from a client elsewhere (127.0.0.2) that claims to be it.
-    server.env["FORWARDED_ALLOW_IPS"] = "*"
-    server.start()
-    try:
-        relayed = {"X-Remote-User": "yuri", "X-Forwarded-For": "203.0.113.7"}
-        me = _me_from(server, "127.0.0.1", relayed)
-        assert me.status_code == 200, me.text
-        assert (me.json()["username"], me.json()["via"]) == ("yuri", "header")
-        spoofed = {"X-Remote-User": "yuri", "X-Forwarded-For": "127.0.0.1"}
-        refused = _me_from(server, "127.0.0.2", spoofed)
-        assert refused.status_code == 401, refused.text
-        assert refused.json()["error"]["code"] == "unauthenticated"
-    finally:
-        server.stop()
+def test_header_mode_checks_the_proxy_not_the_address_it_forwards_for(
+    header_server: ServerProcess,
+) -> None:
+    # The proxy (127.0.0.1) relays for a client elsewhere; a client at 127.0.0.2 claims to be
+    # the proxy in X-Forwarded-For, which uvicorn believes: the peer address is what counts.
+    relayed = {"X-Remote-User": "yuri", "X-Forwarded-For": "203.0.113.7"}
+    me = _me_from(header_server, "127.0.0.1", relayed)
+    assert me.status_code == 200, me.text
+    assert (me.json()["username"], me.json()["via"]) == ("yuri", "header")
+    spoofed = {"X-Remote-User": "yuri", "X-Forwarded-For": "127.0.0.1"}
+    refused = _me_from(header_server, "127.0.0.2", spoofed)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"]["code"] == "unauthenticated"
 
 
-def test_header_mode_ignores_the_header_of_a_disabled_user(data_dir: Path) -> None:
-    made = subprocess.run(
-        cli_command("users", "create", "boss", "--admin", "--password-stdin"),
-        env=cli_env(data_dir),
-        input="boss-password\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    server = _header_server(data_dir, '["127.0.0.1"]')
-    server.start()
-    try:
-        as_boss, as_zoe = {"X-Remote-User": "boss"}, {"X-Remote-User": "zoe"}
-        zoe = httpx.get(f"{server.url}/api/auth/me", headers=as_zoe, timeout=15).json()
-        for disabled, status in ((True, 401), (False, 200)):
-            patched = httpx.patch(
-                f"{server.url}/api/users/{zoe['id']}",
-                json={"disabled": disabled},
-                headers=as_boss,
-                timeout=15,
-            )
-            assert patched.status_code == 200 and patched.json()["disabled"] is disabled
-            me = httpx.get(f"{server.url}/api/auth/me", headers=as_zoe, timeout=15)
-            assert me.status_code == status, me.text
-    finally:
-        server.stop()
+def test_header_mode_ignores_the_header_of_a_disabled_user(header_server: ServerProcess) -> None:
+    url = header_server.url
+    as_boss, as_zoe = {"X-Remote-User": "boss"}, {"X-Remote-User": "zoe"}
+    zoe = httpx.get(f"{url}/api/auth/me", headers=as_zoe, timeout=15).json()
+    for disabled, status in ((True, 401), (False, 200)):
+        patched = httpx.patch(
+            f"{url}/api/users/{zoe['id']}",
+            json={"disabled": disabled},
+            headers=as_boss,
+            timeout=15,
+        )
+        assert patched.status_code == 200 and patched.json()["disabled"] is disabled
+        me = httpx.get(f"{url}/api/auth/me", headers=as_zoe, timeout=15)
+        assert me.status_code == status, me.text
 
 
-def test_header_mode_refuses_writes_a_page_of_another_origin_made(data_dir: Path) -> None:
+def test_header_mode_refuses_writes_a_page_of_another_origin_made(
+    header_server: ServerProcess,
+) -> None:
     """The proxy signs in whatever the browser sends it, a cross-site form's request included
     (the proxy's own cookie, basic auth): with no CSRF token in header mode, a write must come
     from the server's own origin, as in local mode."""
-    server = _header_server(data_dir, '["127.0.0.1"]')
-    server.start()
-    try:
-        as_ida = {"X-Remote-User": "ida"}
-        body = {"prompt": "a todo list API"}
-        url = f"{server.url}/api/projects"
-        for foreign in (
-            {"Origin": "http://evil.example"},
-            {"Sec-Fetch-Site": "cross-site"},
-            {"Origin": server.url, "Sec-Fetch-Site": "same-site"},
-        ):
-            refused = httpx.post(url, json=body, headers={**as_ida, **foreign}, timeout=15)
-            assert refused.status_code == 403, refused.text
-            assert refused.json()["error"]["code"] == "cross_origin_refused"
-        assert httpx.get(url, headers=as_ida, timeout=15).json()["projects"] == []
-        # The server's own page, and clients that send no Origin (the CLI, scripts), still write.
-        for own in ({"Origin": server.url, "Sec-Fetch-Site": "same-origin"}, {}):
-            made = httpx.post(url, json=body, headers={**as_ida, **own}, timeout=15)
-            assert made.status_code == 201, made.text
-    finally:
-        server.stop()
+    as_ida = {"X-Remote-User": "ida"}
+    body = {"prompt": "a todo list API"}
+    server = header_server
+    url = f"{server.url}/api/projects"
+    for foreign in (
+        {"Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": server.url, "Sec-Fetch-Site": "same-site"},
+    ):
+        refused = httpx.post(url, json=body, headers={**as_ida, **foreign}, timeout=15)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "cross_origin_refused"
+    assert httpx.get(url, headers=as_ida, timeout=15).json()["projects"] == []
+    # The server's own page, and clients that send no Origin (the CLI, scripts), still write.
+    for own in ({"Origin": server.url, "Sec-Fetch-Site": "same-origin"}, {}):
+        made = httpx.post(url, json=body, headers={**as_ida, **own}, timeout=15)
+        assert made.status_code == 201, made.text
