@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -194,7 +195,19 @@ def _run(coro: Coroutine[Any, Any, int]) -> None:
     except ApiforgeError as exc:
         console.print(f"[red]{exc.code}:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(1) from None
+    except httpx.TransportError as exc:
+        # A wrong --server or a stopped server: one line saying so, not the client's traceback.
+        console.print(f"[red]server_unreachable:[/] {escape(_unreachable(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(int(code or 0))
+
+
+def _unreachable(exc: httpx.TransportError) -> str:
+    try:
+        where = f" at {exc.request.url.scheme}://{exc.request.url.netloc.decode()}"
+    except RuntimeError:  # an error raised before its request was made
+        where = ""
+    return f"no apiforge server answered{where} ({exc or type(exc).__name__}); is it running?"
 
 
 @app.command()

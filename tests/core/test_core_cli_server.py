@@ -14,7 +14,7 @@ import pytest
 
 from apiforge.data_dir_claim import DataDirClaim, DataDirInUse, ServerRecord, current_owner
 from tests.cli_runner import cli_command, cli_env, run_cli
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, free_port
 
 PROMPT = "a library API with books (title, isbn) and members (name)"
 EMBEDDED_NOTICE = "running one inside this command"
@@ -137,3 +137,13 @@ def test_a_command_uses_another_commands_embedded_server(tmp_path: Path) -> None
             generating.communicate()
     assert generating.returncode == 0, (out + err).decode()
     assert b"v1 complete" in out
+
+
+def test_an_unreachable_server_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    done = run_cli("projects", "--server", f"http://127.0.0.1:{port}", data_dir=tmp_path / "d")
+    assert done.returncode == 1
+    assert f"server_unreachable: no apiforge server answered at http://127.0.0.1:{port}" in (
+        done.stdout
+    )
+    assert "Traceback" not in done.stdout + done.stderr
