@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
@@ -17,9 +18,11 @@ from apiforge.auth.service import Accounts
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES, EventBus
 from apiforge.events.log import EventLog
+from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.generation.takeover import take_over
 from apiforge.metrics import Metrics
 from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
@@ -139,6 +142,17 @@ async def _build_services(settings: Settings) -> AppServices:
     )
 
 
+async def _start_failover(services: AppServices) -> Failover | None:
+    """Heartbeats and take-over, when processes share the DBOS database (else there is no
+    other process to take over from)."""
+    settings = services.settings
+    if not settings.dbos_database_url:
+        return None
+    failover = Failover(services.db, settings, partial(take_over, services.runtime))
+    await failover.start()
+    return failover
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -149,9 +163,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     interrupted = await services.generations.fail_interrupted()
     if interrupted:
         log.warning("marked %d interrupted generation(s) as failed", interrupted)
+    failover = await _start_failover(services)
     try:
         yield
     finally:
+        if failover is not None:
+            await failover.aclose()
         if running := len(services.runtime.runs):
             log.warning("stopping: %d running generation(s) resume at the next start", running)
         # Previews stop first: their cleanup runs in threads of DBOS's executor.

@@ -177,3 +177,17 @@ class LoginSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Executor(Base):
+    """A process (its DBOS executor id) and when it last said it was alive (failover.py)."""
+
+    __tablename__ = "executors"
+
+    executor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The last take-over of this (dead) executor's generations, and by whom: a claim, so one
+    # live process does it; it lapses after the failover time in case the taker dies too.
+    swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    swept_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
