@@ -21,6 +21,8 @@ LONGEST_FIRST = (
     "tests/sandbox/test_sandbox_preview_on_demand.py",
     "tests/generation/test_generation_cli_llm.py",
     "tests/core/test_core_cli_server.py",
+    "tests/scale/test_scale_matrix.py",
+    "tests/scale/test_scale_failover.py",
 )
 
 # Modules of real-process tests (servers killed and restarted, CLI commands embedding a server,
