@@ -44,6 +44,8 @@ class Member:
     data_dir: Path
     executor_id: str
     port: int | None = None
+    # This process's own settings, over the cluster's (e.g. another application version).
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -74,7 +76,7 @@ class Member:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command(python),
-                env={**env, **own},
+                env={**env, **self.env, **own},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a signal reaches its children too

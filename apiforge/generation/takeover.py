@@ -1,14 +1,15 @@
 """Taking over a dead executor's generations through DBOS recovery; the one place that calls it.
 
 DBOS 3.4 has no public call for "recover the pending workflows of executor X" (``DBOS.launch``
-does it for the process's own id; ``resume_workflow``/``fork_workflow`` would start a workflow
-over or under a new id, losing its checkpoints). ``DBOS._recover_pending_workflows`` is private
-but is what launch-time recovery runs: for each PENDING workflow of the given executors and this
-application version, one conditional UPDATE (``status = PENDING AND executor_id IN (...)``)
-puts it back on its queue (``generations`` for queued ones, DBOS's internal queue for ones a
-``serve`` started itself) as ENQUEUED, and a queue's dequeue admits exactly one process, which
-becomes its executor and resumes it from its last checkpoint. A second recovery of the same
-executor matches nothing. ``tests/scale/test_scale_failover.py`` pins that behaviour.
+does it for the process's own id). ``DBOS.resume_workflow`` re-enqueues a PENDING workflow too,
+but whoever runs it now (no executor condition: a late resume makes it run twice) and with its
+recovery attempts reset; ``fork_workflow`` copies it under a new id. The private
+``DBOS._recover_pending_workflows`` is what launch-time recovery runs: for each PENDING workflow of
+the given executors and this application version, one conditional UPDATE (``status = PENDING AND
+executor_id IN (...)``) puts it back on its queue (``generations`` for queued ones, DBOS's internal
+queue for ones a ``serve`` started itself) as ENQUEUED, and a queue's dequeue admits exactly one
+process, which becomes its executor and resumes it from its last checkpoint. A second recovery of
+the same executor matches nothing. ``tests/scale/test_scale_failover.py`` pins that behaviour.
 
 What cannot be resumed — a workflow still PENDING after recovery, recorded by another
 application version — is cancelled and its version ends ``failed`` with a message that says so.

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 import redis
 
-from apiforge.cluster import Cluster, Member
+from apiforge.cluster import Cluster
 from tests.server_process import NO_LIMITS, ServerProcess
 
 PG_ADMIN = os.environ.get("APIFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -129,9 +129,17 @@ def make_cluster(tmp_path: Path, deployment: Deployment) -> Iterator[MakeCluster
         "APIFORGE_FAILOVER_AFTER_S": str(FAILOVER_AFTER_S),
     }
 
-    def make(apis: int, workers: int, delay_ms: str = ENGINE_DELAY_MS) -> Cluster:
+    def make(
+        apis: int,
+        workers: int,
+        delay_ms: str = ENGINE_DELAY_MS,
+        own: dict[str, dict[str, str]] | None = None,
+    ) -> Cluster:
+        """``own``: settings of single processes, by name (``api-1``, ``worker-2``)."""
         paced = {**env, "APIFORGE_ENGINE_DELAY_MS": delay_ms}
         cluster = Cluster(tmp_path / f"cluster-{len(made)}", apis, workers, env=paced)
+        for member in cluster.members:
+            member.env.update((own or {}).get(member.name, {}))
         made.append(cluster)
         cluster.start(90)
         return cluster
@@ -141,9 +149,9 @@ def make_cluster(tmp_path: Path, deployment: Deployment) -> Iterator[MakeCluster
         cluster.stop(signal.SIGKILL)
 
 
-def create_project(api: Member) -> tuple[str, str]:
+def create_project(api_url: str) -> tuple[str, str]:
     """(project id, DBOS workflow id of its first generation)."""
-    response = httpx.post(f"{api.url}/api/projects", json={"prompt": CLUSTER_PROMPT}, timeout=10)
+    response = httpx.post(f"{api_url}/api/projects", json={"prompt": CLUSTER_PROMPT}, timeout=10)
     assert response.status_code == 201, response.text
     body = response.json()
     return body["project"]["id"], f"generation-{body['version']['id']}"

@@ -18,13 +18,14 @@ import pytest
 from sqlalchemy import insert, select
 
 from apiforge.generation.failover import Failover
+from apiforge.generation.takeover import CANNOT_RESUME
 from apiforge.settings import Settings
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from apiforge.store.models import Executor
 from tests.scale.conftest import FAILOVER_AFTER_S, Deployment, MakeCluster, create_project
 from tests.scale.test_scale_cancel import executor_of
-from tests.sse_reader import TERMINAL, Frame, frames, read_until_terminal
+from tests.sse_reader import TERMINAL, Frame, frames, read_through, read_until_terminal
 
 pytestmark = [pytest.mark.scale, pytest.mark.slow]
 
@@ -48,7 +49,7 @@ async def test_killed_worker_then_killed_api_process_lose_nothing(
 ) -> None:
     cluster = make_cluster(2, 2)
     a, b = cluster.apis
-    pid, workflow = create_project(a)
+    pid, workflow = create_project(a.url)
     seen: list[Frame] = []
     on_a = asyncio.create_task(follow(a.url, pid, seen))
     await asyncio.wait_for(wait_for(seen, "file:complete"), 30)
@@ -71,11 +72,45 @@ async def test_killed_worker_then_killed_api_process_lose_nothing(
     # once: what it saw is exactly the replay.
     assert seen + rest == replay
     assert [frame.id for frame in replay] == sorted({frame.id for frame in replay})
+    # One process ran it after the kill: two would each complete every file left.
+    completed = [frame.data["path"] for frame in replay if frame.event == "file:complete"]
+    assert len(completed) == len(set(completed)) > 2
     version = httpx.get(f"{b.url}/api/projects/{pid}/versions/1", timeout=10).json()["version"]
     assert version["status"] == "complete"
-    assert heartbeat_rows(deployment.app_url) == {
-        member.executor_id for member in (b, *cluster.workers) if member is not victim
-    }
+    # The taken-over worker's row is gone (A's may still be waiting for its turn); the live
+    # processes' are there.
+    rows = heartbeat_rows(deployment.app_url)
+    assert runner not in rows and {b.executor_id, survivor} <= rows
+
+
+async def test_a_generation_no_live_process_can_resume_ends_failed(
+    make_cluster: MakeCluster, deployment: Deployment
+) -> None:
+    # worker-1 (and the api process that queues) run an older application version: DBOS
+    # recovers only its own version's workflows, so worker-2 cannot resume worker-1's.
+    old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0"}
+    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old})
+    api, (old_worker, _) = cluster.apis[0], cluster.workers
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    assert executor_of(deployment.dbos_url, workflow) == old_worker.executor_id
+    old_worker.end(signal.SIGKILL)
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "error"
+    assert rest[-1].data["message"] == CANNOT_RESUME.format(version="apiforge-0")
+    version = httpx.get(f"{api.url}/api/projects/{pid}/versions/1", timeout=10).json()["version"]
+    assert version["status"] == "failed"
+    # Cancelled too: a process of that version starting later does not run it after all.
+    assert workflow_status(deployment.dbos_url, workflow) == "CANCELLED"
+
+
+def workflow_status(dbos_url: str, workflow_id: str) -> str:
+    with psycopg.connect(dbos_url) as connection:
+        row = connection.execute(
+            "SELECT status FROM dbos.workflow_status WHERE workflow_uuid = %s", (workflow_id,)
+        ).fetchone()
+    assert row is not None, workflow_id
+    return str(row[0])
 
 
 def heartbeat_rows(app_url: str) -> set[str]:
