@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a streaming generation reads whether Stop was pressed elsewhere",
     )
+    failover_after_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="A process silent this long is dead: a live one takes over its generations "
+        "(shared DBOS database only; each process beats every fifth of it)",
+    )
     max_prompt_chars: int = Field(default=8000, description="Longest prompt accepted")
     ping_interval_s: float = Field(default=15.0, description="SSE heartbeat comment interval")
     generate_wait_s: float = Field(

@@ -21,6 +21,8 @@ LONGEST_FIRST = (
     "tests/engine/test_engine_projects.py",
     "tests/core/test_core_openapi.py",
     "tests/core/test_core_cli_auth.py",
+    "tests/scale/test_scale_failover.py",
+    "tests/scale/test_scale_matrix.py",
     "tests/core/test_core_cli_server.py",
     "tests/core/test_core_auth_gate.py",
     "tests/generation/test_generation_cli_llm.py",

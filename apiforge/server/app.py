@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from apiforge.auth.service import Accounts
 from apiforge.data_dir_claim import claiming_data_dir
 from apiforge.events.bus import BUSES, EventBus
 from apiforge.events.log import EventLog
+from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.generation.takeover import take_over
 from apiforge.limit_storage import LimitStorage
 from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
@@ -199,6 +202,17 @@ def _warn_running(services: AppServices) -> None:
         log.warning("stopping: %d running generation(s) resume at the next start", running)
 
 
+async def _start_failover(services: AppServices) -> Failover | None:
+    """Heartbeats and take-over, when processes share the DBOS database (else there is no
+    other process to take over from)."""
+    settings = services.settings
+    if not settings.dbos_database_url:
+        return None
+    failover = Failover(services.db, settings, partial(take_over, services.runtime))
+    await failover.start()
+    return failover
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -213,6 +227,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if interrupted:
             log.warning("marked %d interrupted generation(s) as failed", interrupted)
         stack.callback(_warn_running, services)
+        if failover := await _start_failover(services):
+            # Pushed last, so stopped first: no take-over starts while the rest closes.
+            stack.push_async_callback(failover.aclose)
         yield
 
 

@@ -192,3 +192,17 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Executor(Base):
+    """A process (its DBOS executor id) and when it last said it was alive (failover.py)."""
+
+    __tablename__ = "executors"
+
+    executor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The last take-over of this (dead) executor's generations, and by whom: a claim, so one
+    # live process does it; it lapses after the failover time in case the taker dies too.
+    swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    swept_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -5,15 +5,18 @@ CI have both); they are never skipped."""
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import redis
 
+from apiforge.cluster import Cluster
 from tests.server_process import NO_LIMITS, ServerProcess
 
 PG_ADMIN = os.environ.get("APIFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -105,3 +108,50 @@ def servers(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ServerProcess
     yield make
     for server in started:
         server.kill()
+
+
+# Cluster tests: a dead process is taken over after 2 s; the offline engine paced so that a
+# generation takes ~10 s, long enough for kills to land mid-way.
+FAILOVER_AFTER_S = 2.0
+ENGINE_DELAY_MS = "50"
+
+MakeCluster = Callable[..., Cluster]
+CLUSTER_PROMPT = "a library API with books (title, author, year) and members (name, email)"
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path, deployment: Deployment) -> Iterator[MakeCluster]:
+    """Starts clusters of N API processes and M workers on the deployment; kills them after."""
+    made: list[Cluster] = []
+    env = {
+        **deployment.env(bus="redis"),
+        "APIFORGE_VALIDATOR": "none",
+        "APIFORGE_FAILOVER_AFTER_S": str(FAILOVER_AFTER_S),
+    }
+
+    def make(
+        apis: int,
+        workers: int,
+        delay_ms: str = ENGINE_DELAY_MS,
+        own: dict[str, dict[str, str]] | None = None,
+    ) -> Cluster:
+        """``own``: settings of single processes, by name (``api-1``, ``worker-2``)."""
+        paced = {**env, "APIFORGE_ENGINE_DELAY_MS": delay_ms}
+        cluster = Cluster(tmp_path / f"cluster-{len(made)}", apis, workers, env=paced)
+        for member in cluster.members:
+            member.env.update((own or {}).get(member.name, {}))
+        made.append(cluster)
+        cluster.start(90)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop(signal.SIGKILL)
+
+
+def create_project(api_url: str) -> tuple[str, str]:
+    """(project id, DBOS workflow id of its first generation)."""
+    response = httpx.post(f"{api_url}/api/projects", json={"prompt": CLUSTER_PROMPT}, timeout=10)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["project"]["id"], f"generation-{body['version']['id']}"

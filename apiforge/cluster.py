@@ -1,0 +1,209 @@
+"""N API processes and M workers on this machine, against the shared databases and Redis.
+
+``scripts/cluster.sh`` runs this module; the scale tests use :class:`Cluster` itself. Each
+process gets its own data dir (``{root}/api-1``, ``{root}/worker-1``, ...), executor id (its
+name, prefixed) and, for API processes, port; its output goes to ``server.log`` in its dir.
+The shared settings (``APIFORGE_DATABASE_URL``, ``APIFORGE_DBOS_DATABASE_URL``,
+``APIFORGE_BUS=redis``, ``APIFORGE_REDIS_URL``, ``APIFORGE_REDIS_PREFIX``) come from the
+environment. ``stop`` (or Ctrl-C on the running command) ends them all with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PIDS_FILE = "cluster.pids"
+WORKER_RUNNING = re.compile(r"apiforge worker (\S+) is running generations")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Member:
+    """One process of the cluster: ``api-N`` (serve --role api) or ``worker-N``."""
+
+    name: str
+    data_dir: Path
+    executor_id: str
+    port: int | None = None
+    # This process's own settings, over the cluster's (e.g. another application version).
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def is_api(self) -> bool:
+        return self.port is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} is not running"
+        return self.process.pid
+
+    def command(self, python: str) -> list[str]:
+        if self.port is None:
+            return [python, "-m", "apiforge.cli", "worker"]
+        return [python, "-m", "apiforge.cli", "serve", "--role", "api", "--port", str(self.port)]
+
+    def spawn(self, python: str, env: Mapping[str, str]) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        own = {"APIFORGE_DATA_DIR": str(self.data_dir), "APIFORGE_EXECUTOR_ID": self.executor_id}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(python),
+                env={**env, **self.env, **own},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: a signal reaches its children too
+            )
+
+    def ready(self) -> bool:
+        """Serving (an API process) or taking generations (a worker); raises if it exited."""
+        assert self.process is not None, f"{self.name} was not started"
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
+        if self.port is None:
+            return WORKER_RUNNING.search(self.log_path.read_text()) is not None
+        try:
+            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def end(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Send ``sig`` (SIGKILL: abrupt death) and wait; SIGKILL if it outlives ``timeout``."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self.process = None
+
+
+class Cluster:
+    def __init__(
+        self,
+        root: Path,
+        apis: int,
+        workers: int,
+        env: Mapping[str, str] | None = None,  # on top of this process's environment
+        python: str = sys.executable,
+        prefix: str = "",
+    ) -> None:
+        self.root = root
+        self.python = python
+        self.env = {**os.environ, **(env or {})}
+        names = [f"api-{i}" for i in range(1, apis + 1)]
+        names += [f"worker-{i}" for i in range(1, workers + 1)]
+        self.members = [
+            Member(name, root / name, f"{prefix}{name}", free_port() if "api" in name else None)
+            for name in names
+        ]
+
+    @property
+    def apis(self) -> list[Member]:
+        return [member for member in self.members if member.is_api]
+
+    @property
+    def workers(self) -> list[Member]:
+        return [member for member in self.members if not member.is_api]
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start every process at once, then wait until all are ready."""
+        for member in self.members:
+            member.spawn(self.python, self.env)
+        # The runner's pid first: `stop` asks it to stop them all (and the groups, if it died).
+        pids = [os.getpid(), *(member.pid for member in self.members)]
+        (self.root / PIDS_FILE).write_text("".join(f"{pid}\n" for pid in pids))
+        deadline = time.monotonic() + timeout
+        waiting = list(self.members)
+        while waiting:
+            waiting = [member for member in waiting if not member.ready()]
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(member.name for member in waiting)
+                raise RuntimeError(f"not ready after {timeout:.0f} s: {names}")
+            time.sleep(0.05)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        for member in self.members:
+            member.end(sig)
+        (self.root / PIDS_FILE).unlink(missing_ok=True)
+
+
+def stop_recorded(root: Path) -> int:
+    """SIGTERM a running ``cluster.sh`` under ``root`` and the process groups it started."""
+    path = root / PIDS_FILE
+    if not path.exists():
+        return 0
+    runner, *members = [int(line) for line in path.read_text().split()]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(runner, signal.SIGTERM)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    path.unlink(missing_ok=True)
+    return len(members)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cluster.sh", description=__doc__)
+    parser.add_argument("action", nargs="?", choices=("start", "stop"), default="start")
+    parser.add_argument("--api", type=int, default=2, help="API processes (serve --role api)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--dir", type=Path, default=Path("cluster"), help="their data dirs")
+    args = parser.parse_args(argv)
+    if args.action == "stop":
+        print(f"stopped {stop_recorded(args.dir)} process(es)")
+        return 0
+    cluster = Cluster(args.dir.resolve(), args.api, args.workers, prefix=f"{socket.gethostname()}-")
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        cluster.start()
+        for member in cluster.members:
+            where = member.url if member.is_api else "worker"
+            print(f"{member.name}  pid {member.pid}  {where}  log {member.log_path}", flush=True)
+        print("Ctrl-C (or `scripts/cluster.sh stop`) stops them all", flush=True)
+        while not stopping:
+            time.sleep(0.2)
+    finally:
+        cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Taking over a dead executor's generations through DBOS recovery; the one place that calls it.
+
+DBOS 3.4 has no public call for "recover the pending workflows of executor X" (``DBOS.launch``
+does it for the process's own id). ``DBOS.resume_workflow`` re-enqueues a PENDING workflow too,
+but whoever runs it now (no executor condition: a late resume makes it run twice) and with its
+recovery attempts reset; ``fork_workflow`` copies it under a new id. The private
+``DBOS._recover_pending_workflows`` is what launch-time recovery runs: for each PENDING workflow of
+the given executors and this application version, one conditional UPDATE (``status = PENDING AND
+executor_id IN (...)``) puts it back on its queue (``generations`` for queued ones, DBOS's internal
+queue for ones a ``serve`` started itself) as ENQUEUED, and a queue's dequeue admits exactly one
+process, which becomes its executor and resumes it from its last checkpoint. A second recovery of
+the same executor matches nothing. ``tests/scale/test_scale_failover.py`` pins that behaviour.
+
+What cannot be resumed — a workflow still PENDING after recovery, recorded by another
+application version — is cancelled and its version ends ``failed`` with a message that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from dbos import DBOS
+
+from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.store.models import ApiVersion
+
+log = logging.getLogger(__name__)
+
+GENERATION_PREFIX = "generation-"
+CANNOT_RESUME = (
+    "The process generating this version stopped, and no running process can resume it "
+    "(it was started by application version {version}). Send the prompt again."
+)
+
+
+def recover_workflows_of(executor_id: str) -> list[str]:
+    """Put the dead executor's PENDING workflows back on their queues; their ids."""
+    handles = DBOS._recover_pending_workflows([executor_id])
+    return [handle.get_workflow_id() for handle in handles]
+
+
+async def take_over(runtime: GenerationRuntime, executor_id: str) -> int:
+    """Resume the dead executor's generations elsewhere, or end them failed; how many of its
+    workflows are still PENDING afterwards (none, unless failing one failed)."""
+    recovered = await asyncio.to_thread(recover_workflows_of, executor_id)
+    if recovered:
+        log.warning("took over %d workflow(s) of executor %s", len(recovered), executor_id)
+    stranded = await DBOS.list_workflows_async(
+        executor_id=executor_id, status="PENDING", load_input=False, load_output=False
+    )
+    for workflow in stranded:
+        await _end_stranded(runtime, workflow.workflow_id, workflow.app_version)
+    left = await DBOS.list_workflows_async(
+        executor_id=executor_id, status="PENDING", load_input=False, load_output=False
+    )
+    return len(left)
+
+
+async def _end_stranded(runtime: GenerationRuntime, workflow_id: str, version: str | None) -> None:
+    log.warning("workflow %s of application version %s cannot be resumed", workflow_id, version)
+    # Cancelled first: a process of that version starting later must not run it as well.
+    await DBOS.cancel_workflow_async(workflow_id)
+    if not workflow_id.startswith(GENERATION_PREFIX):
+        return
+    async with runtime.db.read() as session:
+        row = await session.get(ApiVersion, workflow_id.removeprefix(GENERATION_PREFIX))
+    if row is None:
+        return
+    emitter = runtime.emitter(row.project_id, row.version_number)
+    message = CANNOT_RESUME.format(version=version or "unknown")
+    await runtime.run_of(emitter).fail("interrupted", message)

@@ -1,0 +1,165 @@
+"""Failover on a real cluster (scripts/cluster.sh's `Cluster`): kill -9 of the worker running a
+generation, then of the API process a client streams from; and a live process's claim on a dead
+executor's generations, which exactly one process gets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import insert, select
+
+from apiforge.generation.failover import Failover
+from apiforge.generation.takeover import CANNOT_RESUME
+from apiforge.settings import Settings
+from apiforge.store import repository as repo
+from apiforge.store.db import Database
+from apiforge.store.models import Executor
+from tests.scale.conftest import FAILOVER_AFTER_S, Deployment, MakeCluster, create_project
+from tests.scale.test_scale_cancel import executor_of
+from tests.sse_reader import TERMINAL, Frame, frames, read_through, read_until_terminal
+
+pytestmark = [pytest.mark.scale, pytest.mark.slow]
+
+
+async def follow(url: str, project_id: str, into: list[Frame], last: int | None = None) -> None:
+    """Stream into ``into`` until the version's end, or until the server goes away."""
+    with contextlib.suppress(httpx.TransportError):
+        async for frame in frames(url, project_id, last):
+            into.append(frame)
+            if frame.event in TERMINAL:
+                return
+
+
+async def wait_for(seen: list[Frame], event: str, after: int = 0) -> None:
+    while not any(frame.event == event for frame in seen[after:]):
+        await asyncio.sleep(0.02)
+
+
+async def test_killed_worker_then_killed_api_process_lose_nothing(
+    make_cluster: MakeCluster, deployment: Deployment
+) -> None:
+    cluster = make_cluster(2, 2)
+    a, b = cluster.apis
+    pid, workflow = create_project(a.url)
+    seen: list[Frame] = []
+    on_a = asyncio.create_task(follow(a.url, pid, seen))
+    await asyncio.wait_for(wait_for(seen, "file:complete"), 30)
+    runner = executor_of(deployment.dbos_url, workflow)
+    victim = next(worker for worker in cluster.workers if worker.executor_id == runner)
+    victim.end(signal.SIGKILL)
+    killed_at, seen_at_kill = time.monotonic(), len(seen)
+    # The generation goes on elsewhere: the client of A sees it move again ...
+    await asyncio.wait_for(wait_for(seen, "file:complete", seen_at_kill), 60)
+    # ... then A dies mid-stream, and the client resumes on B from the last event it has.
+    a.end(signal.SIGKILL)
+    await on_a
+    rest = await asyncio.wait_for(read_until_terminal(b.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "version:complete", rest[-1]
+    assert time.monotonic() - killed_at < 60
+    survivor = executor_of(deployment.dbos_url, workflow)
+    assert survivor != runner and survivor in {w.executor_id for w in cluster.workers}
+    replay = await read_until_terminal(b.url, pid, 1)
+    # Every event the client saw, before either kill and after, is in the replay, in order,
+    # once: what it saw is exactly the replay.
+    assert seen + rest == replay
+    assert [frame.id for frame in replay] == sorted({frame.id for frame in replay})
+    # One process ran it after the kill: two would each complete every file left.
+    completed = [frame.data["path"] for frame in replay if frame.event == "file:complete"]
+    assert len(completed) == len(set(completed)) > 2
+    version = httpx.get(f"{b.url}/api/projects/{pid}/versions/1", timeout=10).json()["version"]
+    assert version["status"] == "complete"
+    # The taken-over worker's row is gone (A's may still be waiting for its turn); the live
+    # processes' are there.
+    rows = heartbeat_rows(deployment.app_url)
+    assert runner not in rows and {b.executor_id, survivor} <= rows
+
+
+async def test_a_generation_no_live_process_can_resume_ends_failed(
+    make_cluster: MakeCluster, deployment: Deployment
+) -> None:
+    # worker-1 (and the api process that queues) run an older application version: DBOS
+    # recovers only its own version's workflows, so worker-2 cannot resume worker-1's.
+    old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0"}
+    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old})
+    api, (old_worker, _) = cluster.apis[0], cluster.workers
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    assert executor_of(deployment.dbos_url, workflow) == old_worker.executor_id
+    old_worker.end(signal.SIGKILL)
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "error"
+    assert rest[-1].data["message"] == CANNOT_RESUME.format(version="apiforge-0")
+    version = httpx.get(f"{api.url}/api/projects/{pid}/versions/1", timeout=10).json()["version"]
+    assert version["status"] == "failed"
+    # Cancelled too: a process of that version starting later does not run it after all.
+    assert workflow_status(deployment.dbos_url, workflow) == "CANCELLED"
+
+
+def workflow_status(dbos_url: str, workflow_id: str) -> str:
+    with psycopg.connect(dbos_url) as connection:
+        row = connection.execute(
+            "SELECT status FROM dbos.workflow_status WHERE workflow_uuid = %s", (workflow_id,)
+        ).fetchone()
+    assert row is not None, workflow_id
+    return str(row[0])
+
+
+def heartbeat_rows(app_url: str) -> set[str]:
+    """The executors with a heartbeat row (a dead one's goes once it is taken over)."""
+    libpq = app_url.replace("postgresql+asyncpg://", "postgresql://")
+    with psycopg.connect(libpq) as connection:
+        rows = connection.execute("SELECT executor_id FROM executors").fetchall()
+    return {str(row[0]) for row in rows}
+
+
+@pytest.fixture
+async def app_db(deployment: Deployment) -> AsyncIterator[Database]:
+    db = Database(deployment.app_url)
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+def failover_of(db: Database, tmp_path: Path, executor_id: str) -> Failover:
+    settings = Settings(
+        data_dir=tmp_path, executor_id=executor_id, failover_after_s=FAILOVER_AFTER_S
+    )
+
+    async def nothing_to_take(_dead: str) -> int:
+        return 0
+
+    return Failover(db, settings, nothing_to_take)
+
+
+async def test_one_live_process_claims_a_dead_executor(app_db: Database, tmp_path: Path) -> None:
+    long_ago = repo.now() - timedelta(hours=1)
+    async with app_db.transaction() as session:
+        await session.execute(
+            insert(Executor).values(executor_id="dead", role="worker", heartbeat_at=long_ago)
+        )
+    one, other = failover_of(app_db, tmp_path, "one"), failover_of(app_db, tmp_path, "other")
+    await one.beat()
+    await other.beat()
+    claims = await asyncio.gather(*(f.claim_dead() for f in (one, other, one, other)))
+    # The live ones are never claimed; the dead one by exactly one of four concurrent sweeps.
+    assert sorted(claims) == [[], [], [], ["dead"]]
+    # Claimed, it waits out the failover time before anyone takes it over again ...
+    assert await one.claim_dead() == [] and await other.claim_dead() == []
+    # ... and a process that beats again is alive: its claim is gone, nobody takes it over.
+    back = failover_of(app_db, tmp_path, "dead")
+    await back.beat()
+    async with app_db.read() as session:
+        row = (
+            await session.execute(select(Executor).where(Executor.executor_id == "dead"))
+        ).scalar_one()
+    assert row.swept_by is None
+    assert await one.claim_dead() == []
