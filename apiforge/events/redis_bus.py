@@ -37,6 +37,10 @@ STREAM_TTL_S = 3600
 DELETED_TTL_S = 60
 OUTBOX_MAX = 100_000
 READ_BLOCK_MS = 5_000
+# A reader's socket waits this much longer than its blocking read: with redis-py's default
+# (5 s, the block's own length) a quiet project's XREAD timed out and ended its live streams.
+READ_SOCKET_MARGIN_S = 5.0
+COMMAND_TIMEOUT_S = 5.0  # the shared client's short commands (redis-py's default)
 READ_COUNT = 500
 RETRY_S = 0.5
 SHUTDOWN_S = 2.0
@@ -48,7 +52,9 @@ class _Reader:
     def __init__(self) -> None:
         self.subscriptions: set[Subscription] = set()
         self.ready = False
+        self.stopped = False
         self.task: asyncio.Task[None] | None = None
+        self.client: Redis | None = None
 
     def add(self, subscription: Subscription) -> None:
         self.subscriptions.add(subscription)
@@ -59,6 +65,13 @@ class _Reader:
         self.ready = True
         for subscription in self.subscriptions:
             subscription.mark_ready()
+
+    def stop(self) -> None:
+        # The flag as well as the cancel: redis-py can swallow a cancel that lands as a
+        # blocking XREAD starts (redis/redis-py#2028); the loop then ends when the read returns.
+        self.stopped = True
+        if self.task is not None:
+            self.task.cancel()
 
 
 class RedisBus:
@@ -73,6 +86,8 @@ class RedisBus:
         self._maxlen = maxlen
         self._max_queued = max_queued
         self._readers: dict[str, _Reader] = {}
+        # Every reader whose task still runs, those already left by their subscribers included.
+        self._reading: set[_Reader] = set()
         # None asks the publisher to finish: the log's last flush is in before it.
         self._outbox: asyncio.Queue[Envelope | None] = asyncio.Queue(OUTBOX_MAX)
         self._tasks = AsyncExitStack()
@@ -81,12 +96,14 @@ class RedisBus:
         self._closed = False
         self.observe_lag: Callable[[float], None] | None = None
 
-    def _client(self, *, single: bool = False) -> Redis:
+    def _client(self, *, reader: bool = False) -> Redis:
+        timeout = READ_BLOCK_MS / 1000 + READ_SOCKET_MARGIN_S if reader else COMMAND_TIMEOUT_S
         return Redis.from_url(
             self._url,
             socket_connect_timeout=2,
+            socket_timeout=timeout,
             health_check_interval=30,
-            single_connection_client=single,
+            single_connection_client=reader,
         )
 
     @classmethod
@@ -118,10 +135,10 @@ class RedisBus:
             if not done:
                 log.warning("redis bus: events left unpublished at shutdown (Redis away)")
             self._publisher.cancel()
-        for reader in list(self._readers.values()):
-            if reader.task is not None:
-                reader.task.cancel()
         self._readers.clear()
+        for reader in self._reading:
+            reader.stop()
+        await _end_blocked_reads(list(self._reading))
         await self._tasks.aclose()
         await self._redis.aclose()
 
@@ -158,8 +175,7 @@ class RedisBus:
         reader.subscriptions.discard(subscription)
         if not reader.subscriptions and self._readers.get(project_id) is reader:
             del self._readers[project_id]
-            if reader.task is not None:
-                reader.task.cancel()
+            reader.stop()
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
         if self._group is None:
@@ -192,12 +208,13 @@ class RedisBus:
         key = self.key(project_id)
         # Its own connection, closed here however the task ends: a blocking XREAD cancelled
         # mid-read would otherwise leave a pooled connection half open.
-        client = self._client(single=True)
+        client = reader.client = self._client(reader=True)
+        self._reading.add(reader)
         try:
             newest: Any = await client.xrevrange(key, count=1)
             position: bytes = newest[0][0] if newest else b"0-0"
             reader.mark_ready()
-            while True:
+            while not reader.stopped:
                 answer: Any = await client.xread(
                     {key: position}, count=READ_COUNT, block=READ_BLOCK_MS
                 )
@@ -206,8 +223,10 @@ class RedisBus:
                         position = entry_id
                         self._fan_out(reader, fields)
         except Exception as error:  # noqa: BLE001 - any failure must end the streams, not the group
-            self._reader_failed(project_id, reader, repr(error))
+            if not reader.stopped:  # a stopped reader's read ended by closing its connection
+                self._reader_failed(project_id, reader, repr(error))
         finally:
+            self._reading.discard(reader)
             await client.aclose()
 
     def _reader_failed(self, project_id: str, reader: _Reader, error: str) -> None:
@@ -273,3 +292,15 @@ class RedisBus:
                 deleted = envelope.event.type == "project:deleted"
                 pipe.expire(key, DELETED_TTL_S if deleted else STREAM_TTL_S)
             await pipe.execute()
+
+
+async def _end_blocked_reads(readers: list[_Reader]) -> None:
+    """A stopped reader whose cancel redis-py swallowed sits in its blocking XREAD for up to
+    READ_BLOCK_MS: closing its connection ends the read now, so shutdown does not wait."""
+    tasks = {reader.task for reader in readers if reader.task is not None}
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=0.1)
+    for reader in readers:
+        if reader.task in pending and reader.client is not None:
+            await reader.client.connection_pool.disconnect()

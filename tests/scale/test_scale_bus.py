@@ -15,7 +15,7 @@ import pytest
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import project_feed
 from apiforge.events.log import EventLog
-from apiforge.events.redis_bus import RedisBus
+from apiforge.events.redis_bus import READ_BLOCK_MS, RedisBus
 from apiforge.events.types import MessageChunk, Snapshot, VersionStart
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
@@ -196,3 +196,19 @@ async def test_a_reader_whose_task_could_not_start_is_not_kept(redis_prefix: str
             await asyncio.sleep(0.2)
     finally:
         await bus.aclose()
+
+
+async def test_a_quiet_project_keeps_its_live_stream(
+    database: Database, pair: tuple[Instance, Instance]
+) -> None:
+    """Longer than one blocking read with nothing to read (its socket must outwait it), then
+    an event: the same subscription gets it, and its reader ends when it leaves."""
+    a, b = pair
+    pid = await new_project(database)
+    with b.bus.subscribe(pid) as subscription:
+        await asyncio.wait_for(subscription.ready(), timeout=5)
+        await asyncio.sleep(READ_BLOCK_MS / 1000 + 1.5)
+        sent = await a.log.append(chunk(pid, "after the quiet"))
+        envelope = await subscription.get(timeout=5)
+        assert envelope is not None and envelope.seq == sent.seq
+    assert b.bus.reader_count() == 0
