@@ -22,6 +22,8 @@ class BootCheck:
     state: Literal["ready", "waiting", "broken"]
     target: str | None = None
     reason: str = ""
+    # ready: the project files the app imports (entry module first): what a restart would change.
+    modules: tuple[str, ...] = ()
 
 
 def check_boot(files: Mapping[str, str]) -> BootCheck:
@@ -31,6 +33,7 @@ def check_boot(files: Mapping[str, str]) -> BootCheck:
     roots = {path.split("/", 1)[0].removesuffix(".py") for path in files if path.endswith(".py")}
     pending = [target.split(":", 1)[0]]
     seen: set[str] = set()
+    paths: list[str] = []
     while pending:
         module = pending.pop()
         if module in seen:
@@ -39,13 +42,14 @@ def check_boot(files: Mapping[str, str]) -> BootCheck:
         path = module_path(files, module)
         if path is None:
             return BootCheck("waiting", target, f"{module} is not written yet")
+        paths.append(path)
         try:
             tree = ast.parse(files[path], filename=path)
         except SyntaxError as error:
             return BootCheck("broken", target, f"{path} line {error.lineno}: {error.msg}")
         package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
         pending += [name for name in imported(tree, package, files) if name.split(".")[0] in roots]
-    return BootCheck("ready", target)
+    return BootCheck("ready", target, modules=tuple(paths))
 
 
 def module_path(files: Mapping[str, str], module: str) -> str | None:

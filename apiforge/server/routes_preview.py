@@ -129,7 +129,10 @@ def unpreviewable_reason(version: ApiVersion) -> str | None:
     """Why the version cannot be previewed, or None when it can."""
     n = version.version_number
     if version.status.active:
-        return f"Version {n} is still being generated; its preview can start once it is validated"
+        return (
+            f"Version {n} is still being generated; its preview starts as soon as the files "
+            "written so far can boot"
+        )
     if version.status == VersionStatus.COMPLETE:
         return None
     if version.status == VersionStatus.CANCELLED:

@@ -26,6 +26,7 @@ from apiforge.generation.plumbing.files import apply_changes
 from apiforge.sandbox.boot_check import check_boot
 
 log = logging.getLogger(__name__)
+AppKey = tuple[tuple[str, str], ...]
 # Files often land in bursts (package markers, small modules): one restart per burst.
 DEBOUNCE_S = 0.15
 
@@ -51,6 +52,11 @@ class PartialPreview:
         self._changed = asyncio.Event()
         self._closing = False
         self._last_reason = ""
+        # What the running app was booted from (its modules and their text): a file the app
+        # does not import (tests, README) restarts nothing. Starts as the base files' app, so a
+        # follow-up replaces the previous version's preview only once its own app differs.
+        self._booted = app_key(base)
+        self._failed: AppKey | None = None  # the last app that did not boot: not tried again
         self.started = 0  # restarts that booted
 
     def file_landed(self) -> None:
@@ -83,15 +89,19 @@ class PartialPreview:
         if check.state == "broken":
             await self._report(check.reason)
             return
+        key = app_key(files, check.modules)
+        if key in (self._booted, self._failed):
+            return
         try:
             url = await self._previews.start(
                 self.project_id, self.version_number, files, partial=True
             )
         except ApiforgeError as error:
+            self._failed = key
             await self._report(error.message)
             return
         self.started += 1
-        self._last_reason = ""
+        self._booted, self._last_reason = key, ""
         ready = PreviewReady(**self._ids(), url=url, partial=True)
         await self._send(ready)
 
@@ -109,6 +119,17 @@ class PartialPreview:
         # Straight to the log, not through the version's emitter: a resumed stream replays
         # the emitter's events by count, and these come at times of their own.
         await self._log.append(cast(Event, event))
+
+
+def app_key(files: Mapping[str, str], modules: tuple[str, ...] | None = None) -> AppKey | None:
+    """The bootable app in ``files``: its modules with their text, plus its requirements."""
+    if modules is None:
+        check = check_boot(files)
+        if check.state != "ready":
+            return None
+        modules = check.modules
+    paths = [*modules, *(p for p in ("requirements.txt",) if p in files)]
+    return tuple((path, files[path]) for path in paths)
 
 
 @asynccontextmanager
