@@ -35,7 +35,7 @@ def check_boot(files: Mapping[str, str]) -> BootCheck:
     seen: set[str] = set()
     paths: list[str] = []
     while pending:
-        module = pending.pop()
+        module = pending.pop(0)  # in import order, so the first missing one is named
         if module in seen:
             continue
         seen.add(module)
