@@ -77,7 +77,11 @@ class PartialPreview:
             closing, pending = self._closing, bool(self._changes)
             self._changed.clear()
             if pending:
-                await self._restart()
+                try:
+                    await self._restart()
+                except Exception as error:  # the preview is a convenience: never fail the stream
+                    log.exception("partial preview of %s failed", self.project_id)
+                    await self._report(f"the preview could not restart: {error}")
             if closing:
                 return
 
@@ -140,15 +144,20 @@ async def partial_preview(
     base: Mapping[str, str],
     changes: Mapping[str, str | None],
 ) -> AsyncIterator[PartialPreview | None]:
-    """A PartialPreview running in a task group for the ``with`` block (None when previews
-    are off); leaving the block runs its last restart and waits for it."""
+    """A PartialPreview running for the ``with`` block (None when previews are off); leaving
+    the block runs its last pending restart and waits for it (an error leaving it cancels it)."""
     if previews is None:
         yield None
         return
     partial = PartialPreview(previews, log_, ids, base, changes)
-    async with asyncio.TaskGroup() as group:
-        group.create_task(partial.run(), name=f"partial-preview-{ids[0]}")
-        try:
-            yield partial
-        finally:
-            partial.close()
+    # Owned here rather than by a TaskGroup, which would wrap the stream's own errors in an
+    # ExceptionGroup; run() never raises, so awaiting it cannot fail the stream.
+    task = asyncio.create_task(partial.run(), name=f"partial-preview-{ids[0]}")
+    try:
+        yield partial
+    except BaseException:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    partial.close()
+    await task
