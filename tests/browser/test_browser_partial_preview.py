@@ -1,16 +1,15 @@
 """The progressive preview in real Chromium: the Try it pane answers requests while the code is
 still streaming (labelled partial), and the routes of a later file show up and answer too.
 
-Its own server (sandbox validator, the offline engine typing at 80 ms a chunk, so the stream
-outlasts a sandbox boot on a busy machine): about 2 s to start, beside the package's servers.
+Its server (tests/browser/conftest.py ``streaming_preview_server``: sandbox validator, the offline
+engine typing at 60 ms a chunk, so the stream outlasts a sandbox boot on a busy machine) starts
+beside the package's other servers.
 Version 1 is stopped once its partial preview answered (which stops that preview); version 2
 adds a resource whose router lands after ``app/main.py`` already imports it.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import create_project, wait_for_status
-from tests.server_process import NO_LIMITS, ServerProcess
+from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 # Not "Add a loans resource": the stopped version 1 holds no spec file for the engine to extend.
 ADD_LOANS = "A library API with books, members and loans"
 PREVIEW_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def streaming_preview_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    if shutil.which("bwrap") is None:
-        pytest.skip("previews need bubblewrap")
-    env = {"APIFORGE_VALIDATOR": "sandbox", "APIFORGE_ENGINE_DELAY_MS": "80", **NO_LIMITS}
-    server = ServerProcess(tmp_path_factory.mktemp("streaming-preview"), env=env)
-    server.start()
-    yield server
-    server.stop()
 
 
 def stream_status(server: ServerProcess, project_id: str) -> dict[str, Any]:
