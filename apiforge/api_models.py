@@ -248,6 +248,8 @@ class ProjectPreview(BaseModel):
     serving_version: int | None = None
     url: str | None = None
     reason: str | None = None
+    # True while it runs a still-streaming version's files so far (a progressive preview).
+    partial: bool = False
 
 
 class StreamStatus(BaseModel):

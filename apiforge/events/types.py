@@ -108,6 +108,15 @@ class ValidationComplete(BaseEvent):
 class PreviewReady(BaseEvent):
     type: Literal["preview:ready"] = "preview:ready"
     url: str
+    # True while the version still streams: the app booted from the files written so far.
+    partial: bool = False
+
+
+class PreviewError(BaseEvent):
+    """A partial preview could not take the latest files; the last one that booted still runs."""
+
+    type: Literal["preview:error"] = "preview:error"
+    reason: str
 
 
 class Usage(BaseModel):
@@ -182,6 +191,7 @@ Event = Annotated[
     | ValidationProgress
     | ValidationComplete
     | PreviewReady
+    | PreviewError
     | VersionComplete
     | Cancelled
     | ErrorEvent

@@ -37,6 +37,8 @@ class Preview:
     app: RunningApp
     job: JobPaths
     uid: int | None
+    # Booted from a still-streaming version's files so far (generation/plumbing/partial_preview).
+    partial: bool = False
     last_used: float = field(default_factory=time.monotonic)
     active_requests: int = 0
 
@@ -80,14 +82,37 @@ class PreviewManager:
             return None
         return preview.version_number
 
+    def partial(self, project_id: str) -> bool:
+        """Whether the project's preview runs a still-streaming version's files so far."""
+        preview = self._previews.get(project_id)
+        return preview is not None and preview.partial
+
     def starting(self, project_id: str) -> int | None:
         """The version whose preview is being booted for the project, if any."""
         return self._starting.get(project_id)
 
-    async def start(self, project_id: str, version_number: int, files: Mapping[str, str]) -> str:
-        """Start (or replace) the project's preview; returns its URL path."""
-        url, _ = await self._start(project_id, version_number, files, reuse=False)
+    async def start(
+        self,
+        project_id: str,
+        version_number: int,
+        files: Mapping[str, str],
+        *,
+        partial: bool = False,
+    ) -> str:
+        """Start (or replace) the project's preview; returns its URL path.
+
+        A partial preview replaces the project's preview only once the new app has booted
+        (when a slot is free for both): a file that breaks the boot leaves the last one serving.
+        """
+        url, _ = await self._start(project_id, version_number, files, reuse=False, partial=partial)
         return url
+
+    async def stop_partial(self, project_id: str, version_number: int) -> None:
+        """Stop the version's partial preview (its generation failed or was cancelled)."""
+        async with self._lock:
+            preview = self._previews.get(project_id)
+            if preview is not None and preview.partial and preview.version_number == version_number:
+                await self._stop_locked(project_id)
 
     async def ensure(
         self, project_id: str, version_number: int, files: Mapping[str, str]
@@ -96,7 +121,13 @@ class PreviewManager:
         return await self._start(project_id, version_number, files, reuse=True)
 
     async def _start(
-        self, project_id: str, version_number: int, files: Mapping[str, str], *, reuse: bool
+        self,
+        project_id: str,
+        version_number: int,
+        files: Mapping[str, str],
+        *,
+        reuse: bool,
+        partial: bool = False,
     ) -> tuple[str, bool]:
         if self._closed:
             raise ValidationFailed("previews are shut down", code="preview_closed")
@@ -110,23 +141,30 @@ class PreviewManager:
                 if reuse and self.serving(project_id) == version_number:
                     self._previews[project_id].touch()
                     return preview_url(project_id), False
-                await self._replace_locked(project_id, version_number, files, target, tools)
+                preview = await self._boot_locked(project_id, version_number, files, target, tools)
+                preview.partial = partial
         finally:
             if self._starting.get(project_id) == version_number:
                 del self._starting[project_id]
         return preview_url(project_id), True
 
-    async def _replace_locked(
+    async def _boot_locked(
         self,
         project_id: str,
         version_number: int,
         files: Mapping[str, str],
         target: str,
         tools: SandboxTools,
-    ) -> None:
+    ) -> Preview:
+        """The new app booted, then put in place of the project's old one.
+
+        The old one keeps serving while the new one boots if a slot is free for it without
+        stopping another project's preview; otherwise it is stopped first (as before).
+        """
         if self._closed:
             raise ValidationFailed("previews are shut down", code="preview_closed")
-        await self._stop_locked(project_id)
+        if self.slots.available == 0:
+            await self._stop_locked(project_id)
         while self.slots.available == 0 and self._previews:
             oldest = min(self._previews.values(), key=lambda p: p.last_used)
             await self._stop_locked(oldest.project_id)
@@ -138,8 +176,10 @@ class PreviewManager:
         except BaseException:
             self.slots.give_back(uid)
             raise
+        await self._stop_locked(project_id)
         self._previews[project_id] = preview
         self._ensure_reaper()
+        return preview
 
     async def _launch(
         self,

@@ -53,6 +53,8 @@ class PreviewStatus(BaseModel):
     # The version the project's preview serves right now (it may be another one), or None.
     serving_version: int | None = None
     reason: str | None = None
+    # True while the version still streams: its app booted from the files written so far.
+    partial: bool = False
 
 
 class PreviewStartFailed(ApiforgeError):
@@ -127,7 +129,10 @@ def unpreviewable_reason(version: ApiVersion) -> str | None:
     """Why the version cannot be previewed, or None when it can."""
     n = version.version_number
     if version.status.active:
-        return f"Version {n} is still being generated; its preview can start once it is validated"
+        return (
+            f"Version {n} is still being generated; its preview starts as soon as the files "
+            "written so far can boot"
+        )
     if version.status == VersionStatus.COMPLETE:
         return None
     if version.status == VersionStatus.CANCELLED:
@@ -166,6 +171,9 @@ def _status_of(services: AppServices, version: ApiVersion) -> PreviewStatus:
         return status.model_copy(update={"state": "unavailable", "reason": PREVIEWS_OFF})
     manager = cast(PreviewManager, services.previews)
     status.serving_version = manager.serving(project_id)
+    if version.status.active and status.serving_version == n and manager.partial(project_id):
+        status.state, status.url, status.partial = "running", preview_url(project_id), True
+        return status
     reason = unpreviewable_reason(version)
     if reason is not None:
         status.state, status.reason = "unavailable", reason

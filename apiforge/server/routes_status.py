@@ -67,7 +67,8 @@ def _preview(services: AppServices, project_id: str) -> ProjectPreview:
     manager = cast(PreviewManager, services.previews)
     serving = manager.serving(project_id)
     if serving is not None:
-        return ProjectPreview(state="running", serving_version=serving, url=preview_url(project_id))
+        url, partial = preview_url(project_id), manager.partial(project_id)
+        return ProjectPreview(state="running", serving_version=serving, url=url, partial=partial)
     if manager.starting(project_id) is not None:
         return ProjectPreview(state="starting")
     return ProjectPreview(state="stopped")

@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+STREAMING_PREVIEW_DELAY_MS = "60"  # ms per chunk: ~6 s for a 2-resource project
 
 
 # Package scope: the sync driver keeps an event loop running, which must be gone before the
@@ -83,6 +84,9 @@ class BrowserServers:
     live: ServerProcess
     slow: ServerProcess
     preview: ServerProcess | None
+    # Sandbox previews and an engine typing at STREAMING_PREVIEW_DELAY_MS: the progressive
+    # preview's test (the stream must outlast a sandbox boot on a busy machine).
+    streaming_preview: ServerProcess | None = None
     # Created as soon as the preview server is up: its sandbox validation then runs while the
     # other tests do, and the Try-it test (last) finds the preview ready.
     preview_project_id: str = ""
@@ -102,7 +106,13 @@ def browser_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
         servers.preview = ServerProcess(
             root / "preview", env={"APIFORGE_VALIDATOR": "sandbox", **NO_LIMITS}
         )
-    every = [server for server in (servers.live, servers.slow, servers.preview) if server]
+        streaming = {"APIFORGE_ENGINE_DELAY_MS": STREAMING_PREVIEW_DELAY_MS}
+        servers.streaming_preview = ServerProcess(
+            root / "streaming-preview",
+            env={"APIFORGE_VALIDATOR": "sandbox", **streaming, **NO_LIMITS},
+        )
+    candidates = (servers.live, servers.slow, servers.preview, servers.streaming_preview)
+    every = [server for server in candidates if server]
     try:
         with ThreadPoolExecutor(max_workers=len(every)) as pool:
             for started in [pool.submit(server.start) for server in every]:
@@ -134,6 +144,14 @@ def preview_server(browser_servers: BrowserServers) -> ServerProcess:
     if browser_servers.preview is None:
         pytest.skip("previews need bubblewrap")
     return browser_servers.preview
+
+
+@pytest.fixture(scope="package")
+def streaming_preview_server(browser_servers: BrowserServers) -> ServerProcess:
+    """Runs previews, and its offline engine types slowly enough to preview mid-stream."""
+    if browser_servers.streaming_preview is None:
+        pytest.skip("previews need bubblewrap")
+    return browser_servers.streaming_preview
 
 
 @pytest.fixture(scope="package")

@@ -226,7 +226,8 @@ def _wait_serving(server: ServerProcess, project_id: str, number: int) -> None:
     """Until the generation of ``number`` ended and its own preview started (sandbox: slow)."""
     url = f"{server.url}/api/projects/{project_id}/versions/{number}/preview"
     deadline = time.monotonic() + 180
-    while (state := httpx.get(url, timeout=10).json())["state"] != "running":
+    # Not the partial preview the version runs while its code still streams: the validated one.
+    while (state := httpx.get(url, timeout=10).json())["state"] != "running" or state["partial"]:
         assert time.monotonic() < deadline, state
         time.sleep(0.2)
 

@@ -1,4 +1,8 @@
-"""Live previews through the reverse proxy: real uvicorn on loopback, real sandboxed apps."""
+"""Live previews through the reverse proxy: real uvicorn on loopback, real sandboxed apps.
+
+Also the progressive preview: it boots once the entry module and what it imports have landed,
+restarts with each later file, and a file that breaks the boot leaves the last working app
+serving while ``preview:error`` says why."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from apiforge.errors import NotFoundError, ValidationFailed
+from apiforge.events.types import Event, PreviewError, PreviewReady
+from apiforge.generation.plumbing.partial_preview import partial_preview
 from apiforge.sandbox.preview import PreviewManager
 from apiforge.sandbox.proxy import proxy_request
 from apiforge.settings import Settings
@@ -224,3 +230,79 @@ async def test_ensure_reuses_a_running_version_and_nothing_starts_after_close(
         await manager.ensure("p3", 1, PREVIEW_APP)
     assert refused.value.code == "preview_closed"
     assert wait_no_sandbox_pids() == []
+
+
+MAIN = dedent(
+    """\
+    from fastapi import FastAPI
+
+    from app.routes import router
+
+    app = FastAPI()
+    app.include_router(router)
+    """
+)
+
+
+def routes(*names: str, broken: str = "") -> str:
+    lines = ["from fastapi import APIRouter", "", "router = APIRouter()", broken]
+    for name in names:
+        lines += [f"@router.get('/{name}')", f"def {name}() -> dict[str, str]:"]
+        lines += [f"    return {{'route': '{name}'}}", ""]
+    return "\n".join(lines)
+
+
+class Recorder:
+    """Stands where the project's EventLog does; keeps what the preview sent, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.arrived = asyncio.Event()
+
+    async def append(self, event: Event) -> object:
+        self.events.append(event)
+        self.arrived.set()
+        return None
+
+    async def next_event(self) -> Event:
+        count = len(self.events)
+        while len(self.events) == count:
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 60)
+        return self.events[-1]
+
+
+async def test_a_file_that_breaks_the_boot_keeps_the_last_preview(
+    manager: PreviewManager, front: httpx.AsyncClient
+) -> None:
+    sink = Recorder()
+    changes: dict[str, str | None] = {}
+    async with partial_preview(manager, sink, ("p1", 2), {}, changes) as partial:
+        assert partial is not None
+        changes.update({"app/__init__.py": "", "app/main.py": MAIN})
+        partial.file_landed()  # app/routes.py, which main imports, has not landed: no boot
+        await asyncio.sleep(0.4)
+        assert sink.events == [] and manager.running() == {}
+
+        changes["app/routes.py"] = routes("hello")
+        partial.file_landed()
+        ready = await sink.next_event()
+        assert isinstance(ready, PreviewReady) and ready.partial and ready.url == "/preview/p1/"
+        assert (await front.get("/preview/p1/hello")).json() == {"route": "hello"}
+
+        changes["app/routes.py"] = routes("hello", "bye", broken="raise RuntimeError('no db')")
+        partial.file_landed()
+        error = await sink.next_event()
+        assert isinstance(error, PreviewError) and "no db" in error.reason, error
+        assert (await front.get("/preview/p1/hello")).json() == {"route": "hello"}
+        assert manager.running() == {"p1": 2}
+
+        changes["app/routes.py"] = routes("hello", "bye")
+        partial.file_landed()
+        assert isinstance(await sink.next_event(), PreviewReady)
+        assert (await front.get("/preview/p1/bye")).json() == {"route": "bye"}
+    assert manager.partial("p1")
+    await manager.stop_partial("p1", 1)  # another version's: left running
+    assert manager.running() == {"p1": 2}
+    await manager.stop_partial("p1", 2)  # the generation failed or was cancelled
+    assert manager.running() == {}

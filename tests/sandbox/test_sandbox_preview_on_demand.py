@@ -128,6 +128,7 @@ async def test_an_old_version_starts_after_a_restart_and_serves_its_own_routes(
         "url": None,
         "serving_version": None,
         "reason": None,
+        "partial": False,
     }
     answer = start(projects, blog, 1)
     assert answer.status_code == 200, answer.text

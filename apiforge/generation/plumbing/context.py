@@ -17,9 +17,18 @@ from apiforge.versions.cache import VersionCache
 
 
 class PreviewStarter(Protocol):
-    async def start(self, project_id: str, version_number: int, files: dict[str, str]) -> str: ...
+    async def start(
+        self,
+        project_id: str,
+        version_number: int,
+        files: dict[str, str],
+        *,
+        partial: bool = False,
+    ) -> str: ...
 
     async def stop(self, project_id: str) -> None: ...
+
+    async def stop_partial(self, project_id: str, version_number: int) -> None: ...
 
 
 @dataclass

@@ -152,6 +152,8 @@ async def finish_version(
         outcome = replace(outcome, status="cancelled")
     verdict = judge(outcome)
     changed, files = await _store(runtime, run, outcome, verdict)
+    if verdict.status != VersionStatus.COMPLETE:
+        await stop_partial_preview(runtime, run)
     duration_ms = int((time.time() - outcome.started) * 1000)
     emitter, ids = run.emitter, run.emitter.ids
     if verdict.status == VersionStatus.CANCELLED:
@@ -180,6 +182,12 @@ async def finish_version(
         await _start_preview(runtime, run, files)
 
 
+async def stop_partial_preview(runtime: GenerationRuntime, run: VersionRun) -> None:
+    """A version that ends unvalidated leaves no preview of its files behind."""
+    if runtime.previews is not None:
+        await runtime.previews.stop_partial(run.project_id, run.version_number)
+
+
 def error_event(ids: VersionIds, error: StreamError) -> ErrorEvent:
     return ErrorEvent(
         **ids,
@@ -202,4 +210,4 @@ async def _start_preview(
         text = f"\n\nThe live preview could not start: {exc}"
         await run.emitter.emit(MessageChunk(**run.emitter.ids, text=text))
         return
-    await run.emitter.emit(PreviewReady(**run.emitter.ids, url=url))
+    await run.emitter.emit(PreviewReady(**run.emitter.ids, url=url, partial=False))

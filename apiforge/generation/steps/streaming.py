@@ -15,6 +15,7 @@ from apiforge.generation.plumbing.attempt import stream_attempt
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.plumbing.files import load_base_files
+from apiforge.generation.plumbing.partial_preview import PartialPreview, partial_preview
 from apiforge.generation.steps import no_files, resume
 from apiforge.generation.steps.outcomes import (
     AttemptOutcome,
@@ -55,11 +56,16 @@ async def load_request(
     return request, previous
 
 
-def file_listener(runtime: GenerationRuntime, project_id: str) -> Callable[[str, str], None]:
-    """Hands each completed file to the validator, which starts what it can right away."""
+def file_listener(
+    runtime: GenerationRuntime, project_id: str, preview: PartialPreview | None = None
+) -> Callable[[str, str], None]:
+    """Hands each completed file to the validator, which starts what it can right away, and to
+    the partial preview, which restarts the app with it."""
 
     def completed(path: str, content: str) -> None:
         runtime.validator.file_completed(project_id, path, content)
+        if preview is not None:
+            preview.file_landed()
 
     return completed
 
@@ -86,9 +92,16 @@ async def run_stream(runtime: GenerationRuntime, run: VersionRun) -> VersionOutc
     started = time.time()
     request, previous = await load_request(runtime, run.project_id, run.version_number)
     live = run.show_live(previous)
-    listener = file_listener(runtime, run.project_id)
-    assembler = Assembler(run, previous, on_file=listener)
-    attempt = await stream_request(runtime, run, request, assembler, live)
+    ids = (run.project_id, run.version_number)
+    changes: dict[str, str | None] = {}
+    async with partial_preview(runtime.previews, runtime.log, ids, previous, changes) as preview:
+        listener = file_listener(runtime, run.project_id, preview)
+        assembler = Assembler(run, previous, on_file=listener)
+        # The preview reads the same changes the assembler stages, as they land.
+        assembler.staged.changes = changes
+        attempt = await stream_request(runtime, run, request, assembler, live)
+        if preview is not None and attempt.status != "generated":
+            preview.close(restart_pending=False)
     return no_files.counted(VersionOutcome.first(attempt, started))
 
 

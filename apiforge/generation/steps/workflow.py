@@ -56,7 +56,9 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step()
     async def fail(self, project_id: str, version_number: int, message: str) -> None:
-        await self.version_run(project_id, version_number).fail("internal_error", message)
+        run = self.version_run(project_id, version_number)
+        await run.fail("internal_error", message)
+        await finishing.stop_partial_preview(self.runtime, run)
 
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)

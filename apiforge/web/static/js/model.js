@@ -172,7 +172,9 @@ const HANDLERS = {
     live.validationOk = event.ok;
     if (event.stages && event.stages.length) live.stages = event.stages;
   },
-  "preview:ready": (live, event) => { live.previewUrl = event.url; },
+  "preview:ready": (live, event) => { live.previewUrl = event.url; live.previewError = null; },
+  // A later file broke the partial preview's boot; the last one that booted still serves.
+  "preview:error": (live, event) => { live.previewError = event.reason; },
   "version:complete": (live, event) => {
     live.status = event.status || STATUS.COMPLETE;
     Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });

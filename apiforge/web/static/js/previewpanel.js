@@ -18,6 +18,8 @@ export class PreviewPanel {
     // reply about the previously selected version never paints over the current one.
     this.token = 0;
     this.timer = null;
+    // A partial preview restarted with later files: read its routes again, not from cache.
+    this.fresh = false;
   }
 
   show(version) {
@@ -40,7 +42,10 @@ export class PreviewPanel {
 
   // Another tab may have started a preview, or a generation ended: read the state again.
   onEvent(event) {
-    if (this.visible && REFRESHING_EVENTS.has(event.type)) this.refresh();
+    if (!this.visible) return;
+    if (event.type === "preview:error" && event.version_number === this.version) this.tryit.showBootProblem(event.reason);
+    if (event.type === "preview:ready") this.fresh = true;
+    if (REFRESHING_EVENTS.has(event.type)) this.refresh();
   }
 
   async refresh() {
@@ -77,7 +82,9 @@ export class PreviewPanel {
 
   render(state, token) {
     if (state.state === "running") {
-      this.tryit.load(state.url, state.version_number, () => token === this.token);
+      const fresh = this.fresh || state.partial;
+      this.fresh = false;
+      this.tryit.load(state.url, state.version_number, () => token === this.token, { partial: state.partial, fresh });
     } else if (state.state === "starting") {
       this.renderBooting(state.version_number, "Another tab is starting it");
       this.timer = setTimeout(() => this.refresh(), POLL_MS);

@@ -48,17 +48,22 @@ export class TryItPanel {
     this.base = null;
     this.spec = null;
     this.version = null;
+    this.partial = false;
   }
 
   // isCurrent: whether the page still wants this version when the description arrives.
-  async load(previewUrl, version, isCurrent = () => true) {
+  // partial: the app runs a still-streaming version's files so far (labelled so); fresh: read
+  // its description again even if this version's is loaded (a later file restarted it).
+  async load(previewUrl, version, isCurrent = () => true, { partial = false, fresh = false } = {}) {
     const base = new URL(previewUrl, location.origin);
     if (!base.pathname.endsWith("/")) base.pathname += "/";
-    if (this.spec && this.version === version && this.base && this.base.href === base.href) {
+    const same = this.spec && this.version === version && this.base && this.base.href === base.href;
+    if (same && !fresh && partial === this.partial) {
       if (!this.container.querySelector(".tryit")) this.renderList();
       return true;
     }
-    clear(this.container, h("p", { class: "muted" }, `Loading the API description of version ${version}…`));
+    // A restarted partial preview keeps its list up while the new one is read.
+    if (!same) clear(this.container, h("p", { class: "muted" }, `Loading the API description of version ${version}…`));
     let spec;
     try {
       const response = await fetch(new URL("openapi.json", base));
@@ -69,7 +74,7 @@ export class TryItPanel {
       return false;
     }
     if (!isCurrent()) return false;
-    Object.assign(this, { base, spec, version });
+    Object.assign(this, { base, spec, version, partial });
     this.renderList();
     return true;
   }
@@ -95,8 +100,18 @@ export class TryItPanel {
       operation.op.summary ? h("span", { class: "muted route-summary" }, operation.op.summary) : null))));
     clear(this.container, h("div", { class: "tryit" },
       h("p", { class: "tryit-base", id: "tryit-label", "data-version": String(this.version) },
-        h("strong", {}, `Preview of version ${this.version}`), h("span", { class: "muted" }, " at "), h("code", {}, this.base.pathname)),
+        h("strong", {}, `Preview of version ${this.version}`), h("span", { class: "muted" }, " at "), h("code", {}, this.base.pathname),
+        this.partial ? h("span", { class: "badge badge-partial", id: "tryit-partial", title: "Booted from the files written so far; it restarts as more land, and is replaced by the validated app" }, "partial — code still streaming") : null),
+      h("p", { class: "note note-failed", id: "tryit-boot-problem", role: "status", hidden: true }),
       list, detail));
+  }
+
+  // A later file broke the boot: the routes listed are the last app that booted.
+  showBootProblem(reason) {
+    const note = this.container.querySelector("#tryit-boot-problem");
+    if (!note) return;
+    note.textContent = `The latest files did not boot, so the preview keeps the last ones that did: ${reason}`;
+    note.hidden = false;
   }
 
   renderForm(detail, operation) {
