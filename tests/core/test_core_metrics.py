@@ -89,7 +89,9 @@ async def _generate(server: ServerProcess) -> tuple[str, list[Frame], Samples, S
         if frame.event == "validation:progress" and not validating:
             validating = scrape(server.url)
         collected.append(frame)
-        if frame.event == "preview:ready" or frame.event in TERMINAL - {"version:complete"}:
+        # The validated preview's (a partial one may start while the code streams).
+        validated = frame.event == "preview:ready" and not frame.data["partial"]
+        if validated or frame.event in TERMINAL - {"version:complete"}:
             break
     return pid, collected, during, validating
 
