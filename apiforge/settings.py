@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     )
     preview_max: int = Field(default=4, description="Previews running at once (LRU evicted)")
     preview_idle_s: float = Field(default=900.0, description="A preview stops after this idle")
+    preview_socket_dir: Path | None = Field(
+        default=None,
+        description="Where previews' sockets live (default: the data dir's sandbox dir); "
+        "processes on one host that share it serve each other's previews",
+    )
+    preview_host: str | None = Field(
+        default=None,
+        description="Name of the machine whose processes share the preview socket dir "
+        "(default: the host name); must differ between machines",
+    )
     max_continuations: int = Field(
         default=2, description="Times a model cut off for length is asked to continue"
     )
@@ -198,10 +208,10 @@ class Settings(BaseSettings):
         description="Server logs: text (human-readable) or json (one object per line, stderr)",
     )
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "preview_socket_dir")
     @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
 
     @model_validator(mode="after")
     def _roles_share(self) -> Settings:

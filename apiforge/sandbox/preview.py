@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from apiforge.errors import NotFoundError, ValidationFailed
 from apiforge.sandbox.bwrap import JobPaths
@@ -54,6 +55,12 @@ def preview_url(project_id: str) -> str:
     return f"/preview/{project_id}/"
 
 
+def previews_dir(settings: Settings) -> Path:
+    """Where previews' job dirs (and so their sockets) live: shared by the processes of a host
+    that serve each other's previews (preview_registry.py)."""
+    return (settings.preview_socket_dir or jobs_dir(settings)).resolve()
+
+
 class PreviewManager:
     """Owned by the server lifespan: ``PreviewManager(settings)`` … ``await manager.aclose()``."""
 
@@ -77,10 +84,15 @@ class PreviewManager:
 
     def serving(self, project_id: str) -> int | None:
         """The version the project's preview serves, or None when none is alive."""
+        preview = self.alive(project_id)
+        return None if preview is None else preview.version_number
+
+    def alive(self, project_id: str) -> Preview | None:
+        """The project's preview while its app runs."""
         preview = self._previews.get(project_id)
         if preview is None or preview.app.process.returncode is not None:
             return None
-        return preview.version_number
+        return preview
 
     def partial(self, project_id: str) -> bool:
         """Whether the project's preview runs a still-streaming version's files so far."""
@@ -190,7 +202,7 @@ class PreviewManager:
         uid: int | None,
         tools: SandboxTools,
     ) -> Preview:
-        base = jobs_dir(self._settings)
+        base = previews_dir(self._settings)
         job = await asyncio.to_thread(create_job, base, files, uid, unsafe=tools.unsafe)
         runner = SandboxRunner(tools, self._runtime, job, uid, limits_from(self._settings))
         try:

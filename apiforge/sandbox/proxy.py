@@ -8,14 +8,14 @@ an opaque origin (its scripts cannot read apiforge's pages or call its API as th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from apiforge.sandbox.preview import Preview, PreviewManager, preview_url
+from apiforge.sandbox.preview import PreviewManager, preview_url
 from apiforge.sandbox.proxy_headers import request_headers, response_headers
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -56,30 +56,45 @@ def _response_headers(upstream: httpx.Response, project_id: str) -> list[tuple[s
 class _Lease:
     """Releases the preview exactly once, whichever of stream end or background runs first."""
 
-    def __init__(self, manager: PreviewManager, preview: Preview) -> None:
-        self._manager, self._preview, self._held = manager, preview, True
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release, self._held = release, True
 
     def release(self) -> None:
         if self._held:
             self._held = False
-            self._manager.release(self._preview)
+            self._release()
 
 
 async def proxy_request(
     manager: PreviewManager, project_id: str, request: Request, path: str
 ) -> Response:
-    """Forward ``request`` to the project's preview and stream the answer back.
+    """Forward ``request`` to the project's preview run by this process and stream the answer.
 
     Raises NotFoundError when no preview runs for ``project_id``.
     """
     preview = manager.acquire(project_id)
-    lease = _Lease(manager, preview)
+    client = preview.app.connection.client
+    return await forward(client, project_id, request, path, lambda: manager.release(preview))
+
+
+async def forward(
+    client: httpx.AsyncClient,
+    project_id: str,
+    request: Request,
+    path: str,
+    release: Callable[[], None],
+    *,
+    raise_unreachable: bool = False,
+) -> Response:
+    """Forward ``request`` through ``client`` (bound to a preview's socket); ``release`` runs
+    once the answer is sent. ``raise_unreachable``: a socket nobody listens on raises
+    httpx.ConnectError (the caller checks whether that preview is gone) instead of a 502."""
+    lease = _Lease(release)
     try:
         body = await _read_body(request)
     except BodyTooLarge:
         lease.release()
         return JSONResponse({"detail": "request body too large for the preview"}, 413)
-    client = preview.app.connection.client
     headers = request_headers(request.headers.items())
     url = _upstream_url(path, request.url.query)
     outgoing = client.build_request(request.method, url, headers=headers, content=body)
@@ -87,6 +102,8 @@ async def proxy_request(
         upstream = await client.send(outgoing, stream=True)
     except httpx.HTTPError as error:
         lease.release()
+        if raise_unreachable and isinstance(error, httpx.ConnectError):
+            raise
         message = f"the preview app did not answer ({type(error).__name__})"
         return JSONResponse({"detail": message}, status_code=502)
     return _stream_back(upstream, lease, project_id)

@@ -31,7 +31,7 @@ from apiforge.providers.registry import load_provider
 from apiforge.registry import resolve
 from apiforge.sandbox.base import Validator
 from apiforge.sandbox.choose import load_previews, load_validator
-from apiforge.sandbox.preview import PreviewManager
+from apiforge.sandbox.shared_previews import SharedPreviews
 from apiforge.sandbox.validator import SandboxValidator
 from apiforge.server import (
     routes_auth,
@@ -135,7 +135,7 @@ async def _open_event_log(
 
 def _watch_sandbox(metrics: Metrics, validator: Validator, previews: Any) -> None:
     """Gauges read at each scrape: the preview count and the slots of each sandbox pool."""
-    if isinstance(previews, PreviewManager):
+    if isinstance(previews, SharedPreviews):
         metrics.watch_previews(lambda: len(previews.running()))
         metrics.watch_slots("preview", previews.slots)
     else:
@@ -166,7 +166,8 @@ async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServi
     accounts, writes, limits = await _open_accounts(settings, db, stack)
     _launch_dbos(settings, stack)
     # After DBOS on the stack, so closed before it: their cleanup runs in DBOS's threads.
-    previews, validator = load_previews(settings), load_validator(settings)
+    manager, validator = load_previews(settings), load_validator(settings)
+    previews = None if manager is None else SharedPreviews(manager, db, settings)
     if previews is not None:
         stack.push_async_callback(previews.aclose)
     _watch_sandbox(metrics, validator, previews)

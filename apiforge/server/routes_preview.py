@@ -22,8 +22,8 @@ from apiforge.errors import (
     ValidationFailed,
 )
 from apiforge.events.types import Event, PreviewReady
-from apiforge.sandbox.preview import PreviewManager, preview_url
-from apiforge.sandbox.proxy import proxy_request
+from apiforge.sandbox.preview import preview_url
+from apiforge.sandbox.shared_previews import SharedPreviews
 from apiforge.server.errors import error_responses
 from apiforge.server.inputs import VersionNumber
 from apiforge.server.ownership import OwnedProjectId
@@ -79,7 +79,7 @@ async def preview(
         raise PathOutsidePreview(f"The path {path[:200]!r} leaves the preview; it was not sent")
     if services.previews is None:
         raise NotFoundError(PREVIEWS_OFF)
-    return await proxy_request(services.previews, project_id, request, path)
+    return await cast(SharedPreviews, services.previews).proxy(project_id, request, path)
 
 
 @router.get(
@@ -90,7 +90,7 @@ async def preview_status(
 ) -> PreviewStatus:
     async with services.db.read() as session:
         version = await repo.get_version(session, project_id, number)
-    return _status_of(services, version)
+    return await _status_of(services, version)
 
 
 @router.post(
@@ -116,13 +116,13 @@ async def start_preview(
         # Other open tabs learn which version the project's preview now serves.
         ready = PreviewReady(project_id=project_id, version_number=number, url=url)
         await services.log.append(cast(Event, ready))
-    return _status_of(services, version)
+    return await _status_of(services, version)
 
 
-def _manager(services: AppServices) -> PreviewManager:
+def _manager(services: AppServices) -> SharedPreviews:
     if services.previews is None:
         raise ConflictError(PREVIEWS_OFF, code="previews_off")
-    return cast(PreviewManager, services.previews)
+    return cast(SharedPreviews, services.previews)
 
 
 def unpreviewable_reason(version: ApiVersion) -> str | None:
@@ -164,13 +164,13 @@ def _start_failure(error: ValidationFailed) -> ApiforgeError:
     return failure
 
 
-def _status_of(services: AppServices, version: ApiVersion) -> PreviewStatus:
+async def _status_of(services: AppServices, version: ApiVersion) -> PreviewStatus:
     n, project_id = version.version_number, version.project_id
     status = PreviewStatus(project_id=project_id, version_number=n, state="stopped")
     if services.previews is None:
         return status.model_copy(update={"state": "unavailable", "reason": PREVIEWS_OFF})
-    manager = cast(PreviewManager, services.previews)
-    status.serving_version = manager.serving(project_id)
+    manager = cast(SharedPreviews, services.previews)
+    status.serving_version = await manager.serving(project_id)
     if version.status.active and status.serving_version == n and manager.partial(project_id):
         status.state, status.url, status.partial = "running", preview_url(project_id), True
         return status

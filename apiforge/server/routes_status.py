@@ -12,7 +12,8 @@ from fastapi import APIRouter
 
 from apiforge.api_models import GenerationState, ProjectPreview, StreamStatus
 from apiforge.events.types import StepProgress, StepStart, ValidationProgress
-from apiforge.sandbox.preview import PreviewManager, preview_url
+from apiforge.sandbox.preview import preview_url
+from apiforge.sandbox.shared_previews import SharedPreviews
 from apiforge.server.errors import error_responses
 from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.routes_preview import PREVIEWS_OFF
@@ -34,7 +35,7 @@ async def stream_status(project_id: OwnedProjectId, services: Services) -> Strea
         connections_total=await services.connections.total(project_id),
         generation=await _generation(services, project_id),
         last_seq=await services.log.last_seq(project_id),
-        preview=_preview(services, project_id),
+        preview=await _preview(services, project_id),
     )
 
 
@@ -61,11 +62,11 @@ async def _generation(services: AppServices, project_id: str) -> GenerationState
     return state
 
 
-def _preview(services: AppServices, project_id: str) -> ProjectPreview:
+async def _preview(services: AppServices, project_id: str) -> ProjectPreview:
     if services.previews is None:
         return ProjectPreview(state="unavailable", reason=PREVIEWS_OFF)
-    manager = cast(PreviewManager, services.previews)
-    serving = manager.serving(project_id)
+    manager = cast(SharedPreviews, services.previews)
+    serving = await manager.serving(project_id)
     if serving is not None:
         url, partial = preview_url(project_id), manager.partial(project_id)
         return ProjectPreview(state="running", serving_version=serving, url=url, partial=partial)

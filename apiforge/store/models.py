@@ -206,3 +206,20 @@ class Executor(Base):
     # live process does it; it lapses after the failover time in case the taker dies too.
     swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     swept_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class RunningPreview(Base):
+    """A project's running preview and the process that runs it (sandbox/preview_registry.py):
+    any process on ``host`` reaches it through the socket under ``job_dir``."""
+
+    __tablename__ = "previews"
+
+    project_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    job_dir: Mapped[str] = mapped_column(String(1000))
+    host: Mapped[str] = mapped_column(String(255))
+    executor_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped (at most once a second) by whichever process proxies a request to it; the owner
+    # reads it before reaping, so a preview used only through other processes is not idle.
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
