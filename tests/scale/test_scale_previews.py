@@ -36,7 +36,7 @@ def _wait_preview(base_url: str, project_id: str, timeout: float = 60.0) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = httpx.get(url, timeout=10).json()
-        if answer["state"] == "running":
+        if answer["state"] == "running" and not answer["partial"]:  # not the streaming one
             return
         assert answer["state"] != "unavailable" or "still being generated" in answer["reason"]
         time.sleep(0.1)
