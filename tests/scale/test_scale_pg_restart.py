@@ -1,0 +1,162 @@
+"""PostgreSQL restarted under a running server (a private Postgres: the shared one is never
+stopped): while it is down requests answer 503 ``database_unavailable`` at once, and after it
+is back the first request succeeds and generations run again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from apiforge.errors import DatabaseUnavailable
+from apiforge.store.db import Database
+from tests.scale.private_postgres import PrivatePostgres
+from tests.server_process import NO_LIMITS, ServerProcess
+from tests.sse_reader import read_n, read_until_terminal
+
+pytestmark = [pytest.mark.scale, pytest.mark.slow]
+
+PROMPT = "a library API with books (title, author, year) and members (name, email)"
+# A request while the database is down is answered within this (a refused connect is at once).
+DOWN_ANSWER_S = 3.0
+ASYNCPG = "postgresql+asyncpg://"
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    # Not under pytest's tmp dir: that is root's alone, and Postgres runs as another user.
+    directory = Path(tempfile.mkdtemp(prefix="apiforge-pg-"))
+    server = PrivatePostgres(directory)
+    server.init()
+    server.start()
+    yield server
+    with contextlib.suppress(subprocess.CalledProcessError):
+        server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _env(postgres: PrivatePostgres, **extra: str) -> dict[str, str]:
+    name = f"apiforge_restart_{uuid.uuid4().hex[:12]}"
+    return {
+        **NO_LIMITS,
+        "APIFORGE_DATABASE_URL": postgres.create_database(name, ASYNCPG),
+        "APIFORGE_DBOS_DATABASE_URL": postgres.create_database(f"{name}_dbos"),
+        "APIFORGE_BUS": "memory",
+        **extra,
+    }
+
+
+def _create_project(server: ServerProcess) -> str:
+    response = httpx.post(f"{server.url}/api/projects", json={"prompt": PROMPT}, timeout=10)
+    assert response.status_code == 201, response.text
+    return str(response.json()["project"]["id"])
+
+
+def _assert_database_unavailable(response: httpx.Response, elapsed: float) -> None:
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "database_unavailable"
+    assert error["retryable"] is True
+    assert "database is unreachable" in error["message"]
+    assert elapsed < DOWN_ANSWER_S, f"answered after {elapsed:.1f} s"
+
+
+async def test_requests_answer_503_while_postgres_is_down_and_work_once_it_is_back(
+    private_postgres: PrivatePostgres, servers: Callable[[dict[str, str]], ServerProcess]
+) -> None:
+    server = servers(_env(private_postgres))
+    server.start()
+    first = _create_project(server)
+    assert (await read_until_terminal(server.url, first, 1))[-1].event == "version:complete"
+    # Restarted between two requests: the pool's connections from before are dead, and the
+    # first request after must not be handed one (each is checked before use, and replaced).
+    private_postgres.stop()
+    private_postgres.start()
+    again = httpx.get(f"{server.url}/api/projects/{first}", timeout=10)
+    assert again.status_code == 200, again.text
+    private_postgres.stop()
+    try:
+        for method, path, body in [
+            ("GET", "/api/projects", None),
+            ("GET", f"/api/projects/{first}", None),
+            ("POST", "/api/projects", {"prompt": PROMPT}),
+        ]:
+            started = time.monotonic()
+            response = httpx.request(method, server.url + path, json=body, timeout=30)
+            _assert_database_unavailable(response, time.monotonic() - started)
+    finally:
+        private_postgres.start()
+    listed = httpx.get(f"{server.url}/api/projects", timeout=10)
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["projects"]] == [first]
+    second = _create_project(server)
+    frames = await read_until_terminal(server.url, second, 1)
+    assert frames[-1].event == "version:complete", frames[-1]
+
+
+async def test_the_first_read_after_a_restart_gets_a_live_connection(
+    private_postgres: PrivatePostgres,
+) -> None:
+    url = private_postgres.create_database(f"apiforge_pool_{uuid.uuid4().hex[:12]}", ASYNCPG)
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar() == 1
+        private_postgres.stop()
+        private_postgres.start()
+        # The pooled connection was ended by the restart; without a check before use this
+        # read would get it and fail ("connection was closed in the middle of operation").
+        async with db.read() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar() == 1
+        private_postgres.stop()
+        try:
+            started = time.monotonic()
+            with pytest.raises(DatabaseUnavailable):
+                async with db.read() as session:
+                    await session.execute(text("SELECT 1"))
+            assert time.monotonic() - started < DOWN_ANSWER_S
+        finally:
+            private_postgres.start()
+    finally:
+        await db.close()
+
+
+async def test_a_generation_running_while_postgres_restarts_ends(
+    private_postgres: PrivatePostgres, servers: Callable[[dict[str, str]], ServerProcess]
+) -> None:
+    """Down for 3 s mid-generation: the event log keeps what it could not write and retries,
+    the Stop poll reads again, DBOS's own threads retry; the generation completes."""
+    server = servers(_env(private_postgres, APIFORGE_ENGINE_DELAY_MS="50"))
+    server.start()
+    pid = _create_project(server)
+    seen = await read_n(server.url, pid, 20)
+    private_postgres.stop()
+    time.sleep(3)
+    private_postgres.start()
+    status = await _wait_for_end(server, pid, timeout=30)
+    assert status == "complete"
+    replay = await read_until_terminal(server.url, pid, 1)
+    assert replay[-1].event == "version:complete"
+    assert [f.id for f in replay] == sorted({f.id for f in replay}), "a gap or a duplicate"
+    assert [(f.id, f.data) for f in replay[: len(seen)]] == [(f.id, f.data) for f in seen]
+
+
+async def _wait_for_end(server: ServerProcess, pid: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = httpx.get(f"{server.url}/api/projects/{pid}/versions/1", timeout=10)
+        assert response.status_code == 200, response.text
+        status = str(response.json()["version"]["status"])
+        if status in ("complete", "failed", "cancelled") or time.monotonic() > deadline:
+            return status
+        await asyncio.sleep(0.25)
