@@ -22,8 +22,9 @@ from apiforge.errors import DatabaseUnavailable
 from apiforge.store.db import Database
 from tests.core.accounts_server import AccountsServer
 from tests.scale.private_postgres import PrivatePostgres
+from tests.scale.test_scale_failover import follow, wait_for
 from tests.server_process import NO_LIMITS, ServerProcess
-from tests.sse_reader import read_n, read_until_terminal
+from tests.sse_reader import Frame, read_until_terminal
 
 pytestmark = [pytest.mark.scale, pytest.mark.slow]
 
@@ -148,11 +149,14 @@ async def test_a_generation_running_while_postgres_restarts_ends(
     private_postgres: PrivatePostgres, servers: Callable[[dict[str, str]], ServerProcess]
 ) -> None:
     """Down for 3 s mid-generation: the event log keeps what it could not write and retries,
-    the Stop poll reads again, DBOS's own threads retry; the generation completes."""
+    the Stop poll reads again, DBOS's own threads retry; the generation completes, and a client
+    streaming through it all saw exactly the replay."""
     server = servers(_env(private_postgres, APIFORGE_ENGINE_DELAY_MS="50"))
     server.start()
     pid = _create_project(server)
-    seen = await read_n(server.url, pid, 20)
+    seen: list[Frame] = []
+    client = asyncio.create_task(follow(server.url, pid, seen))
+    await asyncio.wait_for(wait_for(seen, "file:complete"), 30)
     private_postgres.stop()
     try:
         # Local mode: no principal to read, so the route itself meets the database away.
@@ -162,12 +166,12 @@ async def test_a_generation_running_while_postgres_restarts_ends(
         await asyncio.sleep(3)
     finally:
         private_postgres.start()
-    status = await _wait_for_end(server, pid, timeout=30)
-    assert status == "complete"
+    assert await _wait_for_end(server, pid, timeout=30) == "complete"
+    await asyncio.wait_for(client, 10)
     replay = await read_until_terminal(server.url, pid, 1)
     assert replay[-1].event == "version:complete"
-    assert [f.id for f in replay] == sorted({f.id for f in replay}), "a gap or a duplicate"
-    assert [(f.id, f.data) for f in replay[: len(seen)]] == [(f.id, f.data) for f in seen]
+    assert [f.id for f in replay] == sorted({f.id for f in replay}), "out of order, or twice"
+    assert [(f.id, f.event, f.data) for f in seen] == [(f.id, f.event, f.data) for f in replay]
 
 
 async def _wait_for_end(
