@@ -17,6 +17,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     ├── GenerationTimeout     (504: a waiting request gave up; the generation goes on)
     ├── ServerStopping        (503: the server is shutting down; try again)
     ├── ServiceUnavailable    (503: a service the request needs is away; retryable)
+    │   └── DatabaseUnavailable (503: the app database cannot be reached)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -85,6 +86,16 @@ class ServiceUnavailable(ApiforgeError):
     code = "service_unavailable"
     status_code = 503
     retryable = True
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """503: the database refused or dropped the connection (stopped, restarting, unreachable).
+    Raised by ``store.db`` for every such failure, so each route answers it the same way."""
+
+    code = "database_unavailable"
+
+    def __init__(self, message: str = "The database is unreachable; try again in a moment"):
+        super().__init__(message)
 
 
 class GenerationError(ApiforgeError):

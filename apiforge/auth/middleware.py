@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apiforge.api_models_auth import USERNAME_RULE, is_valid_username
 from apiforge.auth.principal import LOCAL_PRINCIPAL, REFUSAL_KEY, Principal
 from apiforge.auth.service import Accounts
-from apiforge.errors import AuthenticationRequired
+from apiforge.errors import AuthenticationRequired, DatabaseUnavailable
+from apiforge.server.errors import error_response
 from apiforge.settings import Settings
 
 SESSION_COOKIE = "apiforge_session"
@@ -58,6 +59,14 @@ def _is_trusted(peer: tuple[str, int] | None, networks: list[IpNetwork]) -> bool
     return any(address in network for network in networks)
 
 
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: DatabaseUnavailable) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013, "reason": error.code})
+        return
+    response = error_response(error.status_code, error.code, error.message, retryable=True)
+    await response(scope, receive, send)
+
+
 class PrincipalMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -67,7 +76,13 @@ class PrincipalMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             state = scope.setdefault("state", {})
-            principal = await self._resolve(scope, state)
+            try:
+                principal = await self._resolve(scope, state)
+            except DatabaseUnavailable as error:
+                # Outside the routes, so their error handlers do not see it: answered here,
+                # as any route answers it (a WebSocket closes "try again later").
+                await _refuse(scope, receive, send, error)
+                return
             if principal is not None:
                 state["principal"] = principal
         await self.app(scope, receive, send)

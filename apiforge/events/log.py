@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.errors import DatabaseUnavailable
 from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.types import Event, parse_event
 from apiforge.store.db import Database
@@ -159,8 +160,12 @@ class EventLog:
             self._wakeup.clear()
             try:
                 await self.flush()
-            except Exception:
-                log.exception("event flush failed; retrying")
+            except Exception as error:
+                if isinstance(error, DatabaseUnavailable):
+                    # The database restarting: one line per retry, not a traceback each 0.5 s.
+                    log.warning("event flush failed (%s); retrying", error)
+                else:
+                    log.exception("event flush failed; retrying")
                 if not self._closing:
                     await asyncio.sleep(0.5)
 

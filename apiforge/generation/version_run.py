@@ -24,6 +24,7 @@ from datetime import UTC
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apiforge.errors import DatabaseUnavailable
 from apiforge.events.log import EventLog
 from apiforge.events.types import (
     ErrorEvent,
@@ -166,7 +167,7 @@ class VersionRun:
         """``stop_recorded``, or None when the database could not be read."""
         try:
             return await self.stop_recorded()
-        except (SQLAlchemyError, OSError) as error:
+        except (SQLAlchemyError, OSError, DatabaseUnavailable) as error:
             log.warning(
                 "reading the Stop of %s v%d failed (%s); reading it again",
                 self.project_id,

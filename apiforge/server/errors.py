@@ -29,7 +29,8 @@ _DESCRIPTIONS = {
     "`too_many_versions`); `Retry-After` says when to try again",
     502: "The sandbox could not start the version's app",
     503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`; "
-    "`server_stopping`; `limits_unavailable`: the shared rate limits' Redis is away, retry later)",
+    "`server_stopping`; `limits_unavailable`: the shared rate limits' Redis is away, retry later; "
+    "`database_unavailable`: the database is unreachable (stopped or restarting), retry later)",
     504: "The generation did not end within the wait (`generation_timeout`); it goes on: "
     "`version` says which one to follow",
 }

@@ -64,6 +64,9 @@ def _document_access_errors(schema: dict[str, Any], routes: list[BaseRoute]) -> 
             responses = operations.get(method.lower(), {}).get("responses")
             if responses is None:
                 continue
+            # Each operation reads the app database (its rows, or the caller's account in
+            # password and header mode): away, it answers 503 `database_unavailable`.
+            responses.setdefault("503", {"description": status_description(503)})
             if _needs_principal(route.dependant):
                 responses.setdefault("401", {"description": status_description(401)})
             if is_write(method, route.path_format or ""):

@@ -7,6 +7,12 @@ and issue ``BEGIN IMMEDIATE`` ourselves, which takes the write lock up front.
 PostgreSQL runs READ COMMITTED and has no database-wide write lock, so the read-then-write paths
 name what they serialise on instead (``serialize``: transaction-scoped advisory locks), and
 migrations run under one advisory lock so several processes starting at once upgrade once.
+
+A database that cannot be reached (stopped, restarting, a dropped connection) is one error,
+:class:`DatabaseUnavailable` (503 ``database_unavailable``, retryable), raised by
+``transaction`` and ``read`` whatever the driver said. PostgreSQL connections are checked
+before use (``pool_pre_ping``), so the pool's connections from before a restart are replaced,
+not handed to the first requests after it; and a connect gives up after ``CONNECT_TIMEOUT_S``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from asyncpg import exceptions as asyncpg_errors
 from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,9 +34,53 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from apiforge.errors import DatabaseUnavailable
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed 64-bit number: the advisory lock every apiforge process takes around `upgrade`.
 MIGRATION_LOCK = 0x61706966_6F726765
+# asyncpg's default is 60 s: a request must not hang that long on a database host that does
+# not answer (a stopped server refuses at once; a vanished host only times out).
+CONNECT_TIMEOUT_S = 5.0
+# What asyncpg raises when the server is away or going: refused, starting up or shutting down
+# (57P0x), the connection gone mid-query. SQLAlchemy wraps them; ``is_unreachable`` unwraps.
+_UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg_errors.PostgresConnectionError,
+    asyncpg_errors.ConnectionDoesNotExistError,
+    asyncpg_errors.CannotConnectNowError,
+    asyncpg_errors.OperatorInterventionError,
+)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached, rather than that a statement
+    failed: the connection was refused, timed out or dropped (the driver's own error,
+    SQLAlchemy's wrapping of it, or a disconnect SQLAlchemy detected)."""
+    current: BaseException | None = error
+    for _ in range(8):  # a cause chain is short; the bound only guards against a cycle
+        if current is None:
+            return False
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNREACHABLE):
+            return True
+        orig = current.orig if isinstance(current, DBAPIError) else None
+        current = orig if orig is not None else current.__cause__
+    return False
+
+
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    try:
+        yield
+    except DatabaseUnavailable:
+        raise
+    except Exception as error:
+        if is_unreachable(error):
+            raise DatabaseUnavailable() from error
+        raise
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -70,6 +122,9 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"isolation_level": None}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_S}
         self.engine = create_async_engine(url, **kwargs)
         self._reader = self.engine
         if self.is_sqlite:
@@ -87,12 +142,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
+        async with _reachable(), self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read_sessions() as session, session.begin():
+        async with _reachable(), self._read_sessions() as session, session.begin():
             yield session
 
     async def migrate(self) -> None:
