@@ -52,6 +52,7 @@ test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typec
 
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py
+	$(DEV_BIN)/python bench/bench_peers.py 1 100 1000
 
 # A real local model (llama.cpp + Qwen2.5-Coder-0.5B), in its own venv under ~/.cache/apiforge:
 # nothing of it is needed by `make serve` or `make test`. See docs/providers.md.
