@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,8 @@ import pytest
 import redis
 
 from apiforge.cluster import Cluster
+from apiforge.store.db import Database
+from tests.scale.private_redis import PrivateRedis
 from tests.server_process import NO_LIMITS, ServerProcess
 
 PG_ADMIN = os.environ.get("APIFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -155,3 +157,20 @@ def create_project(api_url: str) -> tuple[str, str]:
     assert response.status_code == 201, response.text
     body = response.json()
     return body["project"]["id"], f"generation-{body['version']['id']}"
+
+
+@pytest.fixture
+async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
+    app_url, _ = fresh_databases()
+    db = Database(app_url)
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

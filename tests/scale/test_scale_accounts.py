@@ -4,7 +4,7 @@ SQLite, not a 500 from the unique index."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,15 +17,6 @@ from apiforge.settings import Settings
 from apiforge.store.db import Database
 
 pytestmark = pytest.mark.scale
-
-
-@pytest.fixture
-async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
-    app_url, _ = fresh_databases()
-    db = Database(app_url)
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 async def test_one_name_created_at_once_makes_one_user_and_409s(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -41,15 +41,6 @@ async def open_instance(db: Database, prefix: str, redis_url: str = REDIS_URL) -
 async def close_instance(instance: Instance) -> None:
     await instance.log.aclose()
     await instance.bus.aclose()
-
-
-@pytest.fixture
-async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
-    app_url, _ = fresh_databases()
-    db = Database(app_url)
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 @pytest.fixture

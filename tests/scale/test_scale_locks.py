@@ -4,7 +4,6 @@ on advisory locks, so concurrent requests cannot all take the last slot."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -15,15 +14,6 @@ from apiforge.store import repository as repo
 from apiforge.store.db import Database, serialize
 
 pytestmark = pytest.mark.scale
-
-
-@pytest.fixture
-async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
-    app_url, _ = fresh_databases()
-    db = Database(app_url)
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 async def start_generation(db: Database, settings: Settings) -> None:

@@ -3,65 +3,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
 import pytest
-import redis
 
 from apiforge.store.db import Database
+from tests.scale.private_redis import PrivateRedis
 from tests.scale.test_scale_bus import chunk, close_instance, new_project, open_instance
-from tests.server_process import free_port
 
 pytestmark = pytest.mark.scale
-
-
-class PrivateRedis:
-    """A redis-server of the test's own (the shared one is not ours to stop)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
-    app_url, _ = fresh_databases()
-    db = Database(app_url)
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 async def test_events_published_while_redis_is_down_are_in_the_log(

@@ -16,21 +16,13 @@ import pytest
 
 from apiforge.cluster import Cluster
 from tests.scale.conftest import ENGINE_DELAY_MS, Deployment, create_project
+from tests.scale.private_redis import PrivateRedis
 from tests.scale.test_scale_failover import wait_for
-from tests.scale.test_scale_redis_down import PrivateRedis
 from tests.sse_reader import TERMINAL, Frame, frames, read_until_terminal
 
 pytestmark = [pytest.mark.scale, pytest.mark.slow]
 
 REDIS_DOWN_S = 2.0
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ SQLite there is no poll."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,6 @@ from apiforge.store.db import Database
 from tests.scale.conftest import PG_ADMIN
 
 pytestmark = pytest.mark.scale
-
-
-@pytest.fixture
-async def database(fresh_databases: Callable[[], tuple[str, str]]) -> AsyncIterator[Database]:
-    app_url, _ = fresh_databases()
-    db = Database(app_url)
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 def emitter_of(db: Database, project_id: str) -> VersionEmitter:
