@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource, aconnect_sse
 from pydantic import BaseModel, ValidationError
 
 from apiforge.api_models import (
@@ -142,8 +142,6 @@ class ApiforgeClient:
         """Run a generation as ``generate`` does, yielding its events as they happen through
         its terminal one. Not resumed after a drop (that would start another generation): go on
         with ``events(project_id, last_event_id=…)``, the ids being the same."""
-        from apiforge.events.types import parse_event
-
         timeout = httpx.Timeout(self._http.timeout.connect, read=None)
         body = _generate_body(prompt, project_id)
         async with aconnect_sse(
@@ -154,12 +152,8 @@ class ApiforgeClient:
             json=body,
             timeout=timeout,
         ) as source:
-            if not source.response.is_success:
-                await source.response.aread()
-                raise_for_error(source.response)
-            async for sse in source.aiter_sse():
-                if sse.data:
-                    yield parse_event(sse.data)
+            async for event in _events_of(source):
+                yield event
 
     async def projects(self) -> list[ProjectSummary]:
         return (await self._call(ProjectList, "GET", "/api/projects")).projects
@@ -329,21 +323,27 @@ class ApiforgeClient:
             await asyncio.sleep(min(0.1 * failures, 2.0))
 
     async def _events_once(self, project_id: str, last_id: int | None) -> AsyncIterator[Event]:
-        # Imported here: the event models cost a CLI command that never streams ~0.1 s to load.
-        from apiforge.events.types import parse_event
-
         headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
         timeout = httpx.Timeout(10.0, read=None)
         path = f"/api/stream/{project_id}"
         async with aconnect_sse(
             self._http, "GET", path, headers=headers, timeout=timeout
         ) as source:
-            if not source.response.is_success:
-                await source.response.aread()
-                raise_for_error(source.response)
-            async for sse in source.aiter_sse():
-                if sse.data:
-                    yield parse_event(sse.data)
+            async for event in _events_of(source):
+                yield event
+
+
+async def _events_of(source: EventSource) -> AsyncIterator[Event]:
+    """A stream's events; an answer that is not a stream is its error (errors.py)."""
+    # Imported here: the event models cost a CLI command that never streams ~0.1 s to load.
+    from apiforge.events.types import parse_event
+
+    if not source.response.is_success:
+        await source.response.aread()
+        raise_for_error(source.response)
+    async for sse in source.aiter_sse():
+        if sse.data:
+            yield parse_event(sse.data)
 
 
 def _generate_body(prompt: str, project_id: str | None) -> dict[str, str]:
