@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -10,7 +12,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from limits import parse
 
+from apiforge.errors import ServiceUnavailable
+from apiforge.events import redis_bus
+from apiforge.limit_storage import LimitStorage
+from apiforge.server.stream_connections import StreamConnections
+from apiforge.settings import Settings
 from apiforge.store.db import Database
 from tests.scale.test_scale_bus import chunk, close_instance, new_project, open_instance
 from tests.server_process import free_port
@@ -92,3 +100,28 @@ async def test_events_published_while_redis_is_down_are_in_the_log(
     # (before or after this subscription began: either way nothing arrives out of order).
     assert received == [*appended, later][-len(received) :]
     await close_instance(instance)
+
+
+async def test_a_stalled_redis_is_a_503_and_an_unknown_total_not_a_hang(
+    private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis accepting connections but not answering (its host stalled): a request counted by
+    the limits is refused and stream-status's total is unknown, each within the command
+    timeout, instead of waiting for as long as Redis is stalled."""
+    monkeypatch.setattr(redis_bus, "COMMAND_TIMEOUT_S", 0.5)
+    settings = Settings(bus="redis", redis_url=private_redis.url, redis_prefix="stalled:")
+    limits = LimitStorage.from_settings(settings)
+    share = StreamConnections.from_settings(settings)
+    assert share.share is not None
+    await limits.hit(parse("5/minute"), "warm-up")  # connected before the stall
+    assert private_redis.process is not None
+    private_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        async with asyncio.timeout(10):
+            with pytest.raises(ServiceUnavailable):
+                await limits.hit(parse("5/minute"), "someone")
+            assert await share.total("p1") is None
+    finally:
+        private_redis.process.send_signal(signal.SIGCONT)
+        await limits.aclose()
+        await share.aclose()
