@@ -16,11 +16,21 @@ from limits import parse
 
 from apiforge.errors import ServiceUnavailable
 from apiforge.events import redis_bus
+from apiforge.events.bus import Envelope
+from apiforge.events.feed import project_feed
+from apiforge.events.types import VersionComplete
 from apiforge.limit_storage import LimitStorage
+from apiforge.server.routes_generate import RESUBSCRIBE_S, follow_version
 from apiforge.server.stream_connections import StreamConnections
 from apiforge.settings import Settings
 from apiforge.store.db import Database
-from tests.scale.test_scale_bus import chunk, close_instance, new_project, open_instance
+from tests.scale.test_scale_bus import (
+    chunk,
+    close_instance,
+    empty_snapshot,
+    new_project,
+    open_instance,
+)
 from tests.server_process import free_port
 
 pytestmark = pytest.mark.scale
@@ -125,3 +135,43 @@ async def test_a_stalled_redis_is_a_503_and_an_unknown_total_not_a_hang(
         private_redis.process.send_signal(signal.SIGCONT)
         await limits.aclose()
         await share.aclose()
+
+
+async def test_following_a_version_while_redis_is_down_waits_between_subscribes(
+    database: Database, private_redis: PrivateRedis
+) -> None:
+    """POST /api/generate's wait (follow_version) with Redis away: each subscription ends at
+    once, and the version's events are read from the log, a round every RESUBSCRIBE_S rather
+    than as fast as the database answers (a round is a Redis connect and two reads)."""
+    instance = await open_instance(database, "t:", private_redis.url)
+    pid = await new_project(database)
+    private_redis.stop()
+    rounds = 0
+
+    def feed(last_id: int | None) -> AsyncIterator[list[Envelope]]:
+        nonlocal rounds
+        rounds += 1
+        return project_feed(
+            log=instance.log,
+            bus=instance.bus,
+            project_id=pid,
+            last_event_id=last_id,
+            heartbeat_s=5,
+            build_snapshot=empty_snapshot,
+        )
+
+    async def end_later() -> None:
+        await asyncio.sleep(1.0)
+        done = VersionComplete(
+            project_id=pid, version_number=1, summary="", files_changed=0, duration_ms=1
+        )
+        await instance.log.append(done)
+
+    try:
+        async with asyncio.timeout(10), asyncio.TaskGroup() as group:
+            group.create_task(end_later())
+            seen = [batch async for batch in follow_version(feed, instance.bus, 1) if batch]
+        assert seen[-1][-1].event.type == "version:complete"
+        assert rounds <= 1 + 1.0 / RESUBSCRIBE_S + 1, rounds
+    finally:
+        await close_instance(instance)
