@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from apiforge.errors import ServiceUnavailable
+from apiforge.events import redis_bus
 from apiforge.settings import Settings
 
 UNAVAILABLE = "The rate limits cannot be counted now (their Redis is away); try again shortly"
@@ -48,7 +49,11 @@ class LimitStorage:
     def from_settings(cls, settings: Settings) -> LimitStorage:
         if settings.bus != "redis":
             return cls.memory()
-        client = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+        # A command timeout as well: with Redis stalled (accepting, not answering) a sign-in
+        # or a write is refused with 503 after it, instead of hanging.
+        timeout = redis_bus.COMMAND_TIMEOUT_S
+        url = settings.redis_url
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=timeout)
         storage = RedisStorage(
             f"async+{settings.redis_url}",
             implementation="redispy",

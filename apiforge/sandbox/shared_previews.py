@@ -107,10 +107,14 @@ class SharedPreviews:
     async def stop_partial(self, project_id: str, version_number: int) -> None:
         """Stop the version's partial preview here, and drop its row if nothing runs now."""
         await self.manager.stop_partial(project_id, version_number)
-        if self.manager.alive(project_id) is None and project_id in self._registered:
-            async with self._lock:
-                self._registered.pop(project_id, None)
-                await self.registry.forget(project_id)
+        async with self._lock:
+            if self.manager.alive(project_id) is not None:
+                return
+            job_dir = self._registered.pop(project_id, None)
+            if job_dir is not None:
+                # Only while the row is still ours: another process may have started the
+                # project's next preview meanwhile, and its row must stay (or it stops it).
+                await self.registry.forget(project_id, job_dir)
 
     async def ensure(
         self, project_id: str, version_number: int, files: Mapping[str, str]

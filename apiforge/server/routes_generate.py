@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -28,7 +29,7 @@ from apiforge.api_models import (
 )
 from apiforge.auth.principal import CurrentPrincipal
 from apiforge.errors import ApiforgeError, GenerationTimeout, NotFoundError, ServerStopping
-from apiforge.events.bus import Envelope
+from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.feed import DELETED
 from apiforge.events.types import TERMINAL_TYPES
 from apiforge.server.errors import error_responses, status_description
@@ -54,6 +55,8 @@ STREAM_DOC = (
     "Answer with the generation's events as Server-Sent Events (as `/api/stream`, this version "
     "only) instead of waiting; the stream ends after the terminal event"
 )
+# A feed that ended with nothing new is subscribed again after this long (Redis away).
+RESUBSCRIBE_S = 0.5
 WAIT_DOC = "Wait at most this many seconds (capped at APIFORGE_GENERATE_WAIT_S); then 504"
 
 
@@ -100,21 +103,34 @@ async def version_events(
     """Version ``number``'s events in batches, through its terminal event; an empty batch is
     a heartbeat. Raises NotFoundError if the project is deleted meanwhile, ServerStopping if
     the server stops first."""
+    async for batch in follow_version(partial(feed_of, services, project_id), services.bus, number):
+        yield batch
+
+
+async def follow_version(
+    feed: Callable[[int | None], AsyncIterator[list[Envelope]]], bus: EventBus, number: int
+) -> AsyncIterator[list[Envelope]]:
+    """``version_events`` over ``feed(last_event_id)``, subscribed again each time it ends."""
     last_id: int | None = None
     while True:
-        async for batch in feed_of(services, project_id, last_id):
+        progressed = False
+        async for batch in feed(last_id):
             if not batch:
                 yield []
                 continue
-            last_id = max(last_id or 0, batch[-1].seq)
+            progressed, last_id = True, max(last_id or 0, batch[-1].seq)
             mine, ended = _of_version(batch, number)
             if mine:
                 yield mine
             if ended:
                 return
-        if services.bus.closed:
+        if bus.closed:
             raise ServerStopping("The server is stopping; the generation resumes when it is back")
-        # The feed drops a reader that fell far behind: go on after the last event seen.
+        # The feed drops a reader that fell far behind: go on after the last event seen. One
+        # that ended with nothing new could not subscribe (the Redis bus's Redis is away):
+        # wait before the next round, which reads the log, rather than spin on it.
+        if not progressed:
+            await asyncio.sleep(RESUBSCRIBE_S)
 
 
 def _of_version(batch: list[Envelope], number: int) -> tuple[list[Envelope], bool]:

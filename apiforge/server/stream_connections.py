@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
 from apiforge.api_models import ConnectionCounts
+from apiforge.events import redis_bus
 from apiforge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,10 @@ class RedisConnectionShare:
     """
 
     def __init__(self, url: str, prefix: str, *, counts: LocalCounts) -> None:
-        self._redis = Redis.from_url(url, socket_connect_timeout=2)
+        # A command timeout as well: a Redis that accepts but does not answer (a stalled host)
+        # must not hang GET /stream-status, whose total() reads here.
+        timeout = redis_bus.COMMAND_TIMEOUT_S
+        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=timeout)
         self._prefix = prefix
         self._counts = counts
         self.process = uuid.uuid4().hex

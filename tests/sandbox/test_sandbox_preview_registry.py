@@ -99,3 +99,14 @@ async def test_a_preview_on_another_host_is_named_and_a_dead_ones_forgotten(two:
     with pytest.raises(NotFoundError):
         await two.b.proxy("p1", _request(), "")
     assert await two.b.registry.find("p1") is None
+
+
+async def test_a_failed_partial_preview_leaves_the_row_another_process_took(two: Two) -> None:
+    await two.a.start("p1", 2, PREVIEW_APP, partial=True)  # v2 streams on A
+    assert await two.b.ensure("p1", 1, PREVIEW_APP) == ("/preview/p1/", True)  # v1 started on B
+    # v2 fails on A before A's sync noticed B's row: A stops its partial preview, not B's row.
+    await two.a.stop_partial("p1", 2)
+    row = await two.a.registry.find("p1")
+    assert row is not None and row.executor_id == "b"
+    await two.b.sync()
+    assert two.b.running() == {"p1": 1} and await two.a.serving("p1") == 1
