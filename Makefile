@@ -12,7 +12,7 @@ DEV_BIN := $(DEV_VENV)/bin
 # pytest-xdist workers for `make test` (0: one process, in collection order).
 TEST_WORKERS ?= 2
 
-.PHONY: serve test lint typecheck check system-deps bench clean llm llm-install test-llm bench-llm
+.PHONY: serve test lint typecheck check system-deps bench bench-conns bench-generation clean llm llm-install test-llm bench-llm
 
 # A .venv from before the split still holds the dev extras: start it over.
 $(VENV)/.serve-installed: pyproject.toml
@@ -53,6 +53,14 @@ test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typec
 bench: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/python bench/bench_core.py
 	$(DEV_BIN)/python bench/bench_peers.py 1 100 1000
+
+# Each takes minutes on the 2-core VM, so they are not in `make bench`: 10,000 idle SSE
+# connections on one server (~6 min), and whole generations with the sandbox (~1 min).
+bench-conns: $(DEV_VENV)/.dev-installed
+	$(DEV_BIN)/python bench/bench_conns.py 10000
+
+bench-generation: $(DEV_VENV)/.dev-installed system-deps
+	$(DEV_BIN)/python bench/bench_generation.py 5
 
 # A real local model (llama.cpp + Qwen2.5-Coder-0.5B), in its own venv under ~/.cache/apiforge:
 # nothing of it is needed by `make serve` or `make test`. See docs/providers.md.
