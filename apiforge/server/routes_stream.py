@@ -87,6 +87,9 @@ class GuardedStreamingResponse(StreamingResponse):
         self._guard, self._watched = guard, watched
 
     async def stream_response(self, send: Send) -> None:
+        if self._watched[0] is None:  # local mode: nothing can be revoked
+            await super().stream_response(send)
+            return
         with self._guard.watch(*self._watched) as revoked:
             async with anyio.create_task_group() as group:
 
@@ -191,10 +194,17 @@ async def _serve_events(
     revoked: asyncio.Event,
 ) -> None:
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
-    receiver = asyncio.create_task(_receive_actions(websocket, services, project_id, user_id))
+    acting = asyncio.Lock()  # held while an action runs
+    receiver = asyncio.create_task(
+        _receive_actions(websocket, services, project_id, user_id, acting)
+    )
     ended = asyncio.create_task(revoked.wait())
     try:
         await asyncio.wait({receiver, ended}, return_when=asyncio.FIRST_COMPLETED)
+        if revoked.is_set():
+            # A prompt being queued is let finish (not cut half-way); none starts after this.
+            async with acting:
+                receiver.cancel()
     finally:
         for task in (sender, receiver, ended):
             task.cancel()
@@ -202,7 +212,6 @@ async def _serve_events(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
     if revoked.is_set():
-        # Neither the events nor the actions go on: no prompt can follow the sign-out.
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await receiver
         with contextlib.suppress(RuntimeError, OSError):  # the client may be gone already
@@ -258,29 +267,44 @@ async def _next_message(websocket: WebSocket) -> dict[str, Any] | None:
 
 
 async def _receive_actions(
-    websocket: WebSocket, services: AppServices, project_id: str, user_id: str
+    websocket: WebSocket,
+    services: AppServices,
+    project_id: str,
+    user_id: str,
+    acting: asyncio.Lock,
 ) -> None:
     while True:
         message = await _next_message(websocket)
         if message is None:
             return
-        action = message.get("action")
-        try:
-            if action in ("prompt", "cancel"):
-                # Actions are writes, counted with the user's REST writes (rate_limits.py).
-                await services.writes.check(user_id)
-            if action == "prompt":
-                prompt = _checked_prompt(message.get("prompt"), services)
-                version = await services.generations.iterate(project_id, prompt)
-                ack = {"type": "ack", "version": Version.of(version).model_dump()}
-                await websocket.send_json(ack)
-            elif action == "cancel":
-                cancelled = await services.generations.cancel(project_id)
-                await websocket.send_json({"type": "ack", "cancelled": cancelled})
-            else:
-                raise InputError(f"Unknown action {action!r}", code="unknown_action")
-        except ApiforgeError as exc:
-            await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        async with acting:
+            await _act(websocket, services, project_id, user_id, message)
+
+
+async def _act(
+    websocket: WebSocket,
+    services: AppServices,
+    project_id: str,
+    user_id: str,
+    message: dict[str, Any],
+) -> None:
+    action = message.get("action")
+    try:
+        if action in ("prompt", "cancel"):
+            # Actions are writes, counted with the user's REST writes (rate_limits.py).
+            await services.writes.check(user_id)
+        if action == "prompt":
+            prompt = _checked_prompt(message.get("prompt"), services)
+            version = await services.generations.iterate(project_id, prompt)
+            ack = {"type": "ack", "version": Version.of(version).model_dump()}
+            await websocket.send_json(ack)
+        elif action == "cancel":
+            cancelled = await services.generations.cancel(project_id)
+            await websocket.send_json({"type": "ack", "cancelled": cancelled})
+        else:
+            raise InputError(f"Unknown action {action!r}", code="unknown_action")
+    except ApiforgeError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
 
 
 def _checked_prompt(prompt: object, services: AppServices) -> str:
