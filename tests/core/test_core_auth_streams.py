@@ -32,7 +32,7 @@ def _ws_url(server: AccountsServer, project_id: str) -> str:
     return server.url.replace("http://", "ws://") + f"/api/ws/{project_id}"
 
 
-async def _open_sse(server: AccountsServer, project_id: str, headers: dict[str, str]) -> Stream:
+async def open_sse(server: AccountsServer, project_id: str, headers: dict[str, str]) -> Stream:
     """A started SSE stream (its first bytes read), and how to wait for its end."""
     client = httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30)
     response = await client.send(
@@ -54,7 +54,7 @@ async def _open_sse(server: AccountsServer, project_id: str, headers: dict[str, 
     return ended
 
 
-async def _open_ws(server: AccountsServer, project_id: str, headers: dict[str, str]) -> Stream:
+async def open_ws(server: AccountsServer, project_id: str, headers: dict[str, str]) -> Stream:
     ws = await connect(_ws_url(server, project_id), additional_headers=headers)
     await ws.recv()
 
@@ -73,23 +73,23 @@ async def _open_ws(server: AccountsServer, project_id: str, headers: dict[str, s
     return ended
 
 
-async def _project(server: AccountsServer, headers: dict[str, str]) -> str:
+async def project(server: AccountsServer, headers: dict[str, str]) -> str:
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=15) as client:
         made = await client.post("/api/projects", json={"prompt": PROMPT})
     assert made.status_code == 201, made.text
     return str(made.json()["project"]["id"])
 
 
-async def _streams(
+async def open_both(
     server: AccountsServer, project_id: str, headers: dict[str, str]
 ) -> list[Stream]:
     return [
-        await _open_sse(server, project_id, headers),
-        await _open_ws(server, project_id, headers),
+        await open_sse(server, project_id, headers),
+        await open_ws(server, project_id, headers),
     ]
 
 
-async def _assert_all_end(streams: list[Stream], since: float, bound_s: float) -> None:
+async def assert_all_end(streams: list[Stream], since: float, bound_s: float) -> None:
     tasks = [asyncio.ensure_future(end()) for end in streams]
     async with asyncio.timeout(bound_s + 10):  # fail, not hang, when a stream stays open
         ends = await asyncio.gather(*tasks)
@@ -98,7 +98,7 @@ async def _assert_all_end(streams: list[Stream], since: float, bound_s: float) -
     assert max(took) <= bound_s, took
 
 
-async def _assert_refused(server: AccountsServer, project_id: str, headers: dict[str, str]) -> None:
+async def assert_refused(server: AccountsServer, project_id: str, headers: dict[str, str]) -> None:
     sse = httpx.get(f"{server.url}/api/stream/{project_id}", headers=headers, timeout=15)
     assert sse.status_code == 401, sse.text
     with pytest.raises(InvalidStatus) as denied:
@@ -107,7 +107,7 @@ async def _assert_refused(server: AccountsServer, project_id: str, headers: dict
     assert denied.value.response.status_code == 401
 
 
-def _bearer(token: str) -> dict[str, str]:
+def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -131,51 +131,51 @@ async def _assert_still_open(stream: Stream) -> None:
 async def test_revoking_a_token_ends_its_streams(user_server: AccountsServer) -> None:
     token_id, token = _new_token(user_server, "stream-ann")
     _, other = _new_token(user_server, "stream-ann")
-    project_id = await _project(user_server, _bearer(token))
-    streams = await _streams(user_server, project_id, _bearer(token))
-    kept = await _open_sse(user_server, project_id, _bearer(other))
+    project_id = await project(user_server, bearer(token))
+    streams = await open_both(user_server, project_id, bearer(token))
+    kept = await open_sse(user_server, project_id, bearer(other))
     since = time.monotonic()
     gone = httpx.delete(
-        f"{user_server.url}/api/tokens/{token_id}", headers=_bearer(other), timeout=15
+        f"{user_server.url}/api/tokens/{token_id}", headers=bearer(other), timeout=15
     )
     assert gone.status_code == 204, gone.text
-    await _assert_all_end(streams, since, IN_PROCESS_BOUND_S)
-    await _assert_refused(user_server, project_id, _bearer(token))
+    await assert_all_end(streams, since, IN_PROCESS_BOUND_S)
+    await assert_refused(user_server, project_id, bearer(token))
     await _assert_still_open(kept)
 
 
 async def test_signing_out_ends_the_sessions_streams(user_server: AccountsServer) -> None:
     session = user_server.headers_of("stream-ben")
     _, token = _new_token(user_server, "stream-ben")
-    project_id = await _project(user_server, session)
-    streams = await _streams(user_server, project_id, session)
-    kept = await _open_ws(user_server, project_id, _bearer(token))
+    project_id = await project(user_server, session)
+    streams = await open_both(user_server, project_id, session)
+    kept = await open_ws(user_server, project_id, bearer(token))
     since = time.monotonic()
     out = httpx.post(f"{user_server.url}/api/auth/logout", headers=session, timeout=15)
     assert out.status_code == 204, out.text
-    await _assert_all_end(streams, since, IN_PROCESS_BOUND_S)
-    await _assert_refused(user_server, project_id, session)
+    await assert_all_end(streams, since, IN_PROCESS_BOUND_S)
+    await assert_refused(user_server, project_id, session)
     await _assert_still_open(kept)
 
 
 async def test_disabling_a_user_ends_all_their_streams(user_server: AccountsServer) -> None:
     session = user_server.headers_of("stream-cid")
     _, token = _new_token(user_server, "stream-cid")
-    project_id = await _project(user_server, session)
+    project_id = await project(user_server, session)
     streams = [
-        *await _streams(user_server, project_id, session),
-        *await _streams(user_server, project_id, _bearer(token)),
+        *await open_both(user_server, project_id, session),
+        *await open_both(user_server, project_id, bearer(token)),
     ]
-    admin = _bearer(user_server.root_token())
+    admin = bearer(user_server.root_token())
     since = time.monotonic()
     user_id = user_server.user_ids["stream-cid"]
     patched = httpx.patch(
         f"{user_server.url}/api/users/{user_id}", json={"disabled": True}, headers=admin
     )
     assert patched.status_code == 200, patched.text
-    await _assert_all_end(streams, since, IN_PROCESS_BOUND_S)
-    await _assert_refused(user_server, project_id, session)
-    await _assert_refused(user_server, project_id, _bearer(token))
+    await assert_all_end(streams, since, IN_PROCESS_BOUND_S)
+    await assert_refused(user_server, project_id, session)
+    await assert_refused(user_server, project_id, bearer(token))
 
 
 async def test_a_token_revoked_elsewhere_ends_its_streams_at_the_next_check(
@@ -184,10 +184,10 @@ async def test_a_token_revoked_elsewhere_ends_its_streams_at_the_next_check(
     """Another process's revocation reaches this one only through the database: written here
     straight into it, the serving process is not told and must find it by re-checking."""
     token_id, token = _new_token(user_server, "stream-dee")
-    project_id = await _project(user_server, _bearer(token))
-    streams = await _streams(user_server, project_id, _bearer(token))
+    project_id = await project(user_server, bearer(token))
+    streams = await open_both(user_server, project_id, bearer(token))
     since = time.monotonic()
     with sqlite3.connect(user_server.data_dir / "apiforge.sqlite3") as db:
         db.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?", (token_id,))
-    await _assert_all_end(streams, since, PERIODIC_BOUND_S)
-    await _assert_refused(user_server, project_id, _bearer(token))
+    await assert_all_end(streams, since, PERIODIC_BOUND_S)
+    await assert_refused(user_server, project_id, bearer(token))
