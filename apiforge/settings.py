@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         description="A process silent this long is dead: a live one takes over its generations "
         "(shared DBOS database only; each process beats every fifth of it)",
     )
+    stream_auth_check_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="How often each process re-reads the credentials of its open SSE and "
+        "WebSocket streams: a stream whose session, token or user was ended elsewhere closes "
+        "within this (at once when ended in the same process)",
+    )
     max_prompt_chars: int = Field(default=8000, description="Longest prompt accepted")
     ping_interval_s: float = Field(default=15.0, description="SSE heartbeat comment interval")
     generate_wait_s: float = Field(

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apiforge.api_models_auth import USERNAME_RULE, is_valid_username
 from apiforge.auth.principal import LOCAL_PRINCIPAL, REFUSAL_KEY, Principal
 from apiforge.auth.service import Accounts
+from apiforge.auth.stream_guard import CREDENTIAL_KEY, Credential
 from apiforge.errors import AuthenticationRequired, DatabaseUnavailable
 from apiforge.server.errors import error_response
 from apiforge.settings import Settings
@@ -105,9 +106,13 @@ class PrincipalMiddleware:
                     code="bad_user_header",
                 )
                 return None
+            state[CREDENTIAL_KEY] = Credential("header", name)
             return await accounts.by_header(name)
         scheme, _, credential = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credential.strip():
+            # Kept (as the session's below) for the stream guard, which re-checks it while a
+            # stream is open (auth/stream_guard.py).
+            state[CREDENTIAL_KEY] = Credential("token", credential.strip())
             return await accounts.by_token(credential.strip())
         secret = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
         if not secret:
@@ -115,4 +120,5 @@ class PrincipalMiddleware:
         principal = await accounts.by_session(secret)
         if principal is not None:
             state[SESSION_SECRET_KEY] = secret
+            state[CREDENTIAL_KEY] = Credential("session", secret)
         return principal

@@ -222,6 +222,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services
         await services.connections.start()
         stack.push_async_callback(services.connections.aclose)
+        await services.guard.start()
+        stack.push_async_callback(services.guard.aclose)
         DBOS.launch()
         await _register_queue(settings)
         interrupted = await services.generations.fail_interrupted()

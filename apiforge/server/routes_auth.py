@@ -62,6 +62,7 @@ async def logout(request: Request, _principal: CurrentPrincipal, services: Servi
     secret = getattr(request.state, SESSION_SECRET_KEY, None)
     if isinstance(secret, str):
         await services.accounts.logout(secret)
+        services.guard.recheck()  # this session's open streams end now
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -104,6 +105,7 @@ async def revoke_token(
 ) -> Response:
     async with services.db.transaction() as session:
         await acc.revoke_token(session, user_id=principal.user_id, token_id=token_id)
+    services.guard.recheck()  # this token's open streams end now
     return Response(status_code=204)
 
 
@@ -139,4 +141,6 @@ async def update_user(
         # The one admin locking themselves out would leave nobody to undo it.
         raise ConflictError("You cannot disable your own account", code="cannot_disable_self")
     user = await services.accounts.set_disabled(user_id, disabled=body.disabled)
+    if body.disabled:
+        services.guard.recheck()  # the user's open streams end now
     return UserOut.of(user)

@@ -8,11 +8,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+import anyio
+from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
+from starlette.types import Send
 
 from apiforge.api_models import Version
-from apiforge.auth.principal import WsPrincipal
+from apiforge.auth.principal import CurrentPrincipal, WsPrincipal
+from apiforge.auth.stream_guard import Credential, StreamGuard, credential_of
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import DELETED, project_feed
@@ -63,6 +66,44 @@ async def _require_owned_project(services: AppServices, project_id: str, owner_i
         await repo.get_owned_project(session, project_id, owner_id=owner_id)
 
 
+# WebSocket close code when the stream's session, token or user was ended (RFC 6455's policy
+# violation): reconnecting with the same credential gets 401.
+CLOSE_SIGNED_OUT = 1008
+SIGNED_OUT_REASON = "signed out: the session, token or account was ended"
+
+
+class GuardedStreamingResponse(StreamingResponse):
+    """Ends (cleanly: the last chunk is sent) once the credential stops signing in its user;
+    EventSource then reconnects and gets 401."""
+
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        *,
+        guard: StreamGuard,
+        watched: tuple[Credential | None, str],
+    ) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=SSE_HEADERS)
+        self._guard, self._watched = guard, watched
+
+    async def stream_response(self, send: Send) -> None:
+        if self._watched[0] is None:  # local mode: nothing can be revoked
+            await super().stream_response(send)
+            return
+        with self._guard.watch(*self._watched) as revoked:
+            async with anyio.create_task_group() as group:
+
+                async def end_when_revoked() -> None:
+                    await revoked.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(end_when_revoked)
+                await super().stream_response(send)
+                group.cancel_scope.cancel()
+            if revoked.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 # Each frame as an EventSource sees it; ``data`` is the event as JSON (docs/events.md).
 SSE_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -89,6 +130,8 @@ STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def stream(
     project_id: OwnedProjectId,
     services: Services,
+    request: Request,
+    principal: CurrentPrincipal,
     last_event_id: Annotated[
         str,
         Header(description=EVENT_ID_DOC, json_schema_extra={"pattern": EVENT_ID_PATTERN}),
@@ -113,7 +156,8 @@ async def stream(
             async for batch in feed_of(services, project_id, last_id):
                 yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
+    watched = (credential_of(request.state), principal.user_id)
+    return GuardedStreamingResponse(body(), guard=services.guard, watched=watched)
 
 
 @router.websocket("/ws/{project_id}")
@@ -136,22 +180,45 @@ async def websocket_events(
     with (
         services.metrics.connections.labels(transport="websocket").track_inprogress(),
         services.connections.track(project_id, "websocket"),
+        services.guard.watch(credential_of(websocket.state), principal.user_id) as revoked,
     ):
-        await _serve_events(websocket, services, project_id, principal.user_id, last_id)
+        await _serve_events(websocket, services, project_id, principal.user_id, last_id, revoked)
 
 
 async def _serve_events(
-    websocket: WebSocket, services: AppServices, project_id: str, user_id: str, last_id: int | None
+    websocket: WebSocket,
+    services: AppServices,
+    project_id: str,
+    user_id: str,
+    last_id: int | None,
+    revoked: asyncio.Event,
 ) -> None:
     sender = asyncio.create_task(_send_events(websocket, services, project_id, last_id))
+    acting = asyncio.Lock()  # held while an action runs
+    receiver = asyncio.create_task(
+        _receive_actions(websocket, services, project_id, user_id, acting)
+    )
+    ended = asyncio.create_task(revoked.wait())
     try:
-        await _receive_actions(websocket, services, project_id, user_id)
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait({receiver, ended}, return_when=asyncio.FIRST_COMPLETED)
+        if revoked.is_set():
+            # A prompt being queued is let finish (not cut half-way); none starts after this.
+            async with acting:
+                receiver.cancel()
     finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for task in (sender, receiver, ended):
+            task.cancel()
+        for task in (sender, ended):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if revoked.is_set():
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await receiver
+        with contextlib.suppress(RuntimeError, OSError):  # the client may be gone already
+            await websocket.close(code=CLOSE_SIGNED_OUT, reason=SIGNED_OUT_REASON)
+        return
+    with contextlib.suppress(WebSocketDisconnect):
+        await receiver
 
 
 async def _refuse(websocket: WebSocket, close_code: int, code: str, message: str) -> None:
@@ -200,29 +267,44 @@ async def _next_message(websocket: WebSocket) -> dict[str, Any] | None:
 
 
 async def _receive_actions(
-    websocket: WebSocket, services: AppServices, project_id: str, user_id: str
+    websocket: WebSocket,
+    services: AppServices,
+    project_id: str,
+    user_id: str,
+    acting: asyncio.Lock,
 ) -> None:
     while True:
         message = await _next_message(websocket)
         if message is None:
             return
-        action = message.get("action")
-        try:
-            if action in ("prompt", "cancel"):
-                # Actions are writes, counted with the user's REST writes (rate_limits.py).
-                await services.writes.check(user_id)
-            if action == "prompt":
-                prompt = _checked_prompt(message.get("prompt"), services)
-                version = await services.generations.iterate(project_id, prompt)
-                ack = {"type": "ack", "version": Version.of(version).model_dump()}
-                await websocket.send_json(ack)
-            elif action == "cancel":
-                cancelled = await services.generations.cancel(project_id)
-                await websocket.send_json({"type": "ack", "cancelled": cancelled})
-            else:
-                raise InputError(f"Unknown action {action!r}", code="unknown_action")
-        except ApiforgeError as exc:
-            await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        async with acting:
+            await _act(websocket, services, project_id, user_id, message)
+
+
+async def _act(
+    websocket: WebSocket,
+    services: AppServices,
+    project_id: str,
+    user_id: str,
+    message: dict[str, Any],
+) -> None:
+    action = message.get("action")
+    try:
+        if action in ("prompt", "cancel"):
+            # Actions are writes, counted with the user's REST writes (rate_limits.py).
+            await services.writes.check(user_id)
+        if action == "prompt":
+            prompt = _checked_prompt(message.get("prompt"), services)
+            version = await services.generations.iterate(project_id, prompt)
+            ack = {"type": "ack", "version": Version.of(version).model_dump()}
+            await websocket.send_json(ack)
+        elif action == "cancel":
+            cancelled = await services.generations.cancel(project_id)
+            await websocket.send_json({"type": "ack", "cancelled": cancelled})
+        else:
+            raise InputError(f"Unknown action {action!r}", code="unknown_action")
+    except ApiforgeError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
 
 
 def _checked_prompt(prompt: object, services: AppServices) -> str:

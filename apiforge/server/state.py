@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, WebSocket
 
 from apiforge.auth.service import Accounts
+from apiforge.auth.stream_guard import StreamGuard
 from apiforge.events.bus import EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.context import GenerationRuntime
@@ -36,6 +37,11 @@ class AppServices:
     metrics: Metrics = field(default_factory=Metrics)
     # Open SSE and WebSocket connections by project (stream-status).
     connections: StreamConnections = field(default_factory=StreamConnections)
+    # Open streams by credential; ends those whose credential stops signing in (stream_guard.py).
+    guard: StreamGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guard = StreamGuard(self.db, self.settings.stream_auth_check_s)
 
 
 def _services(request: Request) -> AppServices:

@@ -1,22 +1,28 @@
 """Browser sessions across two API processes of one deployment (Postgres + Redis), without
 sticky routing: a session signed in on A writes on B with its CSRF token (one key per
 deployment, in the app database), and the login throttle and the write limit count the
-requests sent to A and B together (in Redis), at the same count as one process."""
+requests sent to A and B together (in Redis), at the same count as one process. A token
+revoked on B ends its streams open on A."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
+from tests.core import test_core_auth_streams as streams
 from tests.core.accounts_server import AccountsServer, password_of
 from tests.scale.conftest import REDIS_URL, Deployment
 
 pytestmark = pytest.mark.scale
 
 LOGINS, WRITES = 3, 5
+# How often each process re-reads its open streams' credentials (short: the test waits it).
+CHECK_S = 1.0
 
 
 def error_code(answer: httpx.Response) -> str:
@@ -34,6 +40,7 @@ def test_a_session_signed_in_on_one_process_works_on_the_other_and_limits_are_sh
         **deployment.env(bus="redis"),
         "APIFORGE_LOGIN_ATTEMPTS_PER_MINUTE": str(LOGINS),
         "APIFORGE_LIMIT_WRITES_PER_MINUTE": str(WRITES),
+        "APIFORGE_STREAM_AUTH_CHECK_S": str(CHECK_S),
     }
     a, b = AccountsServer(tmp_path / "a", env), AccountsServer(tmp_path / "b", env)
     a.spawn()
@@ -42,6 +49,7 @@ def test_a_session_signed_in_on_one_process_works_on_the_other_and_limits_are_sh
         a.wait_until_serving(60)
         b.wait_until_serving(60)
         _sessions_and_limits_span_processes(a, b)
+        asyncio.run(_revoking_on_one_process_ends_streams_on_the_other(a, b))
     finally:
         a.kill()
         b.kill()
@@ -67,3 +75,20 @@ def _sessions_and_limits_span_processes(a: AccountsServer, b: AccountsServer) ->
         throttled = server.login("dora", password_of("dora"))
         assert throttled.status_code == 429, throttled.text
         assert error_code(throttled) == "too_many_logins"
+
+
+async def _revoking_on_one_process_ends_streams_on_the_other(
+    a: AccountsServer, b: AccountsServer
+) -> None:
+    erin = a.headers_of("erin")
+    made = new_token(a, erin)
+    assert made.status_code == 201, made.text
+    bearer = streams.bearer(str(made.json()["token"]))
+    project_id = await streams.project(a, bearer)
+    on_a = await streams.open_both(a, project_id, bearer)
+    since = time.monotonic()
+    revoked = httpx.delete(f"{b.url}/api/tokens/{made.json()['id']}", headers=erin, timeout=15)
+    assert revoked.status_code == 204, revoked.text
+    # B is told; A finds out at its next check.
+    await streams.assert_all_end(on_a, since, CHECK_S + 2.0)
+    await streams.assert_refused(a, project_id, bearer)
