@@ -17,6 +17,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     ├── GenerationTimeout     (504: a waiting request gave up; the generation goes on)
     ├── ServerStopping        (503: the server is shutting down; try again)
     ├── ServiceUnavailable    (503: a service the request needs is away; retryable)
+    ├── InvalidSettings       (an APIFORGE_ variable is malformed: the process does not start)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -85,6 +86,12 @@ class ServiceUnavailable(ApiforgeError):
     code = "service_unavailable"
     status_code = 503
     retryable = True
+
+
+class InvalidSettings(ApiforgeError):
+    """An ``APIFORGE_`` environment variable (or the option setting it) is malformed."""
+
+    code = "invalid_settings"
 
 
 class GenerationError(ApiforgeError):
