@@ -158,19 +158,33 @@ class Cluster:
         (self.root / PIDS_FILE).unlink(missing_ok=True)
 
 
-def stop_recorded(root: Path) -> int:
-    """SIGTERM a running ``cluster.sh`` under ``root`` and the process groups it started."""
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_recorded(root: Path, timeout: float = 30.0) -> int:
+    """SIGTERM a running ``cluster.sh`` under ``root`` and the process groups it started, and
+    wait until they are gone (so the databases can be dropped right after); the number of
+    processes that were still running."""
     path = root / PIDS_FILE
     if not path.exists():
         return 0
     runner, *members = [int(line) for line in path.read_text().split()]
     with contextlib.suppress(ProcessLookupError):
         os.kill(runner, signal.SIGTERM)
-    for pid in members:
+    running = [pid for pid in members if _group_alive(pid)]  # not those killed meanwhile
+    for pid in running:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_group_alive(pid) for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
     path.unlink(missing_ok=True)
-    return len(members)
+    return len(running)
 
 
 def main(argv: list[str] | None = None) -> int:
