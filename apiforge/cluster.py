@@ -187,6 +187,16 @@ def stop_recorded(root: Path, timeout: float = 30.0) -> int:
     return len(running)
 
 
+def _report_exits(cluster: Cluster, exited: set[str]) -> None:
+    """Say once that a member ended (``poll`` also reaps it, so ``stop`` no longer counts it)."""
+    for member in cluster.members:
+        if member.name in exited or member.process is None:
+            continue
+        if (code := member.process.poll()) is not None:
+            exited.add(member.name)
+            print(f"{member.name}  pid {member.pid}  exited ({code}); the others go on", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cluster.sh", description=__doc__)
     parser.add_argument("action", nargs="?", choices=("start", "stop"), default="start")
@@ -212,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             where = member.url if member.is_api else "worker"
             print(f"{member.name}  pid {member.pid}  {where}  log {member.log_path}", flush=True)
         print("Ctrl-C (or `scripts/cluster.sh stop`) stops them all", flush=True)
+        exited: set[str] = set()
         while not stopping:
             time.sleep(0.2)
+            _report_exits(cluster, exited)
     finally:
         cluster.stop()
     return 0

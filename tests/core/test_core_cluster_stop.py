@@ -9,7 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-from apiforge.cluster import PIDS_FILE, stop_recorded
+import pytest
+
+from apiforge.cluster import PIDS_FILE, Cluster, _report_exits, stop_recorded
 
 # A member that takes a moment to stop after SIGTERM, as a server does.
 SLOW_TO_STOP = "trap 'sleep 0.5; kill $!; exit 0' TERM; sleep 30 & wait"
@@ -38,3 +40,23 @@ def test_stop_counts_the_running_members_and_waits_for_them(tmp_path: Path) -> N
         for process in (runner, dead, live):
             process.kill()
             process.wait()
+
+
+def test_the_running_script_says_once_that_a_member_died(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = Cluster(tmp_path, apis=0, workers=2)
+    worker, other = cluster.members
+    worker.process = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    other.process = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        exited: set[str] = set()
+        _report_exits(cluster, exited)
+        worker.process.kill()
+        worker.process.wait()
+        _report_exits(cluster, exited)
+        _report_exits(cluster, exited)
+        said = capsys.readouterr().out.splitlines()
+        assert said == [f"worker-1  pid {worker.pid}  exited (-9); the others go on"]
+    finally:
+        cluster.stop()
