@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 
@@ -20,7 +22,7 @@ from apiforge.cli_stop import run_stoppable
 from apiforge.client import ApiforgeClient
 from apiforge.data_dir_claim import DataDirInUse, current_owner, local_url
 from apiforge.errors import ApiforgeError
-from apiforge.settings import Settings
+from apiforge.settings import Settings, invalid_settings
 
 if TYPE_CHECKING:
     from apiforge.events.types import Event
@@ -292,7 +294,16 @@ def main() -> None:
 
     cli_versions.register(app)
     cli_accounts.register(app)
-    app()
+    try:
+        app()
+    except (ValidationError, SettingsError) as error:
+        # A malformed APIFORGE_ variable: say which and why, not pydantic's traceback.
+        if (invalid := invalid_settings(error)) is None:
+            raise
+        Console(stderr=True).print(
+            f"[red]{invalid.code}:[/] {escape(invalid.message)}", soft_wrap=True
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -158,19 +158,43 @@ class Cluster:
         (self.root / PIDS_FILE).unlink(missing_ok=True)
 
 
-def stop_recorded(root: Path) -> int:
-    """SIGTERM a running ``cluster.sh`` under ``root`` and the process groups it started."""
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_recorded(root: Path, timeout: float = 30.0) -> int:
+    """SIGTERM a running ``cluster.sh`` under ``root`` and the process groups it started, and
+    wait until they are gone (so the databases can be dropped right after); the number of
+    processes that were still running."""
     path = root / PIDS_FILE
     if not path.exists():
         return 0
     runner, *members = [int(line) for line in path.read_text().split()]
     with contextlib.suppress(ProcessLookupError):
         os.kill(runner, signal.SIGTERM)
-    for pid in members:
+    running = [pid for pid in members if _group_alive(pid)]  # not those killed meanwhile
+    for pid in running:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_group_alive(pid) for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
     path.unlink(missing_ok=True)
-    return len(members)
+    return len(running)
+
+
+def _report_exits(cluster: Cluster, exited: set[str]) -> None:
+    """Say once that a member ended (``poll`` also reaps it, so ``stop`` no longer counts it)."""
+    for member in cluster.members:
+        if member.name in exited or member.process is None:
+            continue
+        if (code := member.process.poll()) is not None:
+            exited.add(member.name)
+            print(f"{member.name}  pid {member.pid}  exited ({code}); the others go on", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             where = member.url if member.is_api else "worker"
             print(f"{member.name}  pid {member.pid}  {where}  log {member.log_path}", flush=True)
         print("Ctrl-C (or `scripts/cluster.sh stop`) stops them all", flush=True)
+        exited: set[str] = set()
         while not stopping:
             time.sleep(0.2)
+            _report_exits(cluster, exited)
     finally:
         cluster.stop()
     return 0

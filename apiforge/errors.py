@@ -18,6 +18,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     ├── ServerStopping        (503: the server is shutting down; try again)
     ├── ServiceUnavailable    (503: a service the request needs is away; retryable)
     │   └── DatabaseUnavailable (503: the app database cannot be reached)
+    ├── InvalidSettings       (an APIFORGE_ variable is malformed: the process does not start)
     ├── ProviderError         (the LLM provider failed; see providers/errors)
     └── ValidationFailed      (the sandbox rejected a version)
 """
@@ -96,6 +97,12 @@ class DatabaseUnavailable(ServiceUnavailable):
 
     def __init__(self, message: str = "The database is unreachable; try again in a moment"):
         super().__init__(message)
+
+
+class InvalidSettings(ApiforgeError):
+    """An ``APIFORGE_`` environment variable (or the option setting it) is malformed."""
+
+    code = "invalid_settings"
 
 
 class GenerationError(ApiforgeError):

@@ -88,7 +88,10 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         "root": {"handlers": ["json"], "level": level},
         # DBOS adds a text handler of its own only while its logger has none.
         "loggers": {name: own for name in ("uvicorn", "uvicorn.access", "dbos")}
-        | {"uvicorn.error": {"level": level}},
+        | {"uvicorn.error": {"level": level}}
+        # httpx logs each request at INFO: the validator's and the preview's calls to the
+        # generated app (a dozen "HTTP Request: GET http://app/…" lines per generation).
+        | {"httpx": {"level": max(logging.getLevelName(level), logging.WARNING)}},
     }
 
 

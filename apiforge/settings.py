@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from apiforge.errors import InvalidSettings
+
+ENV_PREFIX = "APIFORGE_"
 
 
 class ModelPrice(BaseModel):
@@ -21,7 +33,7 @@ class ModelPrice(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="APIFORGE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     # Per user, not per working directory: `apiforge serve` and the CLI run from anywhere must
     # see the same projects.
@@ -31,7 +43,7 @@ class Settings(BaseSettings):
         description="Where databases and work dirs live (`~` is expanded)",
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds")
-    port: int = Field(default=8000, description="Port the server binds")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the server binds")
     database_url: str | None = Field(
         default=None, description="App database URL; default: SQLite file in the data dir"
     )
@@ -259,3 +271,24 @@ class Settings(BaseSettings):
             return "local"
         digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
         return f"{socket.gethostname()}-{digest}"
+
+
+def invalid_settings(error: ValidationError | SettingsError) -> InvalidSettings | None:
+    """What a person must fix, naming the variable, for an error building :class:`Settings`
+    (pydantic's own names the field only, after a traceback); None for any other error."""
+    if isinstance(error, SettingsError):
+        # pydantic-settings names the field in its message and keeps JSON's complaint as cause.
+        named = re.search(r'field "(\w+)"', str(error))
+        if named is None:
+            return None
+        why = f"not valid JSON ({error.__cause__})" if error.__cause__ else str(error)
+        return InvalidSettings(f"{ENV_PREFIX}{named[1].upper()}: {why}")
+    if error.title != Settings.__name__:
+        return None
+    problems = []
+    for problem in error.errors(include_url=False):
+        field, *inside = [str(part) for part in problem["loc"]] or [""]
+        name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"  # a model validator's
+        where = f" ({'.'.join(inside)})" if inside else ""
+        problems.append(f"{name}{where}: {problem['msg']}")
+    return InvalidSettings("; ".join(problems))

@@ -5,7 +5,11 @@ caller's X-Request-ID or a new one) that its lines carry and its response echoes
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,3 +83,24 @@ async def test_a_generation_logs_json_lines_that_say_whose_they_are(server: Serv
     created_line = next(line for line in access if "POST /api/projects" in line["message"])
     assert created_line["request_id"] == "create-bookstore-1"
     assert any(line["message"] == "Application shutdown complete." for line in lines)
+
+
+def test_httpx_request_lines_stay_out_of_the_json_log(tmp_path: Path) -> None:
+    """The validator's smoke and fuzz calls to the generated app went through httpx, which
+    logged each at INFO: a dozen lines per generation that said nothing about apiforge."""
+    script = (
+        "import logging, logging.config\n"
+        "from apiforge.logs import logging_config\n"
+        "from apiforge.settings import Settings\n"
+        "logging.config.dictConfig(logging_config(Settings(log_format='json')))\n"
+        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')\n"
+        "logging.getLogger('httpx').warning('a warning still shows')\n"
+        "logging.getLogger('apiforge.generation').info('generation of v1 started')\n"
+    )
+    env = {**os.environ, "APIFORGE_DATA_DIR": str(tmp_path)}
+    ran = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    messages = [json.loads(line)["message"] for line in ran.stderr.splitlines()]
+    assert messages == ["a warning still shows", "generation of v1 started"]
