@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from apiforge.auth import accounts
 from apiforge.auth.principal import AuthVia
 from apiforge.errors import DatabaseUnavailable
+from apiforge.periodic import Periodic
 from apiforge.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -74,18 +75,13 @@ class StreamGuard:
         self._db = db
         self._interval_s = interval_s
         self._streams: dict[Watched, set[asyncio.Event]] = {}
-        self._wakeup = asyncio.Event()
-        self._loop: asyncio.Task[None] | None = None
+        self._rounds = Periodic("stream-guard", interval_s, self._check_round)
 
     async def start(self) -> None:
-        self._loop = asyncio.create_task(self._check_loop(), name="stream-guard")
+        self._rounds.start()
 
     async def aclose(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await self._rounds.aclose()
 
     @contextlib.contextmanager
     def watch(self, credential: Credential | None, user_id: str) -> Iterator[asyncio.Event]:
@@ -107,18 +103,14 @@ class StreamGuard:
 
     def recheck(self) -> None:
         """A credential may just have been revoked here: check every open stream now."""
-        self._wakeup.set()
+        self._rounds.wake()
 
-    async def _check_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval_s)
-            self._wakeup.clear()
-            try:
-                await self._check()
-            except (DatabaseUnavailable, SQLAlchemyError, OSError) as error:
-                # The database being away revokes nothing: checked again next time.
-                log.warning("stream credentials not re-checked (%s)", error)
+    async def _check_round(self) -> None:
+        try:
+            await self._check()
+        except (DatabaseUnavailable, SQLAlchemyError, OSError) as error:
+            # The database being away revokes nothing: checked again next time.
+            log.warning("stream credentials not re-checked (%s)", error)
 
     async def _check(self) -> None:
         for key in list(self._streams):

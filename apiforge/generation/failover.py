@@ -15,14 +15,13 @@ of each other (NTP), well under ``failover_after_s``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, or_, update
 
+from apiforge.periodic import Periodic
 from apiforge.settings import Settings
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
@@ -45,32 +44,23 @@ class Failover:
         self.role = settings.role
         self.after = timedelta(seconds=settings.failover_after_s)
         self.take_over = take_over
-        self._task: asyncio.Task[None] | None = None
+        period = self.after.total_seconds() / BEATS_PER_PERIOD
+        self._rounds = Periodic("failover", period, self._round)
 
     async def start(self) -> None:
         await self.beat()
-        self._task = asyncio.create_task(self._loop(), name="failover")
+        self._rounds.start()
 
     async def aclose(self) -> None:
         # The row stays: a process stopped for good is taken over like a dead one.
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.aclose()
 
-    async def _loop(self) -> None:
-        period = self.after.total_seconds() / BEATS_PER_PERIOD
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self.beat()
-                # An api process runs no generation, so it takes none over; it still beats.
-                if self.role != "api":
-                    await self.sweep()
-            except Exception:
-                # The database may be down for a while: beat again next time.
-                log.exception("failover: heartbeat or take-over failed; trying again")
+    async def _round(self) -> None:
+        # A failed round (the database down for a while) is logged by Periodic: beat again next.
+        await self.beat()
+        # An api process runs no generation, so it takes none over; it still beats.
+        if self.role != "api":
+            await self.sweep()
 
     async def beat(self) -> None:
         values = {"heartbeat_at": repo.now(), "swept_at": None, "swept_by": None}

@@ -24,6 +24,7 @@ from redis.typing import EncodableT
 
 from apiforge.api_models import ConnectionCounts
 from apiforge.events import redis_bus
+from apiforge.periodic import Periodic
 from apiforge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,21 +135,17 @@ class RedisConnectionShare:
         self._dirty: set[str] = set()
         # Projects whose hash holds entries of this process, removed when it stops.
         self._written: set[str] = set()
-        self._wakeup = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._refreshed = time.monotonic()
+        self._writer = Periodic("connection-share-writer", REFRESH_S, self._write_round)
 
     def key(self, project_id: str) -> str:
         return f"{self._prefix}connections:{project_id}"
 
     async def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name="connection-share-writer")
+        self._writer.start()
 
     async def aclose(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
+        await self._writer.aclose()
         # Best effort: stale entries stop counting by themselves after STALE_S.
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(1):
@@ -163,24 +160,19 @@ class RedisConnectionShare:
 
     def changed(self, project_id: str) -> None:
         self._dirty.add(project_id)
-        self._wakeup.set()
+        self._writer.wake()
 
-    async def _write_loop(self) -> None:
-        refreshed = time.monotonic()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=REFRESH_S)
-            self._wakeup.clear()
-            projects, self._dirty = self._dirty, set()
-            if time.monotonic() - refreshed >= REFRESH_S:
-                projects |= self._counts.projects()
-                refreshed = time.monotonic()
-            try:
-                await self._write(projects)
-            except (RedisError, OSError) as error:
-                log.warning("connection counts not written to Redis (%s); retrying", error)
-                self._dirty |= projects
-                await asyncio.sleep(1)
+    async def _write_round(self) -> None:
+        projects, self._dirty = self._dirty, set()
+        if time.monotonic() - self._refreshed >= REFRESH_S:
+            projects |= self._counts.projects()
+            self._refreshed = time.monotonic()
+        try:
+            await self._write(projects)
+        except (RedisError, OSError) as error:
+            log.warning("connection counts not written to Redis (%s); retrying", error)
+            self._dirty |= projects
+            await asyncio.sleep(1)  # changes wake the writer: do not retry at their pace
 
     async def _write(self, projects: set[str]) -> None:
         if not projects:
