@@ -14,7 +14,6 @@ Goal (issue #16): 10,000 connections, ≤ 35 KB each.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import resource
@@ -29,12 +28,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_core import PROMPT, last_event_id, pct, wait_idle  # noqa: E402
+from raw_sse import Subscriber  # noqa: E402
 
 from tests.server_process import NO_LIMITS, ServerProcess  # noqa: E402
 
 BATCH = 500  # connections opened at once: below uvicorn's listen backlog (2048)
 SPARE_FDS = 1000  # files the processes need besides the sockets
-Stamped = list[tuple[float, bytes]]
 
 
 def raise_file_limit(needed: int) -> int:
@@ -62,36 +61,6 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-class Subscriber:
-    """One idle SSE connection: it reads and stamps lines, decoding only at the end."""
-
-    def __init__(self) -> None:
-        self.lines: Stamped = []
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def attach(self, host: str, port: int, path: str, last_id: int) -> None:
-        self.reader, self.writer = await asyncio.open_connection(host, port)
-        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nLast-Event-ID: {last_id}\r\n\r\n"
-        self.writer.write(request.encode())
-        await self.writer.drain()
-        status = await self.reader.readline()  # the server has taken the subscriber
-        if b" 200 " not in status:
-            raise RuntimeError(f"stream answered {status!r}")
-
-    async def read_until_complete(self) -> None:
-        assert self.reader is not None
-        while line := await self.reader.readline():
-            if line.startswith(b"data: "):
-                self.lines.append((time.time(), line))
-                if b'"type":"version:complete"' in line:
-                    break
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 async def attach_all(url: str, path: str, last_id: int, n: int) -> list[Subscriber]:
     host, port = url.removeprefix("http://").split(":")
     subscribers: list[Subscriber] = []
@@ -113,12 +82,10 @@ def latencies_by_type(subscribers: list[Subscriber]) -> dict[str, list[float]]:
     by_type: dict[str, list[float]] = defaultdict(list)
     for subscriber in subscribers:
         first_step = True
-        for received, line in subscriber.lines:
-            event = json.loads(line[6:])
-            kind = event["type"]
+        for kind, ms in subscriber.latencies():
             if kind == "step:start" and first_step:
                 kind, first_step = "step:start (first)", False
-            by_type[kind].append((received - event["ts"]) * 1000)
+            by_type[kind].append(ms)
     return by_type
 
 

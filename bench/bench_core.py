@@ -7,7 +7,6 @@ emit→receive latency with 100 subscribers (p50/p99). Run: .venv/bin/python ben
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from raw_sse import attached  # noqa: E402
+
 from tests.server_process import NO_LIMITS, ServerProcess  # noqa: E402
 
 PROMPT = (
@@ -78,30 +79,17 @@ async def first_chunk_after_post(client: httpx.AsyncClient, runs: int) -> list[f
 async def subscriber(
     url: str, pid: str, last_id: int, ready: asyncio.Event, out: list[float], kinds: list[str]
 ) -> None:
-    """A bare asyncio socket, so the measuring client costs as little CPU as possible.
-
-    It resumes after ``last_id`` so it receives live events only, not a replay of v1.
-    """
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    request = f"GET /api/stream/{pid} HTTP/1.1\r\nHost: {host}\r\nLast-Event-ID: {last_id}\r\n\r\n"
-    writer.write(request.encode())
-    await writer.drain()
+    """One raw-socket subscriber (raw_sse.py), resumed after ``last_id`` so it receives live
+    events only, not a replay of v1."""
+    stream = await attached(url, f"/api/stream/{pid}", last_id)
     ready.set()
-    lines: list[tuple[float, bytes]] = []
     try:
-        # Only stamp and keep lines while receiving; decoding later keeps the client cheap.
-        while line := await reader.readline():
-            if line.startswith(b"data: "):
-                lines.append((time.time(), line))
-                if b'"type":"version:complete"' in line:
-                    break
+        await stream.read_until_complete()
     finally:
-        writer.close()
-    for received, line in lines:
-        event = json.loads(line[6:])
-        out.append((received - event["ts"]) * 1000)
-        kinds.append(event["type"])
+        stream.close()
+    for kind, ms in stream.latencies():
+        out.append(ms)
+        kinds.append(kind)
 
 
 async def wait_idle(client: httpx.AsyncClient, pid: str) -> None:

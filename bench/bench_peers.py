@@ -26,6 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_core import PROMPT, last_event_id, pct, wait_idle  # noqa: E402
+from raw_sse import attached  # noqa: E402
 
 from tests.server_process import NO_LIMITS, free_port  # noqa: E402
 
@@ -104,24 +105,14 @@ async def record(client: httpx.AsyncClient) -> tuple[str, Recording]:
 async def subscribe(
     url: str, path: str, last_id: int, ready: asyncio.Event, out: list[float]
 ) -> None:
-    """A bare socket reading SSE lines; stamps each data line, decodes after the stream ends."""
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nLast-Event-ID: {last_id}\r\n\r\n"
-    writer.write(request.encode())
-    await writer.drain()
-    await reader.readline()  # the status line: the server has taken the subscriber
+    """One raw-socket subscriber (raw_sse.py)."""
+    stream = await attached(url, path, last_id)
     ready.set()
-    lines: list[tuple[float, bytes]] = []
     try:
-        while line := await reader.readline():
-            if line.startswith(b"data: "):
-                lines.append((time.time(), line))
-                if b'"type":"version:complete"' in line:
-                    break
+        await stream.read_until_complete()
     finally:
-        writer.close()
-    out.extend((received - json.loads(line[6:])["ts"]) * 1000 for received, line in lines)
+        stream.close()
+    out.extend(ms for _kind, ms in stream.latencies())
 
 
 async def poll(url: str, ready: asyncio.Event, go: asyncio.Event, out: list[float]) -> None:
