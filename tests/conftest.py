@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from apiforge.store.db import Database
 from tests.server_process import NO_LIMITS, ServerProcess
 from tests.xdist_groups import GroupScheduling, is_slow, longest_first_rank
 
@@ -77,3 +78,12 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated app database in SQLite (tests/scale's conftest gives PostgreSQL instead)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
+    await db.migrate()
+    yield db
+    await db.close()

@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from apiforge.events.bus import Envelope, InMemoryBus
 from apiforge.events.feed import project_feed
@@ -15,14 +12,6 @@ from apiforge.events.log import SEQ_BLOCK, EventLog
 from apiforge.events.types import MessageChunk, Snapshot
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 async def new_project(db: Database) -> str:

@@ -7,10 +7,6 @@ that thread for the GIL and came out late (bench_core's p99 tail was always vers
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from apiforge.events.bus import InMemoryBus
 from apiforge.events.log import EventLog
@@ -18,14 +14,6 @@ from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.version_run import RunBoard, VersionRun
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 async def test_subscribers_run_with_version_start_before_begin_returns(
