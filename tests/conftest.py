@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from apiforge.store.db import Database
+from tests.generation.scripted_thread import ThreadedScriptedServer
 from tests.server_process import NO_LIMITS, ServerProcess
 from tests.xdist_groups import GroupScheduling, is_slow, longest_first_rank
 
@@ -87,3 +88,12 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     await db.migrate()
     yield db
     await db.close()
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ThreadedScriptedServer]:
+    """A scripted model speaking the OpenAI and Anthropic protocols, on its own thread."""
+    server = ThreadedScriptedServer()
+    server.start()
+    yield server
+    server.stop()

@@ -27,14 +27,6 @@ SHOWN = "2,100 tokens · $0.00072"
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[ThreadedScriptedServer]:
-    server = ThreadedScriptedServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def priced_server(
     tmp_path_factory: pytest.TempPathFactory, model: ThreadedScriptedServer
 ) -> Iterator[ServerProcess]:
