@@ -7,6 +7,7 @@ Every error carries a stable ``code`` (sent to clients), a user-facing ``message
     ├── InputError            (4xx: the request itself is wrong)
     │   ├── NotFoundError
     │   ├── ConflictError
+    │   │   └── GenerationRunning (409: a version is still being generated; retry after it ends)
     │   ├── AuthenticationRequired (401: no valid session, token or trusted header)
     │   ├── Forbidden          (403: wrong Host, cross-site Origin, missing CSRF token)
     │   └── RateLimited        (429: a per-user limit; carries retry_after_s)
@@ -59,6 +60,14 @@ class NotFoundError(InputError):
 class ConflictError(InputError):
     code = "conflict"
     status_code = 409
+
+
+class GenerationRunning(ConflictError):
+    """The project's running generation blocks the request; once it ends the same request may
+    succeed, so clients may retry (unlike other conflicts)."""
+
+    code = "generation_running"
+    retryable = True
 
 
 class AuthenticationRequired(InputError):

@@ -13,6 +13,7 @@ so their records need no adapter, which structlog would add.
 
 from __future__ import annotations
 
+import copy
 import logging
 import logging.config
 import re
@@ -64,11 +65,27 @@ def json_formatter() -> JsonFormatter:
     )
 
 
+def _quiet_httpx(level: str) -> dict[str, Any]:
+    # httpx logs each request at INFO: the validator's and the preview's calls to the
+    # generated app (a dozen "HTTP Request: GET http://app/…" lines per generation).
+    return {"httpx": {"level": max(logging.getLevelName(level), logging.WARNING)}}
+
+
+def _text_config(level: str) -> dict[str, Any]:
+    """uvicorn's own format, plus a root handler: without one, apiforge's and the libraries'
+    INFO lines (a takeover, a sweep at start-up) reached only logging's last-resort handler,
+    which drops everything below WARNING."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["root"] = {"handlers": ["default"], "level": level}
+    config["loggers"] |= _quiet_httpx(level)
+    return config
+
+
 def logging_config(settings: Settings) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` for the server (uvicorn's ``log_config``)."""
-    if settings.log_format == "text":
-        return LOGGING_CONFIG
     level = settings.log_level.upper()
+    if settings.log_format == "text":
+        return _text_config(level)
     # Every logger on one stream, stderr; named ones (uvicorn's, DBOS's) get the handler of
     # their own and stop propagating, as uvicorn's default does, so no line is written twice.
     own = {"handlers": ["json"], "level": level, "propagate": False}
@@ -89,9 +106,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         # DBOS adds a text handler of its own only while its logger has none.
         "loggers": {name: own for name in ("uvicorn", "uvicorn.access", "dbos")}
         | {"uvicorn.error": {"level": level}}
-        # httpx logs each request at INFO: the validator's and the preview's calls to the
-        # generated app (a dozen "HTTP Request: GET http://app/…" lines per generation).
-        | {"httpx": {"level": max(logging.getLevelName(level), logging.WARNING)}},
+        | _quiet_httpx(level),
     }
 
 

@@ -292,3 +292,14 @@ def invalid_settings(error: ValidationError | SettingsError) -> InvalidSettings 
         where = f" ({'.'.join(inside)})" if inside else ""
         problems.append(f"{name}{where}: {problem['msg']}")
     return InvalidSettings("; ".join(problems))
+
+
+def settings_from_environment() -> Settings:
+    """:class:`Settings` from the ``APIFORGE_`` variables; a malformed one raises
+    :class:`InvalidSettings` naming it (for ``uvicorn --factory`` users of ``create_app`` too)."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as error:
+        if (invalid := invalid_settings(error)) is None:
+            raise
+        raise invalid from None

@@ -3,7 +3,7 @@ project) and fork (a new project). Both are complete at once, through version_ru
 
 from __future__ import annotations
 
-from apiforge.errors import ConflictError
+from apiforge.errors import GenerationRunning
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.quotas import check_can_add_version, project_key
 from apiforge.generation.version_run import announce_at_once, settle_at_once
@@ -81,7 +81,4 @@ async def fork_version(
 
 def _refuse_unfinished(version: ApiVersion) -> None:
     if version.status.active:
-        raise ConflictError(
-            f"Version {version.version_number} is still being generated",
-            code="generation_running",
-        )
+        raise GenerationRunning(f"Version {version.version_number} is still being generated")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from apiforge.sandbox.base import StageResult
+from apiforge.sandbox.fuzz_outcome import INCONCLUSIVE
 
 STAGES = ("syntax", "dependencies", "boot", "smoke", "tests", "fuzz")
 MAX_PROBLEMS = 30
@@ -49,7 +50,7 @@ def problem_list(results: Sequence[StageResult]) -> list[str]:
 
 def summary_line(results: Sequence[StageResult]) -> str:
     """The one-line chat summary, e.g. ``Validated: boots in 0.3 s, 14 routes answered,
-    22/22 tests passed``."""
+    22/22 tests passed`` (plus ``fuzzing inconclusive`` when the fuzz budget proved nothing)."""
     failed = [result for result in results if not result.ok]
     if failed:
         first = failed[0]
@@ -58,4 +59,7 @@ def summary_line(results: Sequence[StageResult]) -> str:
     for result in results:
         if result.stage in ("boot", "smoke", "tests"):
             parts.append(result.detail)
+        elif result.stage == "fuzz" and result.detail.startswith(INCONCLUSIVE):
+            # A passing stage that proved nothing: the summary must not let "Validated" imply it.
+            parts.append("fuzzing inconclusive")
     return "Validated: " + ", ".join(parts) if parts else "Validated"

@@ -52,7 +52,7 @@ from apiforge.server.rate_limits import WriteLimiter, count_write
 from apiforge.server.security_headers import SecurityHeadersMiddleware
 from apiforge.server.state import AppServices
 from apiforge.server.stream_connections import StreamConnections
-from apiforge.settings import Settings
+from apiforge.settings import Settings, settings_from_environment
 from apiforge.store.db import Database
 from apiforge.versions.cache import VersionCache
 
@@ -247,7 +247,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # limit, which keeps a forging page from probing without bound.
         dependencies=[Depends(count_write), Depends(check_csrf)],
     )
-    app.state.settings = settings = settings or Settings()
+    app.state.settings = settings = settings or settings_from_environment()
     install_error_handlers(app)
     install_openapi(app, settings)
     app.include_router(routes_projects.router)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from apiforge.errors import (
     ApiforgeError,
     ConflictError,
+    GenerationRunning,
     InputError,
     NotFoundError,
     ValidationFailed,
@@ -151,8 +152,9 @@ def _refuse_unpreviewable(version: ApiVersion) -> None:
     reason = unpreviewable_reason(version)
     if reason is None:
         return
-    code = "generation_running" if version.status.active else "not_previewable"
-    raise ConflictError(reason, code=code)
+    if version.status.active:
+        raise GenerationRunning(reason)
+    raise ConflictError(reason, code="not_previewable")
 
 
 def _start_failure(error: ValidationFailed) -> ApiforgeError:

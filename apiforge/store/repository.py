@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apiforge.errors import ConflictError, NotFoundError
+from apiforge.errors import GenerationRunning, NotFoundError
 from apiforge.store.models import ApiVersion, ChatMessage, Project
 from apiforge.store.status import ACTIVE_STATUSES
 
@@ -209,10 +209,9 @@ async def ensure_idle(session: AsyncSession, project_id: str) -> None:
     the write lock) no generation can start between this check and the caller's new version."""
     running = await active_version(session, project_id)
     if running is not None:
-        raise ConflictError(
+        raise GenerationRunning(
             f"Version {running.version_number} is still being generated; "
-            "wait for it or cancel it first",
-            code="generation_running",
+            "wait for it or cancel it first"
         )
 
 

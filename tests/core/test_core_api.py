@@ -140,6 +140,7 @@ async def test_second_generation_while_running_is_409(slow_server: ServerProcess
     response = httpx.post(f"{slow_server.url}/api/projects/{pid}/versions", json={"prompt": "x y"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "generation_running"
+    assert response.json()["error"]["retryable"] is True
     assert len(httpx.get(f"{slow_server.url}/api/projects/{pid}/versions").json()["versions"]) == 1
     await read_until_terminal(slow_server.url, pid, 1)
 

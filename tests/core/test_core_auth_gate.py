@@ -197,6 +197,28 @@ def test_header_mode_ignores_the_header_of_a_disabled_user(header_server: Server
         assert me.status_code == status, me.text
 
 
+def test_header_mode_disabling_a_user_ends_their_open_stream(header_server: ServerProcess) -> None:
+    """A proxy-authenticated stream has no session or token to revoke: disabling its user must
+    still end it (the stream guard checks the user too), and the proxy's header then gets 401."""
+    url = header_server.url
+    as_boss, as_una = {"X-Remote-User": "boss"}, {"X-Remote-User": "una"}
+    made = httpx.post(f"{url}/api/projects", json={"prompt": "a todo API"}, headers=as_una)
+    assert made.status_code == 201, made.text
+    stream_url = f"{url}/api/stream/{made.json()['project']['id']}"
+    una = httpx.get(f"{url}/api/auth/me", headers=as_una, timeout=15).json()
+    # The read timeout is the bound: a stream left open would only send a ping after 15 s.
+    with httpx.stream("GET", stream_url, headers=as_una, timeout=10) as stream:
+        chunks = stream.iter_bytes()
+        assert next(chunks)
+        patched = httpx.patch(
+            f"{url}/api/users/{una['id']}", json={"disabled": True}, headers=as_boss, timeout=15
+        )
+        assert patched.status_code == 200, patched.text
+        for _ in chunks:
+            pass  # the rest of the replay, then the end
+    assert httpx.get(stream_url, headers=as_una, timeout=15).status_code == 401
+
+
 def test_header_mode_refuses_writes_a_page_of_another_origin_made(
     header_server: ServerProcess,
 ) -> None:

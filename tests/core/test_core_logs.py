@@ -104,3 +104,24 @@ def test_httpx_request_lines_stay_out_of_the_json_log(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     messages = [json.loads(line)["message"] for line in ran.stderr.splitlines()]
     assert messages == ["a warning still shows", "generation of v1 started"]
+
+
+def test_text_logs_keep_apiforge_info_lines(tmp_path: Path) -> None:
+    """The default text format had no root handler: an apiforge INFO line (a failover takeover,
+    the start-up sweep) reached only logging's last resort, which drops INFO."""
+    script = (
+        "import logging, logging.config\n"
+        "from apiforge.logs import logging_config\n"
+        "from apiforge.settings import Settings\n"
+        "logging.config.dictConfig(logging_config(Settings()))\n"
+        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')\n"
+        "logging.getLogger('apiforge.generation').info('generation of v1 started')\n"
+        "logging.getLogger('uvicorn.error').info('Application startup complete.')\n"
+    )
+    env = {**os.environ, "APIFORGE_DATA_DIR": str(tmp_path)}
+    ran = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    lines = [line.split(None, 1)[1] for line in ran.stderr.splitlines()]
+    assert lines == ["generation of v1 started", "Application startup complete."]

@@ -38,3 +38,13 @@ def test_a_malformed_setting_is_named_in_one_line(
     assert ran.stderr.startswith(f"invalid_settings: {said}"), ran.stderr
     assert "Traceback" not in ran.stderr
     assert len(ran.stderr.splitlines()) == 1, ran.stderr
+
+
+def test_create_app_names_a_malformed_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`uvicorn apiforge.server.app:create_app --factory` reads the environment itself."""
+    from apiforge.errors import InvalidSettings
+    from apiforge.server.app import create_app
+
+    monkeypatch.setenv("APIFORGE_PRICES", "nope")
+    with pytest.raises(InvalidSettings, match="^APIFORGE_PRICES: not valid JSON"):
+        create_app()

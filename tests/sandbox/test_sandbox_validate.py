@@ -136,3 +136,16 @@ async def test_unsafe_local_mode_runs_the_same_stages_unsandboxed(
     assert problem_list(results)[0].startswith("syntax: main.py:3 - ")
     with pytest.raises(SandboxUnavailable):
         await validate(sandbox_settings, files)
+
+
+def test_summary_says_when_fuzzing_proved_nothing() -> None:
+    passed = [
+        StageResult("boot", True, "boots in 0.3 s"),
+        StageResult("tests", True, "3/3 tests passed"),
+    ]
+    out_of_time = StageResult("fuzz", True, "inconclusive: start-up used the whole 2 s budget")
+    finished = StageResult("fuzz", True, "4 of 4 operations fuzzed (40 requests), no findings")
+    assert summary_line([*passed, finished]) == "Validated: boots in 0.3 s, 3/3 tests passed"
+    assert summary_line([*passed, out_of_time]) == (
+        "Validated: boots in 0.3 s, 3/3 tests passed, fuzzing inconclusive"
+    )

@@ -164,7 +164,7 @@ const HANDLERS = {
   },
   "validation:progress": (live, event) => {
     live.stages.push({ stage: event.stage, ok: event.ok, detail: event.detail, duration_ms: event.duration_ms });
-    live.subStep = `Validating: ${event.stage} ${event.ok ? "passed" : "failed"}`;
+    live.subStep = `Validating: ${event.stage} ${stageVerdict(event)}`;
     live.stageMarks[event.stage] = event.ts;
     if (typeof event.progress === "number" && event.progress > live.progress) live.progress = event.progress;
   },
@@ -199,6 +199,12 @@ const HANDLERS = {
     }
   },
 };
+
+// A stage that passed without proving anything (the fuzz budget ran out first) says so.
+function stageVerdict(event) {
+  if (!event.ok) return "failed";
+  return (event.detail || "").startsWith("inconclusive") ? "inconclusive" : "passed";
+}
 
 // One line for a validation run: what passed, or the stage it failed at (the failure's detail
 // is the chat summary's to say).
