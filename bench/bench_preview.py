@@ -57,6 +57,8 @@ async def one_run(url: str, prompt: str = PROMPT, timeout: float = 120) -> Run:
                 break
         elif frame.event == "preview:error":
             seen["preview errors"] = int(seen["preview errors"]) + 1
+        elif frame.event == "preview:stopped":
+            seen["preview:stopped"] = at
         elif frame.event == "code:chunk":
             seen.setdefault(FIRST_CODE, at)
         elif frame.event == "step:complete" and frame.data["step"] == "generating":
