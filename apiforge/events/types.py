@@ -119,6 +119,14 @@ class PreviewError(BaseEvent):
     reason: str
 
 
+class PreviewStopped(BaseEvent):
+    """The version ended unvalidated and its partial preview stopped, with no earlier preview
+    to serve again: the project has none running."""
+
+    type: Literal["preview:stopped"] = "preview:stopped"
+    reason: str
+
+
 class Usage(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -192,6 +200,7 @@ Event = Annotated[
     | ValidationComplete
     | PreviewReady
     | PreviewError
+    | PreviewStopped
     | VersionComplete
     | Cancelled
     | ErrorEvent

@@ -40,6 +40,9 @@ class Preview:
     uid: int | None
     # Booted from a still-streaming version's files so far (generation/plumbing/partial_preview).
     partial: bool = False
+    # For a partial preview: the version whose preview served before the streaming version's
+    # first one took its place (None: none did), restored if that version ends unvalidated.
+    replaced: int | None = None
     last_used: float = field(default_factory=time.monotonic)
     active_requests: int = 0
 
@@ -49,6 +52,14 @@ class Preview:
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
+
+
+@dataclass(frozen=True)
+class PartialServing:
+    """A streaming version's partial preview serves the project; it took the place of version
+    ``replaced``'s preview (None: no preview served before it)."""
+
+    replaced: int | None
 
 
 def preview_url(project_id: str) -> str:
@@ -99,6 +110,13 @@ class PreviewManager:
         preview = self._previews.get(project_id)
         return preview is not None and preview.partial
 
+    def partial_serving(self, project_id: str, version_number: int) -> PartialServing | None:
+        """What the version's partial preview replaced, while it serves the project."""
+        preview = self.alive(project_id)
+        if preview is None or not preview.partial or preview.version_number != version_number:
+            return None
+        return PartialServing(replaced=preview.replaced)
+
     def starting(self, project_id: str) -> int | None:
         """The version whose preview is being booted for the project, if any."""
         return self._starting.get(project_id)
@@ -110,13 +128,17 @@ class PreviewManager:
         files: Mapping[str, str],
         *,
         partial: bool = False,
+        replacing: int | None = None,
     ) -> str:
         """Start (or replace) the project's preview; returns its URL path.
 
         A partial preview replaces the project's preview only once the new app has booted
         (when a slot is free for both): a file that breaks the boot leaves the last one serving.
+        ``replacing`` names the version another process serves when none runs here.
         """
-        url, _ = await self._start(project_id, version_number, files, reuse=False, partial=partial)
+        url, _ = await self._start(
+            project_id, version_number, files, reuse=False, partial=partial, replacing=replacing
+        )
         return url
 
     async def stop_partial(self, project_id: str, version_number: int) -> None:
@@ -140,6 +162,7 @@ class PreviewManager:
         *,
         reuse: bool,
         partial: bool = False,
+        replacing: int | None = None,
     ) -> tuple[str, bool]:
         if self._closed:
             raise ValidationFailed("previews are shut down", code="preview_closed")
@@ -153,12 +176,22 @@ class PreviewManager:
                 if reuse and self.serving(project_id) == version_number:
                     self._previews[project_id].touch()
                     return preview_url(project_id), False
+                before = self._replaced_by(project_id, replacing)
                 preview = await self._boot_locked(project_id, version_number, files, target, tools)
                 preview.partial = partial
+                preview.replaced = before if partial else None
         finally:
             if self._starting.get(project_id) == version_number:
                 del self._starting[project_id]
         return preview_url(project_id), True
+
+    def _replaced_by(self, project_id: str, elsewhere: int | None) -> int | None:
+        """The version a partial preview started now takes the place of: the one serving, or
+        (when that is a partial one) the one that served before it."""
+        serving = self.alive(project_id)
+        if serving is None:
+            return elsewhere
+        return serving.replaced if serving.partial else serving.version_number
 
     async def _boot_locked(
         self,

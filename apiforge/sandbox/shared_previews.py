@@ -31,6 +31,7 @@ from apiforge.sandbox.bwrap import JobPaths
 from apiforge.sandbox.connection import AppConnection
 from apiforge.sandbox.preview import (
     PREVIEW_READ_TIMEOUT_S,
+    PartialServing,
     PreviewManager,
     preview_url,
     previews_dir,
@@ -100,9 +101,20 @@ class SharedPreviews:
         *,
         partial: bool = False,
     ) -> str:
-        url = await self.manager.start(project_id, version_number, files, partial=partial)
+        elsewhere = None
+        if partial and self.manager.alive(project_id) is None:
+            # The preview a partial one replaces may be another process's: restored here if
+            # the streaming version ends unvalidated.
+            row = await self._live_row(project_id)
+            elsewhere = None if row is None else row.version_number
+        url = await self.manager.start(
+            project_id, version_number, files, partial=partial, replacing=elsewhere
+        )
         await self._register(project_id)
         return url
+
+    def partial_serving(self, project_id: str, version_number: int) -> PartialServing | None:
+        return self.manager.partial_serving(project_id, version_number)
 
     async def stop_partial(self, project_id: str, version_number: int) -> None:
         """Stop the version's partial preview here, and drop its row if nothing runs now."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,16 @@ class Drop:
     """Abort the connection mid-body (no terminating chunk)."""
 
 
-Step = bytes | Pause | Hang | Drop
+@dataclass(frozen=True)
+class Gate:
+    """Send nothing more until the test opens it (from any thread), the client leaves, or
+    ``limit_s`` passes: the test holds the reply at a point of its choosing."""
+
+    opened: threading.Event = field(default_factory=threading.Event)
+    limit_s: float = 90.0
+
+
+Step = bytes | Pause | Hang | Drop | Gate
 
 
 @dataclass
@@ -131,6 +141,12 @@ async def _play(step: Step, writer: asyncio.StreamWriter, gone: asyncio.Future[b
         await asyncio.wait([gone], timeout=step.seconds)
     elif isinstance(step, Hang):
         await asyncio.wait([gone], timeout=30)
+    elif isinstance(step, Gate):
+        deadline = asyncio.get_running_loop().time() + step.limit_s
+        while not step.opened.is_set() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.wait([gone], timeout=0.05)
+            if gone.done():
+                break
     else:
         writer.transport.abort()
         return False

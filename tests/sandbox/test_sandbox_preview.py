@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from apiforge.errors import NotFoundError, ValidationFailed
 from apiforge.events.types import Event, PreviewError, PreviewReady
 from apiforge.generation.plumbing.partial_preview import partial_preview
-from apiforge.sandbox.preview import PreviewManager
+from apiforge.sandbox.preview import PartialServing, PreviewManager
 from apiforge.sandbox.proxy import proxy_request
 from apiforge.settings import Settings
 from tests.sandbox.conftest import needs_bwrap, wait_no_sandbox_pids
@@ -306,3 +306,20 @@ async def test_a_file_that_breaks_the_boot_keeps_the_last_preview(
     assert manager.running() == {"p1": 2}
     await manager.stop_partial("p1", 2)  # the generation failed or was cancelled
     assert manager.running() == {}
+
+
+async def test_a_partial_preview_remembers_the_preview_it_replaced(
+    manager: PreviewManager,
+) -> None:
+    await manager.start("p1", 1, PREVIEW_APP)
+    assert manager.partial_serving("p1", 1) is None  # validated, not partial
+    await manager.start("p1", 2, PREVIEW_APP, partial=True)
+    await manager.start("p1", 2, PREVIEW_APP, partial=True)  # a later file restarted it
+    # Still version 1's, not the partial one it restarted from: what a failed v2 hands back to.
+    assert manager.partial_serving("p1", 2) == PartialServing(replaced=1)
+    assert manager.partial_serving("p1", 3) is None
+    await manager.start("p1", 1, PREVIEW_APP)  # handed back
+    assert manager.partial_serving("p1", 2) is None
+    await manager.stop("p1")
+    await manager.start("p2", 1, PREVIEW_APP, partial=True, replacing=4)  # 4 runs elsewhere
+    assert manager.partial_serving("p2", 1) == PartialServing(replaced=4)

@@ -11,6 +11,7 @@ from apiforge.generation.version_run import RunBoard, VersionRun
 from apiforge.metrics import Metrics
 from apiforge.providers.base import Provider
 from apiforge.sandbox.base import Validator
+from apiforge.sandbox.preview import PartialServing
 from apiforge.settings import Settings
 from apiforge.store.db import Database
 from apiforge.versions.cache import VersionCache
@@ -29,6 +30,8 @@ class PreviewStarter(Protocol):
     async def stop(self, project_id: str) -> None: ...
 
     async def stop_partial(self, project_id: str, version_number: int) -> None: ...
+
+    def partial_serving(self, project_id: str, version_number: int) -> PartialServing | None: ...
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """The progressive preview: the app booted from a streaming version's files so far.
 
-Owned by the streaming step (``async with partial_preview(...)`` around the stream): each file
+Owned by the streaming step and each fix round (``async with partial_preview(...)`` around the
+stream, ``streaming.stream_previewed``): each file
 that lands marks the tree changed; after a short quiet period (bursts of small files restart the
 app once) the tree is checked cheaply (``sandbox/boot_check``) and, when it can boot, the
 project's preview is restarted from it and ``preview:ready {partial: true}`` is sent. A tree that
 cannot boot keeps the last preview serving and sends ``preview:error`` with the reason.
 When the stream ends, a last pending restart runs, then the task ends with the step. The
-validated preview replaces it after validation; a failed or cancelled version stops it
-(``finishing.py``).
+validated preview replaces it after validation; a failed or cancelled version hands the preview
+back to the one it replaced, or stops it (``preview_handback.py``).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from apiforge.events.types import (
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.plumbing.files import files_after
+from apiforge.generation.plumbing.preview_handback import hand_back_preview
 from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import StreamError, VersionOutcome
 from apiforge.generation.version_run import VersionRun
@@ -153,7 +154,7 @@ async def finish_version(
     verdict = judge(outcome)
     changed, files = await _store(runtime, run, outcome, verdict)
     if verdict.status != VersionStatus.COMPLETE:
-        await stop_partial_preview(runtime, run)
+        await hand_back_preview(runtime, run.project_id, run.version_number)
     duration_ms = int((time.time() - outcome.started) * 1000)
     emitter, ids = run.emitter, run.emitter.ids
     if verdict.status == VersionStatus.CANCELLED:
@@ -180,12 +181,6 @@ async def finish_version(
     )
     if verdict.status == VersionStatus.COMPLETE and runtime.previews is not None:
         await _start_preview(runtime, run, files)
-
-
-async def stop_partial_preview(runtime: GenerationRuntime, run: VersionRun) -> None:
-    """A version that ends unvalidated leaves no preview of its files behind."""
-    if runtime.previews is not None:
-        await runtime.previews.stop_partial(run.project_id, run.version_number)
 
 
 def error_event(ids: VersionIds, error: StreamError) -> ErrorEvent:

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from apiforge.events.types import MessageChunk
-from apiforge.generation.plumbing.assembler import Assembler
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.files import apply_changes
 from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import AttemptOutcome, VersionOutcome
-from apiforge.generation.steps.streaming import file_listener, load_request, stream_request
+from apiforge.generation.steps.streaming import load_request, stream_previewed
 from apiforge.generation.version_run import GENERATING_PROGRESS, VersionRun
 from apiforge.providers.base import ChatTurn, GenerationRequest
 
@@ -142,11 +141,8 @@ async def run_fix(
     request = await repair_request(runtime, run, outcome)
     current = request.previous_files
     live = run.show_live(current, step="generating")
-    assembler = Assembler(
-        run, current, planning_done=True, on_file=file_listener(runtime, run.project_id)
-    )
     started = time.time()
-    fix = await stream_request(runtime, run, request, assembler, live)
+    fix = await stream_previewed(runtime, run, request, live, planning_done=True)
     merged = merge_fix(outcome, fix, round_number, title, started)
     if fix.status == "generated" and changed_nothing(fix, current):
         return stopped_repeating(merged, round_number)

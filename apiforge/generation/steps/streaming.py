@@ -92,17 +92,32 @@ async def run_stream(runtime: GenerationRuntime, run: VersionRun) -> VersionOutc
     started = time.time()
     request, previous = await load_request(runtime, run.project_id, run.version_number)
     live = run.show_live(previous)
+    attempt = await stream_previewed(runtime, run, request, live)
+    return no_files.counted(VersionOutcome.first(attempt, started))
+
+
+async def stream_previewed(
+    runtime: GenerationRuntime,
+    run: VersionRun,
+    request: GenerationRequest,
+    live: LiveState,
+    *,
+    planning_done: bool = False,
+) -> AttemptOutcome:
+    """One attempt over ``request.previous_files`` with the progressive preview following its
+    files as they land: the first attempt's, and each fix round's."""
+    base = request.previous_files
     ids = (run.project_id, run.version_number)
     changes: dict[str, str | None] = {}
-    async with partial_preview(runtime.previews, runtime.log, ids, previous, changes) as preview:
+    async with partial_preview(runtime.previews, runtime.log, ids, base, changes) as preview:
         listener = file_listener(runtime, run.project_id, preview)
-        assembler = Assembler(run, previous, on_file=listener)
+        assembler = Assembler(run, base, planning_done=planning_done, on_file=listener)
         # The preview reads the same changes the assembler stages, as they land.
         assembler.staged.changes = changes
         attempt = await stream_request(runtime, run, request, assembler, live)
         if preview is not None and attempt.status != "generated":
             preview.close(restart_pending=False)
-    return no_files.counted(VersionOutcome.first(attempt, started))
+    return attempt
 
 
 async def stream_request(

@@ -15,6 +15,7 @@ import logging
 from dbos import DBOS, DBOSConfiguredInstance
 
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.plumbing.preview_handback import hand_back_preview
 from apiforge.generation.steps import finishing, fixing, no_files, streaming, validating
 from apiforge.generation.steps.outcomes import VersionOutcome
 from apiforge.generation.version_run import VersionRun
@@ -58,7 +59,7 @@ class GenerationWorkflow(DBOSConfiguredInstance):
     async def fail(self, project_id: str, version_number: int, message: str) -> None:
         run = self.version_run(project_id, version_number)
         await run.fail("internal_error", message)
-        await finishing.stop_partial_preview(self.runtime, run)
+        await hand_back_preview(self.runtime, project_id, version_number)
 
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)

@@ -175,6 +175,8 @@ const HANDLERS = {
   "preview:ready": (live, event) => { live.previewUrl = event.url; live.previewError = null; },
   // A later file broke the partial preview's boot; the last one that booted still serves.
   "preview:error": (live, event) => { live.previewError = event.reason; },
+  // The version ended unvalidated and no earlier preview was left to serve again.
+  "preview:stopped": (live, event) => { live.previewUrl = null; live.previewError = event.reason; },
   "version:complete": (live, event) => {
     live.status = event.status || STATUS.COMPLETE;
     Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });

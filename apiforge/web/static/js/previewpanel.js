@@ -5,7 +5,7 @@ import { clear, h } from "./dom.js";
 import { TryItPanel } from "./tryit.js";
 
 const POLL_MS = 1000;
-const REFRESHING_EVENTS = new Set(["preview:ready", "version:complete", "cancelled", "error"]);
+const REFRESHING_EVENTS = new Set(["preview:ready", "preview:stopped", "version:complete", "cancelled", "error"]);
 
 export class PreviewPanel {
   constructor(container, projectId) {
