@@ -80,6 +80,8 @@ async def test_a_reply_without_files_gets_one_round_asking_for_them(
     completed = {f.data["path"] for f in events if f.event == "file:complete"}
     assert completed == {"requirements.txt", "app/main.py"}
     assert events[-1].event == "version:complete" and events[-1].data["status"] == "complete"
+    calls = [f.data for f in events if f.event == "provider:call"]
+    assert [(c["round"], c["outcome"]) for c in calls] == [(0, "no_files"), (1, "ok")]
     assert version["status"] == "complete"
 
 

@@ -146,7 +146,7 @@ async def run_fix(
         run, current, planning_done=True, on_file=file_listener(runtime, run.project_id)
     )
     started = time.time()
-    fix = await stream_request(runtime, run, request, assembler, live)
+    fix = await stream_request(runtime, run, request, assembler, live, round_number)
     merged = merge_fix(outcome, fix, round_number, title, started)
     if fix.status == "generated" and changed_nothing(fix, current):
         return stopped_repeating(merged, round_number)
