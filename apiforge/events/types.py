@@ -6,7 +6,7 @@ assigned by the event log when an event is appended, so producers leave them at 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -140,6 +140,33 @@ class Usage(BaseModel):
         )
 
 
+# How one provider call ended: "length" was cut at the reply's token limit (the next call
+# continues it), "no_files" ended normally but the round's reply held no files.
+CallOutcome = Literal["ok", "length", "no_files", "stalled", "error", "cancelled"]
+
+
+class ProviderCall(BaseEvent):
+    """One request to the provider, sent once its stream has ended (however it ended)."""
+
+    type: Literal["provider:call"] = "provider:call"
+    round: int = Field(ge=0)  # 0: the first answer; 1, 2…: the fix (or no-files) rounds
+    # 0, then 1… for a continuation after a length cut or a retry after a dropped stream.
+    call: int = Field(ge=0)
+    provider: str
+    model: str | None  # None: the offline engine
+    # None: the provider reported no usage (a server that sends none, a stream that broke off).
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    # From asking the provider (its retries after a rate limit included): None when no text came.
+    first_token_ms: int | None
+    duration_ms: int
+    outcome: CallOutcome
+    error_code: str | None = None
+
+    # Measured, so different each time: a call re-run after a restart matches without them.
+    MEASURED: ClassVar[frozenset[str]] = frozenset({"first_token_ms", "duration_ms"})
+
+
 class VersionComplete(BaseEvent):
     type: Literal["version:complete"] = "version:complete"
     summary: str
@@ -201,6 +228,7 @@ Event = Annotated[
     | PreviewReady
     | PreviewError
     | PreviewStopped
+    | ProviderCall
     | VersionComplete
     | Cancelled
     | ErrorEvent

@@ -74,16 +74,16 @@ class AnthropicProvider:
             label=self.label,
         )
         prompt_tokens = completion_tokens = 0
+        reported = False  # message_start carries the usage; a server could leave it out
         stop_reason: str | None = None
         understood = False
         try:
             async for event in events:
                 understood = True
                 if event.type == "message_start":
-                    usage = event.message.usage
-                    prompt_tokens = usage.input_tokens + (usage.cache_read_input_tokens or 0)
-                    prompt_tokens += usage.cache_creation_input_tokens or 0
-                    completion_tokens = usage.output_tokens
+                    reported = True
+                    prompt_tokens = _prompt_tokens(event.message.usage)
+                    completion_tokens = event.message.usage.output_tokens
                 elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                     yield TextDelta(event.delta.text)
                 elif event.type == "message_delta":
@@ -97,7 +97,17 @@ class AnthropicProvider:
             await events.close()
         if stop_reason is None:
             raise stream_cut_short(self.label, understood=understood)
-        usage_total = Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        usage_total = (
+            Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+            if reported
+            else None
+        )
         yield StreamEnd(
             finish_reason="length" if stop_reason == "max_tokens" else "stop", usage=usage_total
         )
+
+
+def _prompt_tokens(usage: anthropic.types.Usage) -> int:
+    """Every input token, read from the cache or not: each is billed (at its own price)."""
+    cached = (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+    return usage.input_tokens + cached

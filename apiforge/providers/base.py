@@ -2,14 +2,15 @@
 
 A provider turns a :class:`GenerationRequest` into a stream of text in the tagged output
 format (see docs/output-format.md), ending with one :class:`StreamEnd` that says why the
-stream stopped and how many tokens it used. Everything after the text — parsing into files,
-events, storage — is shared, so every provider drives exactly the same pipeline.
+stream stopped and how many tokens it used, if the provider said. Everything after the text —
+parsing into files, events, storage — is shared, so every provider drives exactly the same
+pipeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
@@ -46,7 +47,8 @@ class TextDelta:
 @dataclass(frozen=True)
 class StreamEnd:
     finish_reason: Literal["stop", "length"] = "stop"
-    usage: Usage = field(default_factory=Usage)
+    # None: the provider reported no usage, which is not the same as using no tokens.
+    usage: Usage | None = None
 
 
 ProviderOutput = TextDelta | StreamEnd

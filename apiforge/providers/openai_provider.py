@@ -88,7 +88,7 @@ class OpenAIProvider:
             label=self.label,
         )
         finish_reason: str | None = None
-        usage = Usage()
+        usage: Usage | None = None  # a server may send no usage chunk
         understood = False
         try:
             async for chunk in chunks:

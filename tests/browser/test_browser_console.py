@@ -1,5 +1,6 @@
 """The developer console's timeline draws a real generation from its events' own timestamps:
-one span per step, each event type on its lane, and the generation's true event rate."""
+one span per step, each event type on its lane, and the generation's true event rate; and its
+provider calls, as spans and as a table with their tokens and timing and the version's totals."""
 
 from __future__ import annotations
 
@@ -47,3 +48,23 @@ def test_timeline_shows_each_step_and_the_true_event_rate(page: Page, live_serve
     rate = float(summary.get_attribute("data-rate") or "nan")
     assert rate == pytest.approx(len(events) / seconds, abs=0.06)
     expect(page.locator("#dev-metrics")).to_contain_text(f"Events / s (v1){rate:.1f}")
+    check_call_table(page, events)
+
+
+def check_call_table(page: Page, events: list[dict[str, Any]]) -> None:
+    """The offline engine's one call: a row with its figures, a span, the version's totals."""
+    (call,) = [event for event in events if event["type"] == "provider:call"]
+    rows = page.locator("#dev-calls .dev-call")
+    expect(rows).to_have_count(1)
+    cells = rows.first.locator("td").all_inner_texts()
+    took = f"{call['duration_ms']:,} ms"
+    assert cells == ["0", "offline", "0", "0", f"{call['first_token_ms']:,} ms", took, "ok"]
+    usage = events[-1]["usage"]
+    total = page.locator("#dev-calls .dev-calls-total")
+    assert total.get_attribute("data-calls") == "1"
+    assert total.get_attribute("data-tokens-in") == str(usage["prompt_tokens"])
+    assert total.get_attribute("data-tokens-out") == str(usage["completion_tokens"])
+    expect(total).to_contain_text("$0")  # the offline engine costs nothing
+    lane = page.locator('#dev-timeline .dev-tl-lane[data-lane="calls"]')
+    assert lane.get_attribute("data-events") == "1"
+    expect(lane.locator(".dev-tl-call")).to_have_count(1)

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import typing
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from apiforge.api_models import (
     Health,
@@ -37,7 +38,7 @@ from apiforge.errors import (
     NotFoundError,
     RateLimited,
 )
-from apiforge.events.types import VersionComplete
+from apiforge.events.types import BaseEvent, Event, ProviderCall, VersionComplete
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
 from apiforge.store.status import ACTIVE_STATUSES, FINAL_STATUSES, VersionStatus
@@ -199,7 +200,7 @@ async def test_error_statuses_a_server_may_answer_with() -> None:
             assert "ProjectDetail" in unexpected.value.message
 
 
-def sse_of(*events: VersionComplete) -> bytes:
+def sse_of(*events: BaseEvent) -> bytes:
     frames = [f"id: {e.seq}\nevent: {e.type}\ndata: {e.model_dump_json()}\n\n" for e in events]
     return "".join(frames).encode()
 
@@ -231,6 +232,51 @@ async def test_the_token_goes_with_every_request_the_stream_included() -> None:
     paths = [seen.path for seen in server.seen]
     assert paths == ["/api/health", "/api/projects", "/api/stream/p1", "/api/health"]
     assert [seen.authorization for seen in server.seen] == ["Bearer s3cret"] * 3 + [None]
+
+
+CALL = ProviderCall(
+    project_id="p1",
+    version_number=1,
+    seq=2,
+    round=0,
+    call=0,
+    provider="openai",
+    model="m",
+    prompt_tokens=120,
+    completion_tokens=None,
+    first_token_ms=80,
+    duration_ms=900,
+    outcome="ok",
+)
+
+
+async def test_the_client_skips_event_types_it_does_not_know() -> None:
+    """A newer server's event type does not stop an older client; a known one that does not
+    fit its model is still an error."""
+    newer = b'id: 3\nevent: future:thing\ndata: {"type": "future:thing", "seq": 3}\n\n'
+    done = DONE.model_copy(update={"seq": 4})
+    broken = b'id: 1\nevent: version:complete\ndata: {"type": "version:complete"}\n\n'
+    answers = {
+        "/api/stream/p1": Answer(200, sse_of(CALL) + newer + sse_of(done), "text/event-stream"),
+        "/api/stream/p2": Answer(200, broken, "text/event-stream"),
+    }
+    with scripted_server(answers) as server:
+        async with ApiforgeClient(server.url) as client:
+            received = [event async for event in client.events("p1", until_version=1)]
+            with pytest.raises(ValidationError):
+                await anext(client.events("p2"))
+    assert received == [CALL, done]
+
+
+def test_the_page_listens_for_every_event_type() -> None:
+    """EventSource hands a page only the named events it listens for (stream.js)."""
+    listed = re.search(r"EVENT_TYPES = \[(.*?)\];", (STATIC_JS / "stream.js").read_text(), re.S)
+    assert listed is not None
+    types = set(re.findall(r'"([a-z:]+)"', listed.group(1)))
+    union = typing.get_args(typing.get_args(Event)[0])
+    # Not listened for by the page (before provider:call came, too): the stream ends after it.
+    not_listened = {"project:deleted"}
+    assert types == {cls.model_fields["type"].default for cls in union} - not_listened
 
 
 def test_the_cli_sends_its_token_and_exits_with_the_error(tmp_path: Path) -> None:

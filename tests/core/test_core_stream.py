@@ -48,11 +48,30 @@ def check_generation(events: list[Frame]) -> None:
     assert types.index("file:generating") < types.index("code:chunk") < types.index("file:complete")
 
 
+def check_offline_call(events: list[Frame]) -> None:
+    """The offline engine is a provider too: one call, after the last file, with what it reports
+    (no tokens: it runs no model) and its real timing."""
+    types = [f.event for f in events]
+    (call,) = [f.data for f in events if f.event == "provider:call"]
+    assert {k: call[k] for k in ("round", "call", "provider", "model", "outcome")} == {
+        "round": 0,
+        "call": 0,
+        "provider": "offline",
+        "model": None,
+        "outcome": "ok",
+    }
+    assert call["prompt_tokens"] == call["completion_tokens"] == 0
+    assert 0 <= call["first_token_ms"] <= call["duration_ms"]
+    last_file = len(types) - 1 - types[::-1].index("file:complete")
+    assert last_file < types.index("provider:call") < types.index("version:complete")
+
+
 async def test_full_event_sequence(live_server: ServerProcess) -> None:
     created = create(live_server)
     pid = project_id_of(created)
     events = await read_until_terminal(live_server.url, pid, 1)
     check_generation(events)
+    check_offline_call(events)
     files = httpx.get(f"{live_server.url}/api/projects/{pid}/versions/1/files").json()["files"]
     completed = {f.data["path"]: f.data["content"] for f in events if f.event == "file:complete"}
     assert files == completed

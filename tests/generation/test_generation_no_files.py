@@ -80,6 +80,8 @@ async def test_a_reply_without_files_gets_one_round_asking_for_them(
     completed = {f.data["path"] for f in events if f.event == "file:complete"}
     assert completed == {"requirements.txt", "app/main.py"}
     assert events[-1].event == "version:complete" and events[-1].data["status"] == "complete"
+    calls = [f.data for f in events if f.event == "provider:call"]
+    assert [(c["round"], c["outcome"]) for c in calls] == [(0, "no_files"), (1, "ok")]
     assert version["status"] == "complete"
 
 
@@ -95,6 +97,8 @@ async def test_a_second_reply_without_files_ends_the_version(
 
     assert len(scripted.scripted.requests) == 2
     assert not any(f.event == "validation:start" for f in events)
+    calls = [f.data for f in events if f.event == "provider:call"]
+    assert [(c["round"], c["outcome"]) for c in calls] == [(0, "no_files"), (1, "no_files")]
     end = events[-1]
     assert end.event == "error" and end.data["code"] == "no_files"
     assert end.data["message"] == NO_FILES_MESSAGE

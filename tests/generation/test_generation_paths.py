@@ -1,5 +1,6 @@
 """Reserved and unsafe paths chosen by the model: refused by the parser, told to the model in
-the fix round like any other parse problem, never a crash while storing the version.
+the fix round like any other parse problem, never a crash while storing the version. And each
+round's request to the model reported as a ``provider:call``.
 
 A real server, the scripted OpenAI model and the scripted validator, set to fail its fuzz stage so
 that every version gets its one fix round.
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.providers.scripted_server import Reply
+from tests.providers.scripted_server import Pause, Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import read_until_terminal
 
@@ -89,3 +90,35 @@ async def test_lone_surrogates_from_the_model_are_stored_as_replacement_characte
     base = f"{server.url}/api/projects/{project_id}"
     files = httpx.get(f"{base}/versions/1/files", timeout=10).json()["files"]
     assert files["app/\ufffd.py"] == 'X = "\ufffd"\n'
+
+
+async def test_each_round_reports_its_provider_call(
+    server: ServerProcess, scripted: ThreadedScriptedServer
+) -> None:
+    first = scripted_reply(GOOD, chunk=25, usage=(321, 54))
+    # A changed file: a round that re-sends the same files is not validated again.
+    changed = GOOD.replace("FastAPI()", 'FastAPI(title="Todo")')
+    fix = scripted_reply(changed, chunk=25, usage=(402, 17))
+    # A pause before each reply's first text, and one before its end.
+    for reply in (first, fix):
+        reply.steps[1:1] = [Pause(0.1)]
+        reply.steps.insert(0, Pause(0.1))
+    scripted.scripted.script(first, fix)
+    response = httpx.post(f"{server.url}/api/projects", json={"prompt": "a todo API"}, timeout=10)
+    events = await read_until_terminal(server.url, response.json()["project"]["id"], 1)
+
+    calls = [f.data for f in events if f.event == "provider:call"]
+    assert [(c["round"], c["call"], c["outcome"]) for c in calls] == [(0, 0, "ok"), (1, 0, "ok")]
+    assert [(c["prompt_tokens"], c["completion_tokens"]) for c in calls] == [(321, 54), (402, 17)]
+    assert all(c["provider"] == "openai" and c["model"] == "m" for c in calls)
+    for call in calls:
+        assert 100 <= call["first_token_ms"] <= call["duration_ms"]
+        assert call["duration_ms"] >= 200
+    end = events[-1]
+    assert end.event == "version:complete"
+    assert end.data["usage"] == {"prompt_tokens": 723, "completion_tokens": 71}
+    # Each call is reported when its round's reply has streamed, before the round is validated.
+    types = [f.event for f in events]
+    starts = [i for i, f in enumerate(events) if f.event == "validation:start"]
+    reported = [i for i, t in enumerate(types) if t == "provider:call"]
+    assert reported[0] < starts[0] < reported[1] < starts[1]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from apiforge.events.types import Usage
+from apiforge.generation.plumbing.provider_calls import CallLog
 from apiforge.generation.reply_format.parse_events import ParseEvent, Summary
 from apiforge.generation.reply_format.parser import StreamParser
 from apiforge.providers.base import GenerationRequest, Provider, StreamEnd, TextDelta
@@ -41,6 +42,7 @@ class _Run:
     saw_summary: bool = False
     continuations: int = 0
     interruptions: int = 0
+    calls: CallLog = field(default_factory=CallLog)
 
     @property
     def text(self) -> str:
@@ -53,9 +55,12 @@ async def stream_attempt(
     *,
     max_continuations: int = 2,
     stall_timeout_s: float = 60.0,
+    calls: CallLog | None = None,
 ) -> AsyncGenerator[ParseEvent | StreamEnd, None]:
+    """The parse events of one answer, then its StreamEnd; each provider call it took is
+    reported to ``calls`` as it ends."""
     parser = StreamParser()
-    run = _Run()
+    run = _Run(calls=calls if calls is not None else CallLog())
     current: GenerationRequest | None = request
     while current is not None:
         try:
@@ -107,11 +112,13 @@ async def _one_call(
     held: list[str] = []  # the start of a continuation, until its overlap can be judged
     got_text = False
     run.finish_reason = "stop"
-    async with aclosing(_watched(provider.stream(request), stall_timeout_s)) as outputs:
+    watched = _watched(provider.stream(request), stall_timeout_s)
+    async with aclosing(run.calls.measured(watched)) as outputs:
         try:
             async for output in outputs:
                 if isinstance(output, StreamEnd):
-                    run.usage = run.usage + output.usage
+                    if output.usage is not None:
+                        run.usage = run.usage + output.usage
                     run.finish_reason = output.finish_reason
                     continue
                 got_text = True

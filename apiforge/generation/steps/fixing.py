@@ -142,7 +142,9 @@ async def run_fix(
     current = request.previous_files
     live = run.show_live(current, step="generating")
     started = time.time()
-    fix = await stream_previewed(runtime, run, request, live, planning_done=True)
+    fix = await stream_previewed(
+        runtime, run, request, live, planning_done=True, round_number=round_number
+    )
     merged = merge_fix(outcome, fix, round_number, title, started)
     if fix.status == "generated" and changed_nothing(fix, current):
         return stopped_repeating(merged, round_number)

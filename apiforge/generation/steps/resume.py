@@ -21,6 +21,7 @@ from apiforge.events.types import (
     Event,
     FileComplete,
     FileGenerating,
+    ProviderCall,
     Step,
     StepComplete,
     StepProgress,
@@ -36,7 +37,10 @@ Comparable = dict[str, object]
 
 
 def comparable(event: BaseEvent) -> Comparable:
-    return event.model_dump(exclude={"seq", "ts"})
+    """What must be equal for a re-run's event to repeat one in the log: not when it was sent,
+    nor how long a provider call took (a replayed call is the same call, measured again)."""
+    measured = ProviderCall.MEASURED if isinstance(event, ProviderCall) else frozenset()
+    return event.model_dump(exclude={"seq", "ts", *measured})
 
 
 def _is_resume_marker(event: Event) -> bool:

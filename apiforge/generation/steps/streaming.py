@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from functools import partial
 from typing import Any, TypeVar
 
 from apiforge.errors import ApiforgeError, GenerationCancelled
@@ -16,6 +17,8 @@ from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.plumbing.emitter import VersionEmitter
 from apiforge.generation.plumbing.files import load_base_files
 from apiforge.generation.plumbing.partial_preview import PartialPreview, partial_preview
+from apiforge.generation.plumbing.provider_calls import CallLog, send_calls
+from apiforge.generation.reply_format.parse_events import ParseEvent
 from apiforge.generation.steps import no_files, resume
 from apiforge.generation.steps.outcomes import (
     AttemptOutcome,
@@ -103,9 +106,10 @@ async def stream_previewed(
     live: LiveState,
     *,
     planning_done: bool = False,
+    round_number: int = 0,
 ) -> AttemptOutcome:
     """One attempt over ``request.previous_files`` with the progressive preview following its
-    files as they land: the first attempt's, and each fix round's."""
+    files as they land: the first attempt's, and each fix round's (``round_number``)."""
     base = request.previous_files
     ids = (run.project_id, run.version_number)
     changes: dict[str, str | None] = {}
@@ -114,7 +118,7 @@ async def stream_previewed(
         assembler = Assembler(run, base, planning_done=planning_done, on_file=listener)
         # The preview reads the same changes the assembler stages, as they land.
         assembler.staged.changes = changes
-        attempt = await stream_request(runtime, run, request, assembler, live)
+        attempt = await stream_request(runtime, run, request, assembler, live, round_number)
         if preview is not None and attempt.status != "generated":
             preview.close(restart_pending=False)
     return attempt
@@ -126,24 +130,25 @@ async def stream_request(
     request: GenerationRequest,
     assembler: Assembler,
     live: LiveState,
+    round_number: int = 0,
 ) -> AttemptOutcome:
-    """One attempt streamed through ``assembler``: its changes, prose, problems and usage."""
+    """One attempt streamed through ``assembler``: its changes, prose, problems and usage, and
+    a ``provider:call`` for each call it took."""
     live.changes = assembler.staged.changes
     usage = Usage()
     status: StreamStatus = "generated"
     error: StreamError | None = None
-    source = stream_attempt(
-        runtime.provider,
-        request,
-        max_continuations=runtime.settings.max_continuations,
-        stall_timeout_s=runtime.settings.stall_timeout_s,
-    )
+    calls = CallLog()
+    source = attempt_source(runtime, request, calls)
     emitter = run.emitter
-    poll_s = runtime.settings.stop_poll_ms / 1000
+    report_calls = partial(send_calls, emitter, runtime.provider, round_number=round_number)
+    stop = run.wait_for_stop(runtime.settings.stop_poll_ms / 1000)
     try:
-        async for item in until_cancelled(source, run.wait_for_stop(poll_s), emitter):
+        async for item in until_cancelled(source, stop, emitter):
+            if calls.streaming:  # a later call has begun: the ones before it have ended
+                await report_calls(calls.take())
             if isinstance(item, StreamEnd):
-                usage = usage + item.usage
+                usage = usage + (item.usage or Usage())
                 continue
             await assembler.handle(item)
     except GenerationCancelled:
@@ -151,9 +156,23 @@ async def stream_request(
     except ApiforgeError as exc:
         status = "failed"
         error = StreamError(code=exc.code, message=exc.message, retryable=exc.retryable)
+    had_files = status != "generated" or assembler.staged.blocks_seen > 0
+    await report_calls(calls.take(), reply_had_files=had_files)
     await emitter.stream_ended()
     await emitter.flush_chunks()
     return attempt_outcome(assembler.staged, status, usage, error)
+
+
+def attempt_source(
+    runtime: GenerationRuntime, request: GenerationRequest, calls: CallLog
+) -> AsyncGenerator[ParseEvent | StreamEnd, None]:
+    return stream_attempt(
+        runtime.provider,
+        request,
+        max_continuations=runtime.settings.max_continuations,
+        stall_timeout_s=runtime.settings.stall_timeout_s,
+        calls=calls,
+    )
 
 
 def attempt_outcome(

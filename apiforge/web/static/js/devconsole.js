@@ -137,7 +137,6 @@ export class DevConsole {
       ["Code streamed", `${(this.codeBytes / 1024).toFixed(1)} KB`],
       ["Tokens", formatTokens(usage)],
       ["Cost", usage ? formatCost(own.find((e) => e.type === "version:complete")?.cost_usd) : "–"],
-      // Per provider call, tokens and latency are not in the events: only each version's sum.
       ...stages.map((e) => [`Stage ${e.stage}`, `${formatSeconds(e.duration_ms)} (${e.duration_ms} ms) ${e.ok ? "✓" : "✗"}`]),
     ];
     clear(this.metrics, metrics.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
@@ -151,6 +150,10 @@ export class DevConsole {
 }
 
 function brief(event) {
+  if (event.type === "provider:call") {
+    const tokens = `${event.prompt_tokens ?? "?"} → ${event.completion_tokens ?? "?"} tokens`;
+    return `round ${event.round} · ${tokens} · ${event.duration_ms} ms · ${event.outcome}`;
+  }
   if (event.path) return event.type === "code:chunk" ? `${event.path} +${event.chunk.length}` : event.path;
   return event.message || event.text || event.stage || event.summary || event.reason || event.url || "";
 }

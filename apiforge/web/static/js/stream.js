@@ -7,7 +7,8 @@
 export const EVENT_TYPES = [
   "version:start", "step:start", "step:progress", "step:complete", "message:chunk",
   "file:generating", "code:chunk", "file:complete", "validation:start", "validation:progress",
-  "validation:complete", "preview:ready", "preview:error", "preview:stopped", "version:complete", "cancelled", "error", "snapshot",
+  "validation:complete", "preview:ready", "preview:error", "preview:stopped", "provider:call",
+  "version:complete", "cancelled", "error", "snapshot",
 ];
 const MAX_FAILURES = 3;
 const POLL_MS = 2000;

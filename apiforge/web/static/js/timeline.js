@@ -1,8 +1,10 @@
 // The developer console's timeline of one generation: its events on a time axis by type, so
-// gaps and bursts show; its steps as spans with their durations; its event rate. Every time
+// gaps and bursts show; its steps and provider calls as spans with their durations (calls.js
+// also lists the calls with their tokens); its event rate. Every time
 // comes from the events' own `ts` (server time, seconds). Arrival times would say nothing
 // about the generation: after a reload its whole replay arrives within milliseconds (which is
 // how the console once showed 1000.0 and 1567.6 events/s).
+import { CallTable, callSpans, providerCalls } from "./calls.js";
 import { clear, h } from "./dom.js";
 
 const TERMINAL = new Set(["version:complete", "cancelled", "error"]);
@@ -74,7 +76,8 @@ export class EventTimeline {
     this.summary = h("p", { class: "dev-tl-summary", id: "dev-timeline-summary" }, "No generation yet.");
     this.lanes = h("div", { class: "dev-tl-lanes" });
     this.steps = h("table", { class: "dev-tl-steps", id: "dev-steps", "aria-label": "Step durations" });
-    this.el = h("section", { class: "dev-tl", id: "dev-timeline", "aria-label": "Event timeline" }, this.summary, this.lanes, this.steps);
+    this.calls = new CallTable();
+    this.el = h("section", { class: "dev-tl", id: "dev-timeline", "aria-label": "Event timeline" }, this.summary, this.lanes, this.steps, this.calls.el);
   }
 
   // Draws the newest generation of `events`; returns it (null when there is none).
@@ -84,16 +87,19 @@ export class EventTimeline {
       clear(this.summary, "No generation yet.");
       clear(this.lanes);
       clear(this.steps);
+      this.calls.render(null);
       return null;
     }
     const width = Math.max(generation.seconds, 0.001);
     const at = (ts) => (ts - generation.start) / width;
     const spans = stepSpans(generation);
     this.renderSummary(generation);
-    clear(this.lanes, this.spanLane(spans, at, width), LANES.map((lane) => this.eventLane(lane, generation, at)), this.axis(generation));
+    const calls = callSpans(providerCalls(generation));
+    clear(this.lanes, this.spanLane(spans, at, width), calls.length ? this.callLane(calls, at, width) : null, LANES.map((lane) => this.eventLane(lane, generation, at)), this.axis(generation));
     clear(this.steps, h("tr", {}, h("th", {}, "step"), h("th", {}, "starts at"), h("th", {}, "took")),
       spans.map((span) => h("tr", { class: "dev-step", dataset: { step: span.step, durationMs: String(Math.round((span.end - span.start) * 1000)) } },
         h("td", {}, span.step), h("td", {}, `+${ms(span.start - generation.start)}`), h("td", {}, span.open ? `${ms(span.end - span.start)}…` : ms(span.end - span.start)))));
+    this.calls.render(generation);
     return generation;
   }
 
@@ -112,6 +118,17 @@ export class EventTimeline {
       dataset: { step: span.step },
     }, span.step)));
     return h("div", { class: "dev-tl-lane", dataset: { lane: "spans" } }, h("span", { class: "dev-tl-label" }, "step spans"), track);
+  }
+
+  // Each provider call from its request to its stream's end, a tick where its first text came.
+  callLane(calls, at, width) {
+    const track = h("div", { class: "dev-tl-track" }, calls.map(({ call, start, end, firstToken }) => h("div", {
+      class: `dev-tl-call o-${call.outcome}`,
+      style: `left: ${percent(at(start))}; width: ${percent((end - start) / width)}`,
+      title: `round ${call.round}, call ${call.call + 1}: ${call.duration_ms} ms, first text after ${call.first_token_ms ?? "–"} ms, ${call.outcome}`,
+      dataset: { round: String(call.round), call: String(call.call) },
+    }, firstToken === null ? null : h("i", { class: "dev-tl-first", style: `left: ${percent((firstToken - start) / Math.max(end - start, 0.001))}` }), `r${call.round}`)));
+    return h("div", { class: "dev-tl-lane", dataset: { lane: "calls", events: String(calls.length) } }, h("span", { class: "dev-tl-label" }, `provider calls (${calls.length})`), track);
   }
 
   eventLane(lane, generation, at) {
