@@ -12,7 +12,7 @@ DEV_BIN := $(DEV_VENV)/bin
 # pytest-xdist workers for `make test` (0: one process, in collection order).
 TEST_WORKERS ?= 2
 
-.PHONY: serve test lint typecheck check system-deps bench bench-conns bench-generation clean llm llm-install test-llm bench-llm
+.PHONY: serve test lint typecheck check system-deps bench bench-conns bench-generation bench-cluster clean llm llm-install test-llm bench-llm
 
 # A .venv from before the split still holds the dev extras: start it over.
 $(VENV)/.serve-installed: pyproject.toml
@@ -61,6 +61,11 @@ bench-conns: $(DEV_VENV)/.dev-installed
 
 bench-generation: $(DEV_VENV)/.dev-installed system-deps
 	$(DEV_BIN)/python bench/bench_generation.py 5
+
+# 1-2 API processes x 1-2 workers, validation off and on, on the machine's PostgreSQL (fresh
+# databases, dropped after) and Redis (a fresh key prefix, deleted after): ~12 min.
+bench-cluster: $(DEV_VENV)/.dev-installed system-deps
+	$(DEV_BIN)/python bench/bench_cluster.py 6 30 40
 
 # A real local model (llama.cpp + Qwen2.5-Coder-0.5B), in its own venv under ~/.cache/apiforge:
 # nothing of it is needed by `make serve` or `make test`. See docs/providers.md.

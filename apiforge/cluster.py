@@ -2,7 +2,8 @@
 
 ``scripts/cluster.sh`` runs this module; the scale tests use :class:`Cluster` itself. Each
 process gets its own data dir (``{root}/api-1``, ``{root}/worker-1``, ...), executor id (its
-name, prefixed) and, for API processes, port; its output goes to ``server.log`` in its dir.
+name, prefixed), sandbox uid range and, for API processes, port; its output goes to
+``server.log`` in its dir.
 The shared settings (``APIFORGE_DATABASE_URL``, ``APIFORGE_DBOS_DATABASE_URL``,
 ``APIFORGE_BUS=redis``, ``APIFORGE_REDIS_URL``, ``APIFORGE_REDIS_PREFIX``) come from the
 environment. ``stop`` (or Ctrl-C on the running command) ends them all with SIGTERM.
@@ -25,8 +26,26 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.settings import ENV_PREFIX, Settings
+
 PIDS_FILE = "cluster.pids"
 WORKER_RUNNING = re.compile(r"apiforge worker (\S+) is running generations")
+
+
+# A sandbox slot's clean-up ends every process of its uid, and each process numbers its
+# validation slots, then its previews' slots, from its first uid: two processes of one host
+# must not share one, so each member gets its own range.
+FIRST_UID = f"{ENV_PREFIX}SANDBOX_FIRST_UID"
+
+
+def _int_setting(env: Mapping[str, str], name: str) -> int:
+    default: int = Settings.model_fields[name].default
+    return int(env.get(f"{ENV_PREFIX}{name.upper()}", default))
+
+
+def sandbox_uids_used(env: Mapping[str, str]) -> int:
+    """How many uids, from its first, a process with these settings uses."""
+    return _int_setting(env, "sandbox_slots") + _int_setting(env, "preview_max")
 
 
 def free_port() -> int:
@@ -71,12 +90,12 @@ class Member:
         return [python, "-m", "apiforge.cli", "serve", "--role", "api", "--port", str(self.port)]
 
     def spawn(self, python: str, env: Mapping[str, str]) -> None:
+        """Start it with ``env``, its whole environment (:meth:`Cluster.env_of`)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        own = {"APIFORGE_DATA_DIR": str(self.data_dir), "APIFORGE_EXECUTOR_ID": self.executor_id}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command(python),
-                env={**env, **self.env, **own},
+                env=dict(env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a signal reaches its children too
@@ -136,10 +155,34 @@ class Cluster:
     def workers(self) -> list[Member]:
         return [member for member in self.members if not member.is_api]
 
+    def first_uids(self) -> dict[str, int]:
+        """Each member's first sandbox uid: back-to-back ranges from the cluster's
+        ``APIFORGE_SANDBOX_FIRST_UID`` (or the default), each as wide as that member uses; a
+        member whose own settings name one keeps it (and takes no range of the others)."""
+        firsts: dict[str, int] = {}
+        next_first = _int_setting(self.env, "sandbox_first_uid")
+        for member in self.members:
+            if FIRST_UID in member.env:
+                continue
+            firsts[member.name] = next_first
+            next_first += sandbox_uids_used({**self.env, **member.env})
+        return firsts
+
+    def env_of(self, member: Member) -> dict[str, str]:
+        """``member``'s whole environment: the cluster's, its own settings, its data dir,
+        executor id and sandbox uids."""
+        own = {
+            "APIFORGE_DATA_DIR": str(member.data_dir),
+            "APIFORGE_EXECUTOR_ID": member.executor_id,
+        }
+        if (first := self.first_uids().get(member.name)) is not None:
+            own[FIRST_UID] = str(first)
+        return {**self.env, **member.env, **own}
+
     def start(self, timeout: float = 60.0) -> None:
         """Start every process at once, then wait until all are ready."""
         for member in self.members:
-            member.spawn(self.python, self.env)
+            member.spawn(self.python, self.env_of(member))
         # The runner's pid first: `stop` asks it to stop them all (and the groups, if it died).
         pids = [os.getpid(), *(member.pid for member in self.members)]
         (self.root / PIDS_FILE).write_text("".join(f"{pid}\n" for pid in pids))

@@ -8,6 +8,8 @@ import json
 import time
 
 Stamped = list[tuple[float, bytes]]
+# The events that end a version (tests/sse_reader.py's TERMINAL), as their data lines hold them.
+TERMINAL = tuple(f'"type":"{kind}"'.encode() for kind in ("version:complete", "cancelled", "error"))
 
 
 class Subscriber:
@@ -15,6 +17,7 @@ class Subscriber:
 
     def __init__(self) -> None:
         self.lines: Stamped = []
+        self.attached_at = 0.0  # wall clock, as the events' ts
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -26,19 +29,37 @@ class Subscriber:
         status = await self.reader.readline()  # the server has taken the subscriber
         if b" 200 " not in status:
             raise RuntimeError(f"stream answered {status!r}")
+        self.attached_at = time.time()
 
     async def read_until_complete(self) -> None:
+        """Until the version ends (complete, failed, cancelled or an error) or the stream does."""
         assert self.reader is not None
         while line := await self.reader.readline():
             if line.startswith(b"data: "):
                 self.lines.append((time.time(), line))
-                if b'"type":"version:complete"' in line:
+                if any(marker in line for marker in TERMINAL):
                     break
 
     def latencies(self) -> list[tuple[str, float]]:
         """Each event's type and milliseconds from its ``ts`` (stamped by the server) to here."""
         events = [(received, json.loads(line[6:])) for received, line in self.lines]
         return [(event["type"], (received - event["ts"]) * 1000) for received, event in events]
+
+    def live_latencies(self) -> list[float]:
+        """Milliseconds from emit to here of the events emitted after the server took this
+        subscriber (the earlier ones came from the replay)."""
+        return [
+            (received - event["ts"]) * 1000
+            for received, event in (
+                (received, json.loads(line[6:])) for received, line in self.lines
+            )
+            if event["ts"] >= self.attached_at
+        ]
+
+    def last_event(self) -> dict[str, object]:
+        """The last event received, decoded."""
+        event: dict[str, object] = json.loads(self.lines[-1][1][6:])
+        return event
 
     def close(self) -> None:
         if self.writer is not None:
