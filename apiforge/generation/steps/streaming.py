@@ -25,6 +25,7 @@ from apiforge.generation.steps.outcomes import (
 )
 from apiforge.generation.version_run import PLANNING_PROGRESS, LiveState, VersionRun
 from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
+from apiforge.sandbox.module_imports import ParsedModules
 from apiforge.store import repository as repo
 
 T = TypeVar("T")
@@ -94,9 +95,11 @@ async def run_stream(runtime: GenerationRuntime, run: VersionRun) -> VersionOutc
     live = run.show_live(previous)
     ids = (run.project_id, run.version_number)
     changes: dict[str, str | None] = {}
-    async with partial_preview(runtime.previews, runtime.log, ids, previous, changes) as preview:
+    parsed = ParsedModules()
+    previews = runtime.previews
+    async with partial_preview(previews, runtime.log, ids, previous, changes, parsed) as preview:
         listener = file_listener(runtime, run.project_id, preview)
-        assembler = Assembler(run, previous, on_file=listener)
+        assembler = Assembler(run, previous, on_file=listener, parsed=parsed)
         # The preview reads the same changes the assembler stages, as they land.
         assembler.staged.changes = changes
         attempt = await stream_request(runtime, run, request, assembler, live)
