@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from raw_sse import attached  # noqa: E402
+from raw_sse import Subscriber, attached  # noqa: E402
 
 from tests.server_process import NO_LIMITS, ServerProcess  # noqa: E402
 
@@ -76,20 +76,17 @@ async def first_chunk_after_post(client: httpx.AsyncClient, runs: int) -> list[f
     return times
 
 
-async def subscriber(
-    url: str, pid: str, last_id: int, ready: asyncio.Event, out: list[float], kinds: list[str]
-) -> None:
+async def subscriber(url: str, pid: str, last_id: int, ready: asyncio.Event) -> Subscriber:
     """One raw-socket subscriber (raw_sse.py), resumed after ``last_id`` so it receives live
-    events only, not a replay of v1."""
+    events only, not a replay of v1. Its lines are decoded by the caller once every subscriber
+    is done: decoding here, while the others still read, delayed their last events."""
     stream = await attached(url, f"/api/stream/{pid}", last_id)
     ready.set()
     try:
         await stream.read_until_complete()
     finally:
         stream.close()
-    for kind, ms in stream.latencies():
-        out.append(ms)
-        kinds.append(kind)
+    return stream
 
 
 async def wait_idle(client: httpx.AsyncClient, pid: str) -> None:
@@ -115,17 +112,16 @@ async def fanout(url: str, client: httpx.AsyncClient, subscribers: int) -> list[
     pid = (await client.post("/api/projects", json={"prompt": PROMPT})).json()["project"]["id"]
     await wait_idle(client, pid)
     last_id = await last_event_id(client, pid)
-    latencies: list[float] = []
-    kinds: list[str] = []
     readies = [asyncio.Event() for _ in range(subscribers)]
-    tasks = [
-        asyncio.create_task(subscriber(url, pid, last_id, e, latencies, kinds)) for e in readies
-    ]
+    tasks = [asyncio.create_task(subscriber(url, pid, last_id, e)) for e in readies]
     await asyncio.gather(*(e.wait() for e in readies))
     await asyncio.sleep(0.5)
     response = await client.post(f"/api/projects/{pid}/versions", json={"prompt": "add sorting"})
     assert response.status_code == 202, response.text
-    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    streams = await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    decoded = [pair for stream in streams for pair in stream.latencies()]
+    kinds = [kind for kind, _ in decoded]
+    latencies = [ms for _, ms in decoded]
     slowest = sorted(zip(latencies, kinds, strict=True), reverse=True)[: len(latencies) // 100]
     print("slowest 1% by event type:", dict(Counter(kind for _, kind in slowest)))
     return latencies

@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_core import PROMPT, last_event_id, pct, wait_idle  # noqa: E402
-from raw_sse import attached  # noqa: E402
+from raw_sse import Subscriber, attached  # noqa: E402
 
 from tests.server_process import NO_LIMITS, free_port  # noqa: E402
 
@@ -103,16 +103,17 @@ async def record(client: httpx.AsyncClient) -> tuple[str, Recording]:
 
 
 async def subscribe(
-    url: str, path: str, last_id: int, ready: asyncio.Event, out: list[float]
+    url: str, path: str, last_id: int, ready: asyncio.Event, out: list[Subscriber]
 ) -> None:
-    """One raw-socket subscriber (raw_sse.py)."""
+    """One raw-socket subscriber (raw_sse.py). Its lines are decoded once every subscriber is
+    done: decoding as each one ended delayed the others' last events in this process."""
     stream = await attached(url, path, last_id)
     ready.set()
     try:
         await stream.read_until_complete()
     finally:
         stream.close()
-    out.extend(ms for _kind, ms in stream.latencies())
+    out.append(stream)
 
 
 async def poll(url: str, ready: asyncio.Event, go: asyncio.Event, out: list[float]) -> None:
@@ -158,12 +159,13 @@ async def race(peer: Peer, recording: Recording, subscribers: int, mode: str) ->
         if mode == "burst":
             recording = [(0.0, event) for _, event in recording]
         latencies: list[float] = []
+        streams: list[Subscriber] = []
         go = asyncio.Event()
         readies = [asyncio.Event() for _ in range(subscribers)]
         if peer.kind == "polling":
             clients = [poll(peer.url, ready, go, latencies) for ready in readies]
         else:
-            clients = [subscribe(peer.url, path, last_id, r, latencies) for r in readies]
+            clients = [subscribe(peer.url, path, last_id, r, streams) for r in readies]
         tasks = [asyncio.create_task(c) for c in clients]
         await asyncio.gather(*(ready.wait() for ready in readies))
         await settle(peer)
@@ -173,6 +175,7 @@ async def race(peer: Peer, recording: Recording, subscribers: int, mode: str) ->
         go.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 300)
         seconds, cpu_s = time.time() - start, peer.cpu_seconds() - cpu
+        latencies += [ms for stream in streams for _kind, ms in stream.latencies()]
     return Result(peer.kind, mode, subscribers, len(latencies), seconds, cpu_s, latencies)
 
 

@@ -45,66 +45,87 @@ class Envelope:
 
 
 class Subscription:
-    """One listener's bounded queue. On overflow it is closed: the client resumes by id."""
+    """One listener's bounded queue. On overflow it is closed: the client resumes by id.
+
+    Held by every open stream, idle ones included, so it is kept small: a list and at most one
+    waiting future, where an ``asyncio.Queue`` and two ``asyncio.Event`` cost five deques
+    (~0.75 KiB each) per connection.
+    """
 
     def __init__(self, project_id: str, max_queued: int) -> None:
         self.project_id = project_id
         self.overflowed = False
-        self._queue: asyncio.Queue[Envelope | None] = asyncio.Queue(max_queued)
-        self._ready = asyncio.Event()
+        self._max_queued = max_queued
+        # None: the end-of-subscription marker (closed); nothing is delivered after it.
+        self._items: list[Envelope | None] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._is_ready = False
+        self._ready_waiter: asyncio.Future[None] | None = None
 
     def mark_ready(self) -> None:
-        self._ready.set()
+        self._is_ready = True
+        _wake(self._ready_waiter)
 
     async def ready(self) -> None:
         """Wait until everything published from now on will be delivered (a bus that reads
         from elsewhere first learns where its reading starts)."""
-        await self._ready.wait()
+        if self._is_ready:
+            return
+        if self._ready_waiter is None:
+            self._ready_waiter = asyncio.get_running_loop().create_future()
+        # Shielded: a waiter cancelled here must not cancel the future another one awaits.
+        await asyncio.shield(self._ready_waiter)
 
     def deliver(self, envelope: Envelope) -> None:
         if self.overflowed:
             return
-        try:
-            self._queue.put_nowait(envelope)
-        except asyncio.QueueFull:
+        if 0 < self._max_queued <= len(self._items):  # 0: unbounded, as asyncio.Queue(0)
             self.overflowed = True
+            return
+        self._items.append(envelope)
+        _wake(self._waiter)
 
     def close(self) -> None:
         self.overflowed = True
-        self._ready.set()
-        while True:
-            try:
-                self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                break
-        self._queue.put_nowait(None)
+        self.mark_ready()
+        self._items = [None]
+        _wake(self._waiter)
 
     def drain(self, limit: int) -> list[Envelope]:
         """What is queued already, without waiting (up to ``limit``)."""
-        items: list[Envelope] = []
-        while len(items) < limit:
-            try:
-                item = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                break
+        taken: list[Envelope] = []
+        for item in self._items[:limit]:
             if item is None:
-                # Closed: leave the marker so the next get() ends the subscription.
-                self._queue.put_nowait(None)
-                break
-            items.append(item)
-        return items
+                break  # closed: the marker stays, so the next get() ends the subscription
+            taken.append(item)
+        del self._items[: len(taken)]
+        return taken
 
     async def get(self, timeout: float | None = None) -> Envelope | None:
         """Next envelope; None on timeout. Raises EOFError once closed or overflowed."""
-        if self.overflowed and self._queue.empty():
+        if not self._items:
+            if self.overflowed:
+                raise EOFError
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._waiter
+            except TimeoutError:
+                return None
+            finally:
+                self._waiter = None
+        if not self._items:  # woken by an overflow, which queues nothing
             raise EOFError
-        try:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            return None
+        item = self._items[0]
         if item is None:
             raise EOFError
+        del self._items[0]
         return item
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 class EventBus(Protocol):

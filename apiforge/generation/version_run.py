@@ -186,10 +186,6 @@ class VersionRun:
         await self.emitter.emit(
             VersionStart(**self.emitter.ids, version_id=version_id, prompt=prompt)
         )
-        # Let the subscribers this woke write version:start before the step returns: DBOS then
-        # checkpoints the step in a thread whose Python work takes the GIL from the loop, and
-        # the fan-out left for after it came out up to ~0.5 s late (bench_core's p99 tail).
-        await asyncio.sleep(0)
 
     def show_live(self, base: Mapping[str, str], step: Step = "planning") -> LiveState:
         """Start showing this run's files to snapshots: ``base`` plus what streams in."""

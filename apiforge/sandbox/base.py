@@ -44,7 +44,8 @@ class Validator(Protocol):
 
     def file_completed(self, project_id: str, path: str, content: str) -> None:
         """Called as each file of a version completes, before the stream ends, so stages
-        that need only that file can start early."""
+        that need only that file can start early. Only accepted files are told: a Python file
+        among them parses (invariant 4), which a validator need not check again."""
         ...
 
     async def validate(

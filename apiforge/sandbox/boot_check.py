@@ -7,11 +7,11 @@ process, ~0.3 s); this check only skips boots that cannot work yet, and says whi
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from apiforge.sandbox.module_imports import ImportStatement, ParsedModules
 from apiforge.sandbox.stages import find_app_target
 
 
@@ -26,7 +26,9 @@ class BootCheck:
     modules: tuple[str, ...] = ()
 
 
-def check_boot(files: Mapping[str, str]) -> BootCheck:
+def check_boot(files: Mapping[str, str], parsed: ParsedModules | None = None) -> BootCheck:
+    """``parsed``: the stream's parse results, so a module is parsed once, not at each check."""
+    parsed = parsed if parsed is not None else ParsedModules()
     target = find_app_target(files)
     if target is None:
         return BootCheck("waiting", reason="no FastAPI app yet")
@@ -43,12 +45,12 @@ def check_boot(files: Mapping[str, str]) -> BootCheck:
         if path is None:
             return BootCheck("waiting", target, f"{module} is not written yet")
         paths.append(path)
-        try:
-            tree = ast.parse(files[path], filename=path)
-        except SyntaxError as error:
-            return BootCheck("broken", target, f"{path} line {error.lineno}: {error.msg}")
+        module_file = parsed.get(path, files[path])
+        if (problem := module_file.problem) is not None:
+            return BootCheck("broken", target, f"{path} line {problem.line}: {problem.message}")
         package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-        pending += [name for name in imported(tree, package, files) if name.split(".")[0] in roots]
+        names = imported(module_file.imports, package, files)
+        pending += [name for name in names if name.split(".")[0] in roots]
     return BootCheck("ready", target, modules=tuple(paths))
 
 
@@ -60,32 +62,34 @@ def module_path(files: Mapping[str, str], module: str) -> str | None:
     return None
 
 
-def imported(tree: ast.Module, package: str, files: Mapping[str, str]) -> list[str]:
-    """Modules ``tree`` imports at any level (absolute names; ``from p import m`` counts ``p.m``
-    when ``m`` is a module of the project, else ``p``)."""
+def imported(
+    statements: tuple[ImportStatement, ...], package: str, files: Mapping[str, str]
+) -> list[str]:
+    """Modules a file's import ``statements`` name (absolute names; ``from p import m`` counts
+    ``p.m`` when ``m`` is a module of the project, else ``p``)."""
     names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            parent = _absolute(node, package)
-            names.append(parent)
-            for alias in node.names:
-                child = f"{parent}.{alias.name}"
-                if module_path(files, child) is not None or _declares_module(files, parent):
-                    names.append(child)
+    for statement in statements:
+        if not statement.from_import:
+            names.append(statement.module)
+            continue
+        parent = _absolute(statement, package)
+        names.append(parent)
+        for name in statement.names:
+            child = f"{parent}.{name}"
+            if module_path(files, child) is not None or _declares_module(files, parent):
+                names.append(child)
     # Each import also needs its parent packages.
     return [
         ".".join(name.split(".")[: i + 1]) for name in names for i in range(name.count(".") + 1)
     ]
 
 
-def _absolute(node: ast.ImportFrom, package: str) -> str:
-    if not node.level:
-        return node.module or ""
+def _absolute(statement: ImportStatement, package: str) -> str:
+    if not statement.level:
+        return statement.module
     parts = package.split(".") if package else []
-    parent = parts[: len(parts) - node.level + 1]
-    return ".".join([*parent, *([node.module] if node.module else [])])
+    parent = parts[: len(parts) - statement.level + 1]
+    return ".".join([*parent, *([statement.module] if statement.module else [])])
 
 
 def _declares_module(files: Mapping[str, str], parent: str) -> bool:

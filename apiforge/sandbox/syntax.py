@@ -62,10 +62,19 @@ class SyntaxMemo:
             return self._results[key]
         problem = file_problem(path, content)
         self.parses += 1
+        self._remember(key, problem)
+        return problem
+
+    def parsed_elsewhere(self, path: str, content: str) -> None:
+        """``content`` was parsed as ``path`` by the generation's assembler, which accepts only
+        files that parse: remember that rather than parse it again on the event loop."""
+        self._remember((path, hashlib.sha256(content.encode()).hexdigest()), None)
+
+    def _remember(self, key: tuple[str, str], problem: str | None) -> None:
         self._results[key] = problem
+        self._results.move_to_end(key)
         if len(self._results) > self._max:
             self._results.popitem(last=False)
-        return problem
 
     def stage(self, files: Mapping[str, str]) -> StageResult:
         started = time.monotonic()

@@ -53,3 +53,13 @@ def test_memory_is_bounded() -> None:
         memo.check(f"m{i}.py", "x = 1\n")
     memo.check("m0.py", "x = 1\n")
     assert memo.parses == 11
+
+
+def test_python_files_the_stream_accepted_are_not_parsed_again() -> None:
+    """The assembler accepts only Python files that parse; the validator remembers that."""
+    memo = SyntaxMemo()
+    memo.parsed_elsewhere("app/main.py", FILES["app/main.py"])
+    stage = memo.stage({"app/main.py": FILES["app/main.py"]})
+    assert stage.ok and memo.parses == 0
+    # Another content at that path (a later version's, not streamed) is parsed.
+    assert not memo.stage({"app/main.py": FILES["app/broken.py"]}).ok and memo.parses == 1

@@ -6,7 +6,6 @@ content still streams to clients as it arrives, so people watch it being written
 
 from __future__ import annotations
 
-import ast
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,20 +34,11 @@ from apiforge.generation.version_run import (
     VALIDATING_PROGRESS,
     VersionRun,
 )
+from apiforge.sandbox.module_imports import ParsedModules
 
 
 def sha256_text(content: str) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
-
-
-def syntax_problem(path: str, content: str) -> str | None:
-    """Why ``content`` cannot be accepted as ``path``, or None when it parses."""
-    if path.endswith(".py"):
-        try:
-            ast.parse(content, filename=path)
-        except SyntaxError as exc:
-            return f"{path}:{exc.lineno} - {exc.msg}"
-    return None
 
 
 @dataclass
@@ -77,6 +67,7 @@ class Assembler:
         *,
         planning_done: bool = False,
         on_file: Callable[[str, str], None] | None = None,
+        parsed: ParsedModules | None = None,
     ) -> None:
         self._run = run
         self._emit = run.emitter
@@ -84,6 +75,8 @@ class Assembler:
         self._previous = previous
         # Told each accepted file at once, so validation stages can start before the stream ends.
         self._on_file = on_file
+        # Shared with the partial preview's boot check, which then parses nothing again.
+        self._parsed = parsed if parsed is not None else ParsedModules()
         self.staged = StagedChanges()
         # A fix round streams into a version whose planning step already finished.
         self._planning_done = planning_done
@@ -147,7 +140,7 @@ class Assembler:
                 return
             content = applied
             await self._emit.code(item.path, content)
-        problem = syntax_problem(item.path, content)
+        problem = self._parsed.problem(item.path, content)
         if problem is not None:
             self.staged.problems.append(f"{problem} (file not stored)")
             return

@@ -7,11 +7,18 @@ order clients see (chunks of a file before its ``file:complete``) never changes.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TypedDict
 
 from apiforge.events.log import EventLog
-from apiforge.events.types import CodeChunk, Event
+from apiforge.events.types import TERMINAL_TYPES, CodeChunk, Event
+
+# After these the workflow step returns, and DBOS checkpoints it in a thread whose Python work
+# (SQLAlchemy, pickling) takes the GIL from the loop, which gives it up at every socket write:
+# fan-out left until then came out late (bench_core's p99 tail: version:start, then the last
+# batch of a generation). One loop turn lets the subscribers these woke write them first.
+LET_SUBSCRIBERS_WRITE = frozenset({"version:start", *TERMINAL_TYPES})
 
 
 class VersionIds(TypedDict):
@@ -43,6 +50,8 @@ class VersionEmitter:
         """Send ``event`` (built with ``**ids``, so mypy checks every field at the call site)."""
         await self.flush_chunks()
         await self.log.append(event)
+        if event.type in LET_SUBSCRIBERS_WRITE:
+            await asyncio.sleep(0)
 
     async def code(self, path: str, text: str) -> None:
         """Queue streamed text of ``path``; sent when the window passes or another event comes."""

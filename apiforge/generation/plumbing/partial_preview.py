@@ -25,6 +25,7 @@ from apiforge.generation.plumbing.context import PreviewStarter
 from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.plumbing.files import apply_changes
 from apiforge.sandbox.boot_check import check_boot
+from apiforge.sandbox.module_imports import ParsedModules
 
 log = logging.getLogger(__name__)
 AppKey = tuple[tuple[str, str], ...]
@@ -46,8 +47,11 @@ class PartialPreview:
         ids: tuple[str, int],
         base: Mapping[str, str],
         changes: Mapping[str, str | None],
+        parsed: ParsedModules | None = None,
     ) -> None:
         self._previews, self._log = previews, log_
+        # The stream's parse results (the assembler parsed each file it accepted).
+        self._parsed = parsed if parsed is not None else ParsedModules()
         self.project_id, self.version_number = ids
         self._base, self._changes = base, changes
         self._changed = asyncio.Event()
@@ -56,7 +60,7 @@ class PartialPreview:
         # What the running app was booted from (its modules and their text): a file the app
         # does not import (tests, README) restarts nothing. Starts as the base files' app, so a
         # follow-up replaces the previous version's preview only once its own app differs.
-        self._booted = app_key(base)
+        self._booted = app_key(base, parsed=self._parsed)
         self._failed: AppKey | None = None  # the last app that did not boot: not tried again
         self.started = 0  # restarts that booted
 
@@ -88,7 +92,7 @@ class PartialPreview:
 
     async def _restart(self) -> None:
         files = apply_changes(self._base, self._changes)
-        check = check_boot(files)
+        check = check_boot(files, self._parsed)
         if check.state == "waiting":
             return
         if check.state == "broken":
@@ -126,10 +130,14 @@ class PartialPreview:
         await self._log.append(cast(Event, event))
 
 
-def app_key(files: Mapping[str, str], modules: tuple[str, ...] | None = None) -> AppKey | None:
+def app_key(
+    files: Mapping[str, str],
+    modules: tuple[str, ...] | None = None,
+    parsed: ParsedModules | None = None,
+) -> AppKey | None:
     """The bootable app in ``files``: its modules with their text, plus its requirements."""
     if modules is None:
-        check = check_boot(files)
+        check = check_boot(files, parsed)
         if check.state != "ready":
             return None
         modules = check.modules
@@ -144,13 +152,14 @@ async def partial_preview(
     ids: tuple[str, int],
     base: Mapping[str, str],
     changes: Mapping[str, str | None],
+    parsed: ParsedModules | None = None,
 ) -> AsyncIterator[PartialPreview | None]:
     """A PartialPreview running for the ``with`` block (None when previews are off); leaving
     the block runs its last pending restart and waits for it (an error leaving it cancels it)."""
     if previews is None:
         yield None
         return
-    partial = PartialPreview(previews, log_, ids, base, changes)
+    partial = PartialPreview(previews, log_, ids, base, changes, parsed)
     # Owned here rather than by a TaskGroup, which would wrap the stream's own errors in an
     # ExceptionGroup; run() never raises, so awaiting it cannot fail the stream.
     task = asyncio.create_task(partial.run(), name=f"partial-preview-{ids[0]}")

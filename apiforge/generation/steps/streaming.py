@@ -28,6 +28,7 @@ from apiforge.generation.steps.outcomes import (
 )
 from apiforge.generation.version_run import PLANNING_PROGRESS, LiveState, VersionRun
 from apiforge.providers.base import ChatTurn, GenerationRequest, StreamEnd
+from apiforge.sandbox.module_imports import ParsedModules
 from apiforge.store import repository as repo
 
 T = TypeVar("T")
@@ -113,9 +114,13 @@ async def stream_previewed(
     base = request.previous_files
     ids = (run.project_id, run.version_number)
     changes: dict[str, str | None] = {}
-    async with partial_preview(runtime.previews, runtime.log, ids, base, changes) as preview:
+    parsed = ParsedModules()
+    previews = runtime.previews
+    async with partial_preview(previews, runtime.log, ids, base, changes, parsed) as preview:
         listener = file_listener(runtime, run.project_id, preview)
-        assembler = Assembler(run, base, planning_done=planning_done, on_file=listener)
+        assembler = Assembler(
+            run, base, planning_done=planning_done, on_file=listener, parsed=parsed
+        )
         # The preview reads the same changes the assembler stages, as they land.
         assembler.staged.changes = changes
         attempt = await stream_request(runtime, run, request, assembler, live, round_number)
