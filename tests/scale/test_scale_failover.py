@@ -83,18 +83,33 @@ async def test_killed_worker_then_killed_api_process_lose_nothing(
     assert runner not in rows and {b.executor_id, survivor} <= rows
 
 
-async def test_a_generation_no_live_process_can_resume_ends_failed(
+async def test_a_rolling_deploy_resumes_on_the_old_version_until_none_is_left(
     make_cluster: MakeCluster, deployment: Deployment
 ) -> None:
-    # worker-1 (and the api process that queues) run an older application version: DBOS
-    # recovers only its own version's workflows, so worker-2 cannot resume worker-1's.
+    # worker-1, worker-2 (and the api process that queues) run the old application version,
+    # worker-3 the new one: DBOS resumes (and dequeues) a workflow only in its own version.
+    # The old workers take a dead process for dead later than the new one, so the new one
+    # always looks first: it must leave the old version's generation to them.
     old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0"}
-    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old})
-    api, (old_worker, _) = cluster.apis[0], cluster.workers
+    old_worker = {**old, "APIFORGE_FAILOVER_AFTER_S": str(3 * FAILOVER_AFTER_S)}
+    own = {"api-1": old, "worker-1": old_worker, "worker-2": old_worker}
+    cluster = make_cluster(1, 3, own=own)
+    api, new_worker = cluster.apis[0], cluster.workers[2]
+    workers = {worker.executor_id: worker for worker in cluster.workers}
     pid, workflow = create_project(api.url)
     seen = await read_through(api.url, pid, "file:complete")
-    assert executor_of(deployment.dbos_url, workflow) == old_worker.executor_id
-    old_worker.end(signal.SIGKILL)
+    first = executor_of(deployment.dbos_url, workflow)
+    workers[first].end(signal.SIGKILL)
+    # The other old worker resumes it; the new one, though alive, does not end it.
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "version:complete", rest[-1]
+    second = executor_of(deployment.dbos_url, workflow)
+    assert second not in (first, new_worker.executor_id)
+    # With no old worker left, the new one ends the old version's generation, saying why.
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    assert executor_of(deployment.dbos_url, workflow) == second
+    workers[second].end(signal.SIGKILL)
     rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
     assert rest[-1].event == "error"
     assert rest[-1].data["message"] == CANNOT_RESUME.format(version="apiforge-0")
