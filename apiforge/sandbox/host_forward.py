@@ -52,6 +52,9 @@ class HostForwarder:
         self.this_host = this_host
         timeout = httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S)
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # None of httpx's own defaults: an Accept-Encoding the caller did not send would bring
+        # back a body encoded in a way it may not read (it is relayed raw).
+        self._client.headers.clear()
 
     async def forward(self, base_url: str, host: str, request: Request) -> StreamingResponse:
         outgoing = self._client.build_request(
