@@ -25,6 +25,7 @@ import logging
 from dbos import DBOS
 
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.steps.workflow import GENERATION_QUEUE
 from apiforge.store.models import ApiVersion
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,24 @@ async def take_over(
         else:
             await _end_stranded(runtime, workflow_id, version)
     return [version or "" for _, version in await _pending_of(executor_id)]
+
+
+async def settle_older_of_own(
+    runtime: GenerationRuntime, executor_id: str, version: str, live_versions: frozenset[str]
+) -> int:
+    """At start: this executor's PENDING workflows of another application version (it was
+    restarted in place with a new version, and DBOS's launch recovered only its own version's,
+    while its heartbeat keeps anyone from taking it over). A live process of their version
+    runs them: they go on the generation queue, which only that version dequeues (resumed by
+    this process alone, the one owner of its id, so once). None alive: they end failed."""
+    older = [(wid, other) for wid, other in await _pending_of(executor_id) if other != version]
+    for workflow_id, other in older:
+        if other in live_versions:
+            log.warning("workflow %s goes to a process of version %s", workflow_id, other)
+            await DBOS.resume_workflow_async(workflow_id, queue_name=GENERATION_QUEUE)
+        else:
+            await _end_stranded(runtime, workflow_id, other)
+    return len(older)
 
 
 async def _pending_of(executor_id: str) -> list[tuple[str, str | None]]:

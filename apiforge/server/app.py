@@ -23,7 +23,7 @@ from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
-from apiforge.generation.takeover import take_over
+from apiforge.generation.takeover import settle_older_of_own, take_over
 from apiforge.limit_storage import LimitStorage
 from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
@@ -220,6 +220,10 @@ async def _start_failover(services: AppServices) -> Failover | None:
         return None
     failover = Failover(services.db, settings, partial(take_over, services.runtime))
     await failover.start()
+    live = await failover.live_versions()
+    await settle_older_of_own(
+        services.runtime, failover.executor_id, settings.application_version, live
+    )
     return failover
 
 

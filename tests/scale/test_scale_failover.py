@@ -119,6 +119,27 @@ async def test_a_rolling_deploy_resumes_on_the_old_version_until_none_is_left(
     assert workflow_status(deployment.dbos_url, workflow) == "CANCELLED"
 
 
+async def test_a_worker_restarted_in_place_with_a_new_version_hands_its_old_generations_on(
+    make_cluster: MakeCluster, deployment: Deployment
+) -> None:
+    # Nobody takes a process for dead during the restart: it keeps its executor id, and only
+    # its own start can hand on what its new version cannot resume.
+    old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0", "APIFORGE_FAILOVER_AFTER_S": "60"}
+    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old, "worker-2": old})
+    api = cluster.apis[0]
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    runner = next(
+        w for w in cluster.workers if w.executor_id == executor_of(deployment.dbos_url, workflow)
+    )
+    runner.end(signal.SIGKILL)
+    runner.env["APIFORGE_APPLICATION_VERSION"] = "apiforge-1"
+    runner.spawn(cluster.python, cluster.env)
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "version:complete", rest[-1]
+    assert executor_of(deployment.dbos_url, workflow) != runner.executor_id
+
+
 def workflow_status(dbos_url: str, workflow_id: str) -> str:
     with psycopg.connect(dbos_url) as connection:
         row = connection.execute(
