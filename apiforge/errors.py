@@ -108,6 +108,20 @@ class DatabaseUnavailable(ServiceUnavailable):
         super().__init__(message)
 
 
+class DbosUnavailable(ServiceUnavailable):
+    """503: DBOS's system database (where generations are recorded and queued) does not answer,
+    so no generation can start; the app database may be up (``generation/dbos_health.py``)."""
+
+    code = "dbos_unavailable"
+
+    def __init__(
+        self,
+        message: str = "Generations cannot start: their queue's database is unreachable; "
+        "try again in a moment",
+    ):
+        super().__init__(message)
+
+
 class InvalidSettings(ApiforgeError):
     """An ``APIFORGE_`` environment variable (or the option setting it) is malformed."""
 

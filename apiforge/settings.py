@@ -152,6 +152,11 @@ class Settings(BaseSettings):
         description="Name of the machine whose processes share the preview socket dir "
         "(default: the host name); must differ between machines",
     )
+    internal_url: str | None = Field(
+        default=None,
+        description="URL at which other hosts' processes reach this one's HTTP server, e.g. "
+        "`http://10.0.0.5:8000`: previews on this host are forwarded to it (unset: 503)",
+    )
     max_continuations: int = Field(
         default=2, description="Times a model cut off for length is asked to continue"
     )
@@ -253,6 +258,11 @@ class Settings(BaseSettings):
         if self.dbos_database_url:
             return self.dbos_database_url
         return f"sqlite:///{(self.data_dir / 'dbos.sqlite3').resolve()}"
+
+    @property
+    def resolved_preview_host(self) -> str:
+        """The name of this machine among the deployment's (previews, heartbeats)."""
+        return self.preview_host or socket.gethostname()
 
     @property
     def resolved_executor_id(self) -> str:

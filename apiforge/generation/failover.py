@@ -9,6 +9,14 @@ lapses after ``failover_after_s`` in case the taker dies too) and hands its work
 ``takeover.py``. A dead executor with nothing left to take over loses its row; it writes a new
 one if it comes back.
 
+Rolling deploys: DBOS resumes a workflow only in a process of the application version that
+started it. So each row records its process's version, and a dead executor is claimed only by a
+process of its own version while one of them (a worker or ``serve``) is alive; a process of
+another version claims it only once none is, and then ends its generations ``failed``
+(``takeover.py``). Workflows of a version other than the row's (the process was restarted under
+the same id with another version, then died) left PENDING for a live process of their version
+hand the row over to that version: its processes claim it at their next round.
+
 Heartbeats compare the processes' own clocks (UTC), so hosts must keep them within a few seconds
 of each other (NTP), well under ``failover_after_s``.
 """
@@ -19,7 +27,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from apiforge.periodic import Periodic
 from apiforge.settings import Settings
@@ -31,8 +40,10 @@ log = logging.getLogger(__name__)
 
 BEATS_PER_PERIOD = 5
 
-# Takes over a dead executor's generations; how many of its workflows are left PENDING.
-TakeOver = Callable[[str], Awaitable[int]]
+# Takes over a dead executor's generations, given the application versions a live process
+# runs; the versions of its workflows left PENDING (for a live process of theirs, or because
+# failing one failed).
+TakeOver = Callable[[str, frozenset[str]], Awaitable[list[str]]]
 
 
 class Failover:
@@ -42,6 +53,9 @@ class Failover:
         self.db = db
         self.executor_id = settings.resolved_executor_id
         self.role = settings.role
+        self.app_version = settings.application_version
+        self.host = settings.resolved_preview_host
+        self.internal_url = settings.internal_url
         self.after = timedelta(seconds=settings.failover_after_s)
         self.take_over = take_over
         period = self.after.total_seconds() / BEATS_PER_PERIOD
@@ -63,7 +77,15 @@ class Failover:
             await self.sweep()
 
     async def beat(self) -> None:
-        values = {"heartbeat_at": repo.now(), "swept_at": None, "swept_by": None}
+        values = {
+            "heartbeat_at": repo.now(),
+            "swept_at": None,
+            "swept_by": None,
+            # Both may change across a restart under the same id (a rolling deploy).
+            "app_version": self.app_version,
+            "host": self.host,
+            "internal_url": self.internal_url,
+        }
         async with self.db.transaction() as session:
             mine = Executor.executor_id == self.executor_id
             updated = await session.execute(update(Executor).where(mine).values(**values))
@@ -76,6 +98,12 @@ class Failover:
         takes over; a concurrent claim by another process gets none of the same ones."""
         now = repo.now()
         silent_since = now - self.after
+        live = aliased(Executor)
+        runner_of_its_version = exists().where(
+            live.app_version == Executor.app_version,
+            live.role != "api",
+            live.heartbeat_at >= silent_since,
+        )
         async with self.db.transaction() as session:
             claimed = await session.execute(
                 update(Executor)
@@ -83,17 +111,44 @@ class Failover:
                     Executor.executor_id != self.executor_id,
                     Executor.heartbeat_at < silent_since,
                     or_(Executor.swept_at.is_(None), Executor.swept_at < silent_since),
+                    # Its own version resumes it if it can; another only ends it.
+                    or_(Executor.app_version == self.app_version, ~runner_of_its_version),
                 )
                 .values(swept_at=now, swept_by=self.executor_id)
                 .returning(Executor.executor_id)
             )
             return sorted(claimed.scalars())
 
+    async def live_versions(self) -> frozenset[str]:
+        """The application versions some live process that runs generations has."""
+        silent_since = repo.now() - self.after
+        async with self.db.read() as session:
+            versions = await session.execute(
+                select(Executor.app_version)
+                .where(Executor.role != "api", Executor.heartbeat_at >= silent_since)
+                .distinct()
+            )
+            return frozenset(version for version in versions.scalars() if version is not None)
+
     async def sweep(self) -> None:
         for dead in await self.claim_dead():
-            left = await self.take_over(dead)
-            if left == 0:
+            live = await self.live_versions()
+            left = await self.take_over(dead, live)
+            waiting_for = sorted(set(left) & (live - {self.app_version}))
+            if not left:
                 await self._forget(dead)
+            elif waiting_for:
+                await self._hand_over(dead, waiting_for[0])
+
+    async def _hand_over(self, dead: str, version: str) -> None:
+        """Its workflows left for a live process of ``version``: the row names that version
+        and is unclaimed, so such a process claims it at its next round."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Executor)
+                .where(Executor.executor_id == dead, Executor.swept_by == self.executor_id)
+                .values(app_version=version, swept_at=None, swept_by=None)
+            )
 
     async def _forget(self, dead: str) -> None:
         async with self.db.transaction() as session:

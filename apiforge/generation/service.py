@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import InputError
 from apiforge.generation.copies import fork_version, restore_version
+from apiforge.generation.dbos_health import DbosHealth
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.quotas import (
     check_can_add_version,
@@ -37,6 +38,11 @@ class GenerationService:
     def __init__(self, runtime: GenerationRuntime, workflow: GenerationWorkflow) -> None:
         self.runtime = runtime
         self.workflow = workflow
+        # Asked before a version is committed: a generation cannot start without DBOS.
+        self.dbos_health = DbosHealth(runtime.settings.dbos_database_url)
+
+    async def aclose(self) -> None:
+        await self.dbos_health.aclose()
 
     def check_prompt(self, prompt: str) -> str:
         text = prompt.strip()
@@ -64,6 +70,7 @@ class GenerationService:
         text = self.check_prompt(prompt)
         project_name = (name or "").strip() or _name_from_prompt(text)
         settings = self.runtime.settings
+        await self.dbos_health.check()
         async with self.runtime.db.transaction() as session:
             await serialize(session, owner_key(owner_id))
             await check_can_generate(session, owner_id=owner_id, settings=settings)
@@ -83,6 +90,7 @@ class GenerationService:
         base_version_number: int | None = None,
     ) -> ApiVersion:
         text = self.check_prompt(prompt)
+        await self.dbos_health.check()
         async with self.runtime.db.transaction() as session:
             project = await repo.get_project(session, project_id)
             # One generation per project and the owner's quotas: read, then written below.

@@ -101,6 +101,23 @@ class PreviewRegistry:
             return None
         return aware(beat) > repo.now() - timedelta(seconds=within_s)
 
+    async def internal_url_on(self, host: str, owner: str, within_s: float) -> str | None:
+        """The internal URL of a live process of ``host`` (its owner ``owner`` first), or None
+        when none advertises one."""
+        fresh = repo.now() - timedelta(seconds=within_s)
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Executor.executor_id, Executor.internal_url).where(
+                    Executor.host == host,
+                    Executor.internal_url.is_not(None),
+                    Executor.heartbeat_at > fresh,
+                )
+            )
+            urls = {str(executor): str(url) for executor, url in rows}
+        if owner in urls:
+            return urls[owner]
+        return urls[min(urls)] if urls else None
+
 
 async def socket_answers(job_dir: str) -> bool:
     """Whether something listens on the preview's socket under ``job_dir`` (same host only).

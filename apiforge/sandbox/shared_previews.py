@@ -4,7 +4,8 @@
 - A request for a preview another process of this host runs is forwarded to that preview's
   socket (the processes share ``APIFORGE_PREVIEW_SOCKET_DIR``); the owner's idle clock follows
   the ``last_used_at`` such requests write.
-- A preview on another host cannot be reached from here: its requests answer 503
+- A preview on another host is reached over HTTP, through a live process of that host that
+  advertises ``APIFORGE_INTERNAL_URL`` (host_forward.py); with none, its requests answer 503
   ``preview_on_other_host`` naming that host (route them there), never a silent duplicate.
 - Starting where none runs alive starts one here and registers it; a row whose process died is
   cleaned (and its job dir removed when on this host) by whoever finds it.
@@ -29,6 +30,7 @@ from starlette.responses import Response
 from apiforge.errors import NotFoundError, ServiceUnavailable
 from apiforge.sandbox.bwrap import JobPaths
 from apiforge.sandbox.connection import AppConnection
+from apiforge.sandbox.host_forward import HOP_HEADER, HostForwarder
 from apiforge.sandbox.preview import (
     PREVIEW_READ_TIMEOUT_S,
     PartialServing,
@@ -36,7 +38,7 @@ from apiforge.sandbox.preview import (
     preview_url,
     previews_dir,
 )
-from apiforge.sandbox.preview_registry import HOST, PreviewRegistry, aware, socket_answers
+from apiforge.sandbox.preview_registry import PreviewRegistry, aware, socket_answers
 from apiforge.sandbox.proxy import forward, proxy_request
 from apiforge.sandbox.slots import SlotPool
 from apiforge.settings import Settings
@@ -64,8 +66,9 @@ class SharedPreviews:
 
     def __init__(self, manager: PreviewManager, db: Database, settings: Settings) -> None:
         self.manager = manager
-        host = settings.preview_host or HOST
+        host = settings.resolved_preview_host
         self.registry = PreviewRegistry(db, settings.resolved_executor_id, host)
+        self.hosts = HostForwarder(host, PREVIEW_READ_TIMEOUT_S)
         self._dir = previews_dir(settings)
         self._heartbeats_on = bool(settings.dbos_database_url)  # failover.py beats only then
         self._beat_within_s = settings.failover_after_s
@@ -165,12 +168,28 @@ class SharedPreviews:
             if not await self._other_host_alive(row):
                 await self.registry.forget(project_id, row.job_dir)
                 raise _no_preview(project_id)
-            raise PreviewOnOtherHost(
-                f"The preview of project {project_id} runs on host {row.host} (process "
-                f"{row.executor_id}); this server, on {self.registry.host}, cannot reach it: "
-                f"send /preview/{project_id}/ requests to {row.host}"
-            )
+            return await self._to_other_host(row, request)
         return await self._forward(row, request, path)
+
+    async def _to_other_host(self, row: RunningPreview, request: Request) -> Response:
+        came_from = request.headers.get(HOP_HEADER)
+        url = None
+        if came_from is None:
+            url = await self.registry.internal_url_on(
+                row.host, row.executor_id, self._beat_within_s
+            )
+        if url is not None:
+            return await self.hosts.forward(url, row.host, request)
+        why = (
+            f"it was forwarded here from host {came_from}, which found it on this one"
+            if came_from is not None
+            else f"no live process there sets APIFORGE_INTERNAL_URL: send "
+            f"/preview/{row.project_id}/ requests to {row.host}"
+        )
+        raise PreviewOnOtherHost(
+            f"The preview of project {row.project_id} runs on host {row.host} (process "
+            f"{row.executor_id}); this server, on {self.registry.host}, cannot reach it: {why}"
+        )
 
     async def _forward(self, row: RunningPreview, request: Request, path: str) -> Response:
         project_id = row.project_id
@@ -293,6 +312,7 @@ class SharedPreviews:
             await self._sync
         for project_id in list(self._remote):
             await self._drop_remote(project_id)
+        await self.hosts.aclose()
         with contextlib.suppress(Exception):  # the database may be away; rows are checked
             for project_id, job_dir in list(self._registered.items()):
                 await self.registry.forget(project_id, job_dir)

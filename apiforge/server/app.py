@@ -23,7 +23,7 @@ from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
-from apiforge.generation.takeover import take_over
+from apiforge.generation.takeover import settle_older_of_own, take_over
 from apiforge.limit_storage import LimitStorage
 from apiforge.logs import RequestIdMiddleware
 from apiforge.metrics import Metrics
@@ -156,6 +156,17 @@ async def _open_accounts(
     return accounts, WriteLimiter(settings.limit_writes_per_minute, limits), limits
 
 
+def _open_previews(
+    settings: Settings, db: Database, stack: AsyncExitStack
+) -> SharedPreviews | None:
+    manager = load_previews(settings)
+    if manager is None:
+        return None
+    previews = SharedPreviews(manager, db, settings)
+    stack.push_async_callback(previews.aclose)
+    return previews
+
+
 async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServices:
     """Every service, each one's closing pushed on ``stack`` as soon as it is open, so a
     start-up that fails at any step closes what the steps before it opened."""
@@ -166,10 +177,7 @@ async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServi
     accounts, writes, limits = await _open_accounts(settings, db, stack)
     _launch_dbos(settings, stack)
     # After DBOS on the stack, so closed before it: their cleanup runs in DBOS's threads.
-    manager, validator = load_previews(settings), load_validator(settings)
-    previews = None if manager is None else SharedPreviews(manager, db, settings)
-    if previews is not None:
-        stack.push_async_callback(previews.aclose)
+    validator, previews = load_validator(settings), _open_previews(settings, db, stack)
     _watch_sandbox(metrics, validator, previews)
     runtime = GenerationRuntime(
         settings=settings,
@@ -182,6 +190,7 @@ async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServi
         metrics=metrics,
     )
     generations = GenerationService(runtime, GenerationWorkflow(runtime))
+    stack.push_async_callback(generations.aclose)
     return AppServices(
         settings,
         db,
@@ -211,6 +220,10 @@ async def _start_failover(services: AppServices) -> Failover | None:
         return None
     failover = Failover(services.db, settings, partial(take_over, services.runtime))
     await failover.start()
+    live = await failover.live_versions()
+    await settle_older_of_own(
+        services.runtime, failover.executor_id, settings.application_version, live
+    )
     return failover
 
 

@@ -30,7 +30,8 @@ _DESCRIPTIONS = {
     502: "The sandbox could not start the version's app",
     503: "The server cannot do this now (`preview_busy`: retry later; `git_unavailable`; "
     "`server_stopping`; `limits_unavailable`: the shared rate limits' Redis is away, retry later; "
-    "`database_unavailable`: the database is unreachable (stopped or restarting), retry later)",
+    "`database_unavailable`: the database is unreachable (stopped or restarting), retry later; "
+    "`dbos_unavailable`: DBOS's database is, so no generation can start, retry later)",
     504: "The generation did not end within the wait (`generation_timeout`); it goes on: "
     "`version` says which one to follow",
 }

@@ -206,6 +206,13 @@ class Executor(Base):
     # live process does it; it lapses after the failover time in case the taker dies too.
     swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     swept_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The DBOS application version it runs: only a process of the same version can resume its
+    # generations (NULL: a row from before migration 0010).
+    app_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Its host (APIFORGE_PREVIEW_HOST, as in ``previews``), and where processes of other hosts
+    # reach its HTTP server (APIFORGE_INTERNAL_URL), if anywhere.
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    internal_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
 
 
 class RunningPreview(Base):

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from apiforge.generation.failover import Failover
+from apiforge.generation.failover import Failover, TakeOver
 from apiforge.generation.takeover import CANNOT_RESUME
 from apiforge.settings import Settings
 from apiforge.store import repository as repo
@@ -83,18 +83,33 @@ async def test_killed_worker_then_killed_api_process_lose_nothing(
     assert runner not in rows and {b.executor_id, survivor} <= rows
 
 
-async def test_a_generation_no_live_process_can_resume_ends_failed(
+async def test_a_rolling_deploy_resumes_on_the_old_version_until_none_is_left(
     make_cluster: MakeCluster, deployment: Deployment
 ) -> None:
-    # worker-1 (and the api process that queues) run an older application version: DBOS
-    # recovers only its own version's workflows, so worker-2 cannot resume worker-1's.
+    # worker-1, worker-2 (and the api process that queues) run the old application version,
+    # worker-3 the new one: DBOS resumes (and dequeues) a workflow only in its own version.
+    # The old workers take a dead process for dead later than the new one, so the new one
+    # always looks first: it must leave the old version's generation to them.
     old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0"}
-    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old})
-    api, (old_worker, _) = cluster.apis[0], cluster.workers
+    old_worker = {**old, "APIFORGE_FAILOVER_AFTER_S": str(3 * FAILOVER_AFTER_S)}
+    own = {"api-1": old, "worker-1": old_worker, "worker-2": old_worker}
+    cluster = make_cluster(1, 3, own=own)
+    api, new_worker = cluster.apis[0], cluster.workers[2]
+    workers = {worker.executor_id: worker for worker in cluster.workers}
     pid, workflow = create_project(api.url)
     seen = await read_through(api.url, pid, "file:complete")
-    assert executor_of(deployment.dbos_url, workflow) == old_worker.executor_id
-    old_worker.end(signal.SIGKILL)
+    first = executor_of(deployment.dbos_url, workflow)
+    workers[first].end(signal.SIGKILL)
+    # The other old worker resumes it; the new one, though alive, does not end it.
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "version:complete", rest[-1]
+    second = executor_of(deployment.dbos_url, workflow)
+    assert second not in (first, new_worker.executor_id)
+    # With no old worker left, the new one ends the old version's generation, saying why.
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    assert executor_of(deployment.dbos_url, workflow) == second
+    workers[second].end(signal.SIGKILL)
     rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
     assert rest[-1].event == "error"
     assert rest[-1].data["message"] == CANNOT_RESUME.format(version="apiforge-0")
@@ -102,6 +117,27 @@ async def test_a_generation_no_live_process_can_resume_ends_failed(
     assert version["status"] == "failed"
     # Cancelled too: a process of that version starting later does not run it after all.
     assert workflow_status(deployment.dbos_url, workflow) == "CANCELLED"
+
+
+async def test_a_worker_restarted_in_place_with_a_new_version_hands_its_old_generations_on(
+    make_cluster: MakeCluster, deployment: Deployment
+) -> None:
+    # Nobody takes a process for dead during the restart: it keeps its executor id, and only
+    # its own start can hand on what its new version cannot resume.
+    old = {"APIFORGE_APPLICATION_VERSION": "apiforge-0", "APIFORGE_FAILOVER_AFTER_S": "60"}
+    cluster = make_cluster(1, 2, own={"api-1": old, "worker-1": old, "worker-2": old})
+    api = cluster.apis[0]
+    pid, workflow = create_project(api.url)
+    seen = await read_through(api.url, pid, "file:complete")
+    runner = next(
+        w for w in cluster.workers if w.executor_id == executor_of(deployment.dbos_url, workflow)
+    )
+    runner.end(signal.SIGKILL)
+    runner.env["APIFORGE_APPLICATION_VERSION"] = "apiforge-1"
+    runner.spawn(cluster.python, cluster.env)
+    rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
+    assert rest[-1].event == "version:complete", rest[-1]
+    assert executor_of(deployment.dbos_url, workflow) != runner.executor_id
 
 
 def workflow_status(dbos_url: str, workflow_id: str) -> str:
@@ -129,15 +165,92 @@ async def app_db(deployment: Deployment) -> AsyncIterator[Database]:
     await db.close()
 
 
-def failover_of(db: Database, tmp_path: Path, executor_id: str) -> Failover:
+async def nothing_to_take(_dead: str, _live: frozenset[str]) -> list[str]:
+    return []
+
+
+def failover_of(
+    db: Database,
+    tmp_path: Path,
+    executor_id: str,
+    version: str = "apiforge-1",
+    take_over: TakeOver = nothing_to_take,
+) -> Failover:
     settings = Settings(
-        data_dir=tmp_path, executor_id=executor_id, failover_after_s=FAILOVER_AFTER_S
+        data_dir=tmp_path,
+        executor_id=executor_id,
+        failover_after_s=FAILOVER_AFTER_S,
+        application_version=version,
     )
+    return Failover(db, settings, take_over)
 
-    async def nothing_to_take(_dead: str) -> int:
-        return 0
 
-    return Failover(db, settings, nothing_to_take)
+async def add_dead(db: Database, executor_id: str, version: str) -> None:
+    long_ago = repo.now() - timedelta(hours=1)
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Executor).values(
+                executor_id=executor_id, role="worker", heartbeat_at=long_ago, app_version=version
+            )
+        )
+
+
+async def executor_row(db: Database, executor_id: str) -> Executor:
+    async with db.read() as session:
+        query = select(Executor).where(Executor.executor_id == executor_id)
+        return (await session.execute(query)).scalar_one()
+
+
+async def test_a_dead_executor_goes_to_a_live_process_of_its_version(
+    app_db: Database, tmp_path: Path
+) -> None:
+    # A rolling deploy: "old" (apiforge-1) and "new" (apiforge-2) both run generations.
+    await add_dead(app_db, "dead-old", "apiforge-1")
+    old = failover_of(app_db, tmp_path, "old", "apiforge-1")
+    new = failover_of(app_db, tmp_path, "new", "apiforge-2")
+    await old.beat()
+    await new.beat()
+    assert (await executor_row(app_db, "new")).app_version == "apiforge-2"
+    # The new version must not end what a live process of the old one can resume.
+    assert await new.claim_dead() == []
+    assert await old.claim_dead() == ["dead-old"]
+    # With no live process of its version left, the new one takes it (and ends it failed).
+    await add_dead(app_db, "dead-too", "apiforge-1")
+    async with app_db.transaction() as session:
+        silent = repo.now() - timedelta(hours=1)
+        await session.execute(
+            update(Executor).where(Executor.executor_id == "old").values(heartbeat_at=silent)
+        )
+    assert await new.claim_dead() == ["dead-too", "old"]
+    # An api process of the old version resumes nothing: it does not count as alive.
+    await add_dead(app_db, "dead-3", "apiforge-1")
+    api = failover_of(app_db, tmp_path, "api-old", "apiforge-1")
+    api.role = "api"
+    await api.beat()
+    assert await new.claim_dead() == ["dead-3"]
+
+
+async def test_workflows_left_for_another_version_hand_the_executor_over(
+    app_db: Database, tmp_path: Path
+) -> None:
+    # "dead" last ran apiforge-2 but, restarted under the same id, left apiforge-1 workflows.
+    await add_dead(app_db, "dead", "apiforge-2")
+    offered: list[frozenset[str]] = []
+
+    async def leaves_old_ones(_dead: str, live: frozenset[str]) -> list[str]:
+        offered.append(live)
+        return ["apiforge-1"]
+
+    new = failover_of(app_db, tmp_path, "new", "apiforge-2", leaves_old_ones)
+    old = failover_of(app_db, tmp_path, "old", "apiforge-1")
+    await new.beat()
+    await old.beat()
+    await new.sweep()
+    assert offered == [frozenset({"apiforge-1", "apiforge-2"})]
+    row = await executor_row(app_db, "dead")
+    assert (row.app_version, row.swept_by) == ("apiforge-1", None)
+    # The old version's process claims it at once, not after the failover time.
+    assert await old.claim_dead() == ["dead"]
 
 
 async def test_one_live_process_claims_a_dead_executor(app_db: Database, tmp_path: Path) -> None:

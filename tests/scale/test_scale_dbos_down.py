@@ -1,0 +1,78 @@
+"""DBOS's system database on a server of its own (a private PostgreSQL), the app database on
+another (the shared one), and only DBOS's stopped mid-generation: starting a generation answers
+503 ``dbos_unavailable`` at once and commits nothing; listing and streaming go on; the running
+generation waits for DBOS's checkpoint and completes once it is back; new ones start again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.scale.private_postgres import PrivatePostgres
+from tests.scale.test_scale_failover import follow, wait_for
+from tests.scale.test_scale_pg_restart import PROMPT, _wait_for_end, private_postgres
+from tests.server_process import NO_LIMITS, ServerProcess
+from tests.sse_reader import Frame, read_through, read_until_terminal
+
+pytestmark = [pytest.mark.scale, pytest.mark.slow]
+
+__all__ = ["private_postgres"]  # the module-scoped fixture, used here too
+
+# A refused connection is answered at once; well under DbosHealth's own timeout.
+DOWN_ANSWER_S = 3.0
+
+
+def _create(server: ServerProcess) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/projects", json={"prompt": PROMPT}, timeout=30)
+
+
+def _assert_start_refused(server: ServerProcess) -> None:
+    started = time.monotonic()
+    refused = _create(server)
+    assert refused.status_code == 503, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["retryable"]) == ("dbos_unavailable", True)
+    assert "cannot start" in error["message"]
+    assert time.monotonic() - started < DOWN_ANSWER_S
+
+
+async def test_dbos_database_down_alone(
+    private_postgres: PrivatePostgres,
+    fresh_databases: Callable[[], tuple[str, str]],
+    servers: Callable[[dict[str, str]], ServerProcess],
+) -> None:
+    app_url, _ = fresh_databases()
+    dbos_url = private_postgres.create_database(f"apiforge_dbos_{uuid.uuid4().hex[:12]}")
+    env = {"APIFORGE_DATABASE_URL": app_url, "APIFORGE_DBOS_DATABASE_URL": dbos_url}
+    server = servers({**NO_LIMITS, **env, "APIFORGE_ENGINE_DELAY_MS": "50"})
+    server.start()
+    created = _create(server)
+    assert created.status_code == 201, created.text
+    pid = created.json()["project"]["id"]
+    seen: list[Frame] = []
+    client = asyncio.create_task(follow(server.url, pid, seen))
+    await asyncio.wait_for(wait_for(seen, "file:complete"), 30)
+    private_postgres.stop()
+    try:
+        _assert_start_refused(server)
+        # What needs only the app database works: listing (the refused start left no
+        # project behind) and a second stream of the running generation.
+        listed = httpx.get(f"{server.url}/api/projects", timeout=10)
+        assert [p["id"] for p in listed.json()["projects"]] == [pid]
+        replayed = await asyncio.wait_for(read_through(server.url, pid, "file:complete"), 10)
+        assert replayed[-1].event == "file:complete"
+        await asyncio.sleep(2)
+    finally:
+        private_postgres.start()
+    # The generation waited for DBOS (its checkpoint writes retry) and goes on to the end.
+    assert await _wait_for_end(server, pid, timeout=60) == "complete"
+    await asyncio.wait_for(client, 10)
+    replay = await read_until_terminal(server.url, pid, 1)
+    assert [(f.id, f.event, f.data) for f in seen] == [(f.id, f.event, f.data) for f in replay]
+    again = _create(server)
+    assert again.status_code == 201, again.text
