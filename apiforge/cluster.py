@@ -179,6 +179,11 @@ class Cluster:
             own[FIRST_UID] = str(first)
         return {**self.env, **member.env, **own}
 
+    def respawn(self, member: Member) -> None:
+        """Start ``member`` again (after it ended) with its whole environment, including any
+        setting changed in ``member.env`` since."""
+        member.spawn(self.python, self.env_of(member))
+
     def start(self, timeout: float = 60.0) -> None:
         """Start every process at once, then wait until all are ready."""
         for member in self.members:

@@ -134,7 +134,7 @@ async def test_a_worker_restarted_in_place_with_a_new_version_hands_its_old_gene
     )
     runner.end(signal.SIGKILL)
     runner.env["APIFORGE_APPLICATION_VERSION"] = "apiforge-1"
-    runner.spawn(cluster.python, cluster.env)
+    cluster.respawn(runner)
     rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
     assert rest[-1].event == "version:complete", rest[-1]
     assert executor_of(deployment.dbos_url, workflow) != runner.executor_id
