@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.browser.helpers import create_project
+from tests.generation.scripted_thread import ThreadedScriptedServer
 from tests.server_process import NO_LIMITS, ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,7 +30,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-STREAMING_PREVIEW_DELAY_MS = "60"  # ms per chunk: ~6 s for a 2-resource project
 
 
 # Package scope: the sync driver keeps an event loop running, which must be gone before the
@@ -84,8 +84,8 @@ class BrowserServers:
     live: ServerProcess
     slow: ServerProcess
     preview: ServerProcess | None
-    # Sandbox previews and an engine typing at STREAMING_PREVIEW_DELAY_MS: the progressive
-    # preview's test (the stream must outlast a sandbox boot on a busy machine).
+    # Sandbox previews and the scripted model (``scripted_model``) as its provider: the
+    # progressive preview's test holds the stream open at a Gate while the Try it pane answers.
     streaming_preview: ServerProcess | None = None
     # Created as soon as the preview server is up: its sandbox validation then runs while the
     # other tests do, and the Try-it test (last) finds the preview ready.
@@ -93,7 +93,19 @@ class BrowserServers:
 
 
 @pytest.fixture(scope="package")
-def browser_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserServers]:
+def scripted_model() -> Iterator[ThreadedScriptedServer]:
+    """A scripted OpenAI-protocol model for the package (tests/conftest.py's ``model`` is
+    module-scoped, too short-lived for a package's servers)."""
+    model = ThreadedScriptedServer()
+    model.start()
+    yield model
+    model.stop()
+
+
+@pytest.fixture(scope="package")
+def browser_servers(
+    tmp_path_factory: pytest.TempPathFactory, scripted_model: ThreadedScriptedServer
+) -> Iterator[BrowserServers]:
     """The package's servers, started side by side: each start is mostly spent importing, so
     starting them together saves most of the serial start-up time."""
     root = tmp_path_factory.mktemp("browser-servers")
@@ -106,10 +118,9 @@ def browser_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
         servers.preview = ServerProcess(
             root / "preview", env={"APIFORGE_VALIDATOR": "sandbox", **NO_LIMITS}
         )
-        streaming = {"APIFORGE_ENGINE_DELAY_MS": STREAMING_PREVIEW_DELAY_MS}
         servers.streaming_preview = ServerProcess(
             root / "streaming-preview",
-            env={"APIFORGE_VALIDATOR": "sandbox", **streaming, **NO_LIMITS},
+            env={"APIFORGE_VALIDATOR": "sandbox", **scripted_model.openai_env(), **NO_LIMITS},
         )
     candidates = (servers.live, servers.slow, servers.preview, servers.streaming_preview)
     every = [server for server in candidates if server]
@@ -148,7 +159,7 @@ def preview_server(browser_servers: BrowserServers) -> ServerProcess:
 
 @pytest.fixture(scope="package")
 def streaming_preview_server(browser_servers: BrowserServers) -> ServerProcess:
-    """Runs previews, and its offline engine types slowly enough to preview mid-stream."""
+    """Runs previews; its model is ``scripted_model``, whose replies the test scripts."""
     if browser_servers.streaming_preview is None:
         pytest.skip("previews need bubblewrap")
     return browser_servers.streaming_preview

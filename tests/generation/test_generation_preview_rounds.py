@@ -20,7 +20,7 @@ import pytest
 
 from apiforge.sandbox.runtime import find_bwrap
 from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Gate, Reply, Step
+from tests.providers.scripted_server import Drop, Gate, Reply, Step
 from tests.server_process import ServerProcess
 from tests.sse_reader import Frame, frames, read_until_terminal
 
@@ -259,3 +259,54 @@ async def test_a_cancelled_first_version_says_its_preview_stopped(
     assert [f.event for f in seen[-2:]] == ["preview:stopped", "cancelled"]
     assert "No preview was running before version 1" in seen[-2].data["reason"]
     assert preview_status(server, project_id, "/health") == 404
+
+
+async def test_follow_ups_that_fail_hand_back_the_validated_preview(
+    server: ServerProcess, scripted: ThreadedScriptedServer
+) -> None:
+    """One project for both endings (its validated version 1 costs a sandbox run): version 2
+    still fails validation after its fix round, version 3 loses its model mid-stream; each
+    serves its partial preview, then gives version 1's back before its terminal event."""
+    failing_gate, broken_gate = Gate(), Gate()
+    status_main = f'<file path="app/main.py">\n{STATUS_APP}</file>\n'
+    scripted.scripted.script(
+        OPENAI.reply(chunks(project_reply(HEALTH_APP, "ok"))),
+        # /status instead of /health: version 1's test fails, and the fix round's test too.
+        gated_reply(status_main, failing_gate),
+        OPENAI.reply(chunks(f'<file path="tests/test_health.py">\n{health_test("up")}</file>\n')),
+        # Not version 2's app again: its follow-up's base is version 2, so that would not restart.
+        Reply(
+            [*OPENAI.opening(chunks(status_main.replace("Health", "Status"))), broken_gate, Drop()]
+        ),
+    )
+    project_id = start_project(server)
+    after = (await read_until_validated_preview(server, project_id))[-1].id
+    ended = await follow_up_hands_back(server, project_id, 2, after, failing_gate)
+    assert ended.event == "version:complete" and ended.data["status"] == "failed", ended
+    ended = await follow_up_hands_back(server, project_id, 3, ended.id, broken_gate)
+    assert ended.event == "error", ended
+    assert [version_status(server, project_id, n) for n in (1, 2, 3)] == [
+        "complete",
+        "failed",
+        "failed",
+    ]
+
+
+async def follow_up_hands_back(
+    server: ServerProcess, project_id: str, version: int, after: int, gate: Gate
+) -> Frame:
+    """Version ``version`` serves /status (its partial preview) until ``gate`` opens, then ends
+    unvalidated with version 1's preview back; returns its terminal event."""
+    start_follow_up(server, project_id)
+    events = reader(server, project_id, version, after)
+    try:
+        await wait_for_answer(server, project_id, "/status")
+        assert preview_status(server, project_id, "/health") == 404
+    finally:
+        gate.opened.set()
+    seen = await events
+    back = seen[index_of(seen, "preview:ready", version_number=1, partial=False) :]
+    assert [f.data["version_number"] for f in back] == [1, version], [f.event for f in back]
+    assert preview_status(server, project_id, "/health") == 200
+    assert preview_status(server, project_id, "/status") == 404
+    return back[-1]

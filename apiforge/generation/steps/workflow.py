@@ -57,9 +57,14 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step()
     async def fail(self, project_id: str, version_number: int, message: str) -> None:
+        # The preview is handed back before the terminal event (clients reading up to it see
+        # it), and can never keep the version from ending: this is the last resort.
+        try:
+            await hand_back_preview(self.runtime, project_id, version_number)
+        except Exception:
+            log.exception("preview of %s v%d not handed back", project_id, version_number)
         run = self.version_run(project_id, version_number)
         await run.fail("internal_error", message)
-        await hand_back_preview(self.runtime, project_id, version_number)
 
     async def _run(self, project_id: str, version_number: int) -> str:
         await self.begin(project_id, version_number)
