@@ -65,7 +65,13 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         self.spawn()
-        self.wait_until_serving(timeout)
+        try:
+            self.wait_until_serving(timeout)
+        except BaseException:
+            # A fixture whose start failed never reaches its stop(): the server would outlive
+            # the run (and keep a core busy) unless it is ended here.
+            self.kill()
+            raise
 
     def spawn(self) -> None:
         """Start the process without waiting (several servers starting at once)."""
