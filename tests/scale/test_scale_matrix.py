@@ -62,15 +62,26 @@ def alive(pid: int) -> bool:
     return True
 
 
+def ends_version(frame: Frame, version: int) -> bool:
+    return frame.event in TERMINAL and frame.data["version_number"] == version
+
+
 async def read_exactly(
-    url: str, project_id: str, count: int, last: int | None, client: httpx.AsyncClient
+    url: str,
+    project_id: str,
+    count: int,
+    last: int | None,
+    client: httpx.AsyncClient,
+    version: int | None = None,
 ) -> list[Frame]:
-    """``count`` frames after ``last``, on a new request that is closed at once after."""
+    """``count`` frames after ``last``, on a new request that is closed at once after; fewer
+    when ``version``'s terminal event comes first (nothing follows it: waiting for more would
+    wait forever, the stream's pings keeping the read timeout from ever firing)."""
     collected: list[Frame] = []
     async with aclosing(frames(url, project_id, last, client=client)) as stream:
         async for frame in stream:
             collected.append(frame)
-            if len(collected) == count:
+            if len(collected) == count or (version is not None and ends_version(frame, version)):
                 break
     return collected
 
@@ -83,12 +94,10 @@ async def follow_alternating(
     seen: list[Frame] = []
     turns = 0
     async with httpx.AsyncClient(timeout=30) as client:
-        while not seen or not (
-            seen[-1].event in TERMINAL and seen[-1].data["version_number"] == version
-        ):
+        while not seen or not ends_version(seen[-1], version):
             last = seen[-1].id if seen else None
             count = rng.randint(1, 3)
-            seen += await read_exactly(urls[turns % 2], project_id, count, last, client)
+            seen += await read_exactly(urls[turns % 2], project_id, count, last, client, version)
             turns += 1
     return seen, turns
 
