@@ -85,43 +85,49 @@ async def test_a_generation_logs_json_lines_that_say_whose_they_are(server: Serv
     assert any(line["message"] == "Application shutdown complete." for line in lines)
 
 
-def test_httpx_request_lines_stay_out_of_the_json_log(tmp_path: Path) -> None:
-    """The validator's smoke and fuzz calls to the generated app went through httpx, which
-    logged each at INFO: a dozen lines per generation that said nothing about apiforge."""
-    script = (
-        "import logging, logging.config\n"
-        "from apiforge.logs import logging_config\n"
-        "from apiforge.settings import Settings\n"
-        "logging.config.dictConfig(logging_config(Settings(log_format='json')))\n"
-        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')\n"
-        "logging.getLogger('httpx').warning('a warning still shows')\n"
-        "logging.getLogger('apiforge.generation').info('generation of v1 started')\n"
+def stderr_of_logging(tmp_path: Path, settings: str, *statements: str) -> str:
+    """What a fresh process configured by ``logging_config(<settings>)`` writes to stderr when
+    it runs ``statements`` (a process of its own: dictConfig changes the whole process)."""
+    script = "\n".join(
+        [
+            "import logging, logging.config",
+            "from apiforge.logs import logging_config",
+            "from apiforge.settings import Settings",
+            f"logging.config.dictConfig(logging_config({settings}))",
+            *statements,
+        ]
     )
     env = {**os.environ, "APIFORGE_DATA_DIR": str(tmp_path)}
     ran = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
     assert ran.returncode == 0, ran.stderr
-    messages = [json.loads(line)["message"] for line in ran.stderr.splitlines()]
+    return ran.stderr
+
+
+def test_httpx_request_lines_stay_out_of_the_json_log(tmp_path: Path) -> None:
+    """The validator's smoke and fuzz calls to the generated app went through httpx, which
+    logged each at INFO: a dozen lines per generation that said nothing about apiforge."""
+    stderr = stderr_of_logging(
+        tmp_path,
+        "Settings(log_format='json')",
+        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')",
+        "logging.getLogger('httpx').warning('a warning still shows')",
+        "logging.getLogger('apiforge.generation').info('generation of v1 started')",
+    )
+    messages = [json.loads(line)["message"] for line in stderr.splitlines()]
     assert messages == ["a warning still shows", "generation of v1 started"]
 
 
 def test_text_logs_keep_apiforge_info_lines(tmp_path: Path) -> None:
     """The default text format had no root handler: an apiforge INFO line (a failover takeover,
     the start-up sweep) reached only logging's last resort, which drops INFO."""
-    script = (
-        "import logging, logging.config\n"
-        "from apiforge.logs import logging_config\n"
-        "from apiforge.settings import Settings\n"
-        "logging.config.dictConfig(logging_config(Settings()))\n"
-        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')\n"
-        "logging.getLogger('apiforge.generation').info('generation of v1 started')\n"
-        "logging.getLogger('uvicorn.error').info('Application startup complete.')\n"
+    stderr = stderr_of_logging(
+        tmp_path,
+        "Settings()",
+        "logging.getLogger('httpx').info('HTTP Request: GET http://app/openapi.json')",
+        "logging.getLogger('apiforge.generation').info('generation of v1 started')",
+        "logging.getLogger('uvicorn.error').info('Application startup complete.')",
     )
-    env = {**os.environ, "APIFORGE_DATA_DIR": str(tmp_path)}
-    ran = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert ran.returncode == 0, ran.stderr
-    lines = [line.split(None, 1)[1] for line in ran.stderr.splitlines()]
+    lines = [line.split(None, 1)[1] for line in stderr.splitlines()]
     assert lines == ["generation of v1 started", "Application startup complete."]
