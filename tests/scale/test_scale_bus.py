@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -67,8 +67,11 @@ async def empty_snapshot(project_id: str) -> Snapshot:
     return Snapshot(project_id=project_id, version_number=0, version={})
 
 
-async def consume(instance: Instance, pid: str, last_id: int, until_seq: int) -> list[int]:
-    feed = project_feed(
+def instance_feed(
+    instance: Instance, pid: str, last_id: int | None
+) -> AsyncGenerator[list[Envelope], None]:
+    """The project's feed on ``instance``, as a stream route would read it."""
+    return project_feed(
         log=instance.log,
         bus=instance.bus,
         project_id=pid,
@@ -76,6 +79,10 @@ async def consume(instance: Instance, pid: str, last_id: int, until_seq: int) ->
         heartbeat_s=5,
         build_snapshot=empty_snapshot,
     )
+
+
+async def consume(instance: Instance, pid: str, last_id: int, until_seq: int) -> list[int]:
+    feed = instance_feed(instance, pid, last_id)
     seqs: list[int] = []
     async with aclosing(feed):  # the client goes away: its subscription ends now
         async for batch in feed:

@@ -13,7 +13,6 @@ from limits import parse
 from apiforge.errors import ServiceUnavailable
 from apiforge.events import redis_bus
 from apiforge.events.bus import Envelope
-from apiforge.events.feed import project_feed
 from apiforge.events.types import VersionComplete
 from apiforge.limit_storage import LimitStorage
 from apiforge.server.routes_generate import RESUBSCRIBE_S, follow_version
@@ -24,7 +23,7 @@ from tests.scale.private_redis import PrivateRedis
 from tests.scale.test_scale_bus import (
     chunk,
     close_instance,
-    empty_snapshot,
+    instance_feed,
     new_project,
     open_instance,
 )
@@ -101,14 +100,7 @@ async def test_following_a_version_while_redis_is_down_waits_between_subscribes(
     def feed(last_id: int | None) -> AsyncIterator[list[Envelope]]:
         nonlocal rounds
         rounds += 1
-        return project_feed(
-            log=instance.log,
-            bus=instance.bus,
-            project_id=pid,
-            last_event_id=last_id,
-            heartbeat_s=5,
-            build_snapshot=empty_snapshot,
-        )
+        return instance_feed(instance, pid, last_id)
 
     async def end_later() -> None:
         await asyncio.sleep(1.0)
