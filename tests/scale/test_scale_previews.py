@@ -57,20 +57,28 @@ def _titles(server: ServerProcess, project_id: str) -> list[str]:
 def _two_servers(
     deployment: Deployment, servers: Callable[[dict[str, str]], ServerProcess], sockets: Path
 ) -> tuple[ServerProcess, ServerProcess]:
-    env = {
+    env = {**preview_env(deployment), "APIFORGE_PREVIEW_SOCKET_DIR": str(sockets)}
+    a = servers({**env, "APIFORGE_SANDBOX_FIRST_UID": str(FIRST_UID["a"])})
+    b = servers({**env, "APIFORGE_SANDBOX_FIRST_UID": str(FIRST_UID["b"])})
+    start_together(a, b)
+    return a, b
+
+
+def preview_env(deployment: Deployment) -> dict[str, str]:
+    """A process of the deployment that validates in the sandbox and runs one preview."""
+    return {
         **deployment.env(bus="redis"),
         "APIFORGE_VALIDATOR": "sandbox",
         "APIFORGE_SANDBOX_FUZZ_S": "0",
         "APIFORGE_PREVIEW_MAX": "1",
-        "APIFORGE_PREVIEW_SOCKET_DIR": str(sockets),
     }
-    a = servers({**env, "APIFORGE_SANDBOX_FIRST_UID": str(FIRST_UID["a"])})
-    b = servers({**env, "APIFORGE_SANDBOX_FIRST_UID": str(FIRST_UID["b"])})
-    a.spawn()
-    b.spawn()
-    a.wait_until_serving(60)
-    b.wait_until_serving(60)
-    return a, b
+
+
+def start_together(*servers: ServerProcess) -> None:
+    for server in servers:
+        server.spawn()
+    for server in servers:
+        server.wait_until_serving(60)
 
 
 async def test_a_preview_answers_through_either_server_and_a_dead_owners_is_replaced(

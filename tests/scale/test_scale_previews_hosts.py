@@ -15,7 +15,14 @@ import pytest
 from apiforge.sandbox.host_forward import HOP_HEADER
 from tests.sandbox.conftest import needs_bwrap
 from tests.scale.conftest import Deployment
-from tests.scale.test_scale_previews import PROMPT, _post, _titles, _wait_preview
+from tests.scale.test_scale_previews import (
+    PROMPT,
+    _post,
+    _titles,
+    _wait_preview,
+    preview_env,
+    start_together,
+)
 from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.scale, pytest.mark.sandbox, pytest.mark.slow, needs_bwrap]
@@ -26,12 +33,7 @@ FIRST_UID = {"a": 64820, "b": 64830}
 def _two_hosts(
     deployment: Deployment, servers: Callable[[dict[str, str]], ServerProcess], tmp_path: Path
 ) -> tuple[ServerProcess, ServerProcess]:
-    env = {
-        **deployment.env(bus="redis"),
-        "APIFORGE_VALIDATOR": "sandbox",
-        "APIFORGE_SANDBOX_FUZZ_S": "0",
-        "APIFORGE_PREVIEW_MAX": "1",
-    }
+    env = preview_env(deployment)
     made = {}
     for name in ("a", "b"):
         made[name] = servers(
@@ -44,10 +46,7 @@ def _two_hosts(
         )
     a, b = made["a"], made["b"]
     a.env["APIFORGE_INTERNAL_URL"] = a.url  # only A says where other hosts reach it
-    a.spawn()
-    b.spawn()
-    a.wait_until_serving(60)
-    b.wait_until_serving(60)
+    start_together(a, b)
     return a, b
 
 
