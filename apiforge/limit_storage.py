@@ -51,9 +51,7 @@ class LimitStorage:
             return cls.memory()
         # A command timeout as well: with Redis stalled (accepting, not answering) a sign-in
         # or a write is refused with 503 after it, instead of hanging.
-        timeout = redis_bus.COMMAND_TIMEOUT_S
-        url = settings.redis_url
-        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=timeout)
+        client = redis_bus.command_client(settings.redis_url)
         storage = RedisStorage(
             f"async+{settings.redis_url}",
             implementation="redispy",

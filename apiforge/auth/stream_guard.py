@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.auth import accounts
 from apiforge.auth.principal import AuthVia
@@ -49,19 +50,18 @@ def credential_of(state: object) -> Credential | None:
     return found if isinstance(found, Credential) else None
 
 
-async def signs_in(db: Database, credential: Credential, user_id: str) -> bool:
+async def signs_in(session: AsyncSession, credential: Credential, user_id: str) -> bool:
     """Whether ``credential`` still signs in ``user_id`` (read only: no last-use write)."""
-    async with db.read() as session:
-        if credential.via == "token":
-            found = await accounts.token_owner(session, secret=credential.secret)
-            user = found[1] if found is not None else None
-        elif credential.via == "session":
-            user = await accounts.user_of_session(session, secret=credential.secret)
-        elif credential.via == "header":
-            user = await accounts.find_user(session, username=credential.secret)
-            user = None if user is None or user.disabled else user
-        else:
-            return True
+    if credential.via == "token":
+        found = await accounts.token_owner(session, secret=credential.secret)
+        user = found[1] if found is not None else None
+    elif credential.via == "session":
+        user = await accounts.user_of_session(session, secret=credential.secret)
+    elif credential.via == "header":
+        user = await accounts.find_user(session, username=credential.secret)
+        user = None if user is None or user.disabled else user
+    else:
+        return True
     return user is not None and user.id == user_id
 
 
@@ -113,8 +113,13 @@ class StreamGuard:
             log.warning("stream credentials not re-checked (%s)", error)
 
     async def _check(self) -> None:
-        for key in list(self._streams):
-            if await signs_in(self._db, *key):
-                continue
+        """Every open stream's credential, in one read (one transaction per round, not one per
+        credential)."""
+        keys = list(self._streams)
+        if not keys:
+            return
+        async with self._db.read() as session:
+            ended = [key for key in keys if not await signs_in(session, *key)]
+        for key in ended:
             for revoked in self._streams.pop(key, set()):
                 revoked.set()

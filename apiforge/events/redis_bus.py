@@ -74,6 +74,14 @@ class _Reader:
             self.task.cancel()
 
 
+def command_client(url: str) -> Redis:
+    """A client for short commands (the bus's writes, limits, connection counts): a stalled
+    Redis fails them within COMMAND_TIMEOUT_S instead of hanging the request that waits."""
+    return Redis.from_url(
+        url, socket_connect_timeout=2, socket_timeout=COMMAND_TIMEOUT_S, health_check_interval=30
+    )
+
+
 class RedisBus:
     durable_only = True
 
@@ -97,13 +105,14 @@ class RedisBus:
         self.observe_lag: Callable[[float], None] | None = None
 
     def _client(self, *, reader: bool = False) -> Redis:
-        timeout = READ_BLOCK_MS / 1000 + READ_SOCKET_MARGIN_S if reader else COMMAND_TIMEOUT_S
+        if not reader:
+            return command_client(self._url)
         return Redis.from_url(
             self._url,
             socket_connect_timeout=2,
-            socket_timeout=timeout,
+            socket_timeout=READ_BLOCK_MS / 1000 + READ_SOCKET_MARGIN_S,
             health_check_interval=30,
-            single_connection_client=reader,
+            single_connection_client=True,
         )
 
     @classmethod

@@ -25,6 +25,10 @@ class BaseEvent(BaseModel):
     seq: int = 0
     ts: float = 0.0
 
+    # Fields measured anew each time (durations): an event re-sent after a restart repeats the
+    # logged one when everything else is equal.
+    MEASURED: ClassVar[frozenset[str]] = frozenset()
+
 
 class VersionStart(BaseEvent):
     type: Literal["version:start"] = "version:start"
@@ -163,7 +167,6 @@ class ProviderCall(BaseEvent):
     outcome: CallOutcome
     error_code: str | None = None
 
-    # Measured, so different each time: a call re-run after a restart matches without them.
     MEASURED: ClassVar[frozenset[str]] = frozenset({"first_token_ms", "duration_ms"})
 
 

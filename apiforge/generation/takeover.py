@@ -25,12 +25,11 @@ import logging
 from dbos import DBOS
 
 from apiforge.generation.plumbing.context import GenerationRuntime
-from apiforge.generation.steps.workflow import GENERATION_QUEUE
+from apiforge.generation.steps.workflow import GENERATION_PREFIX, GENERATION_QUEUE
 from apiforge.store.models import ApiVersion
 
 log = logging.getLogger(__name__)
 
-GENERATION_PREFIX = "generation-"
 CANNOT_RESUME = (
     "The process generating this version stopped, and no running process can resume it "
     "(it was started by application version {version}). Send the prompt again."

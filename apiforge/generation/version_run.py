@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 # Where the progress bar stands when each step opens; only a complete version reaches 100.
 PLANNING_PROGRESS, GENERATING_PROGRESS, VALIDATING_PROGRESS = 0, 10, 80
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class LiveState:

@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Literal, Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
@@ -127,8 +126,7 @@ class RedisConnectionShare:
     def __init__(self, url: str, prefix: str, *, counts: LocalCounts) -> None:
         # A command timeout as well: a Redis that accepts but does not answer (a stalled host)
         # must not hang GET /stream-status, whose total() reads here.
-        timeout = redis_bus.COMMAND_TIMEOUT_S
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=timeout)
+        self._redis = redis_bus.command_client(url)
         self._prefix = prefix
         self._counts = counts
         self.process = uuid.uuid4().hex

@@ -21,7 +21,6 @@ from apiforge.events.types import (
     Event,
     FileComplete,
     FileGenerating,
-    ProviderCall,
     Step,
     StepComplete,
     StepProgress,
@@ -39,8 +38,7 @@ Comparable = dict[str, object]
 def comparable(event: BaseEvent) -> Comparable:
     """What must be equal for a re-run's event to repeat one in the log: not when it was sent,
     nor how long a provider call took (a replayed call is the same call, measured again)."""
-    measured = ProviderCall.MEASURED if isinstance(event, ProviderCall) else frozenset()
-    return event.model_dump(exclude={"seq", "ts", *measured})
+    return event.model_dump(exclude={"seq", "ts", *event.MEASURED})
 
 
 def _is_resume_marker(event: Event) -> bool:

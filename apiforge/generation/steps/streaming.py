@@ -150,7 +150,7 @@ async def stream_request(
     stop = run.wait_for_stop(runtime.settings.stop_poll_ms / 1000)
     try:
         async for item in until_cancelled(source, stop, emitter):
-            if calls.streaming:  # a later call has begun: the ones before it have ended
+            if calls.streaming and calls.ended:  # a later call began: the earlier ones ended
                 await report_calls(calls.take())
             if isinstance(item, StreamEnd):
                 usage = usage + (item.usage or Usage())

@@ -28,8 +28,12 @@ log = logging.getLogger(__name__)
 GENERATION_QUEUE = "generations"
 
 
+# A generation's workflow id is this and its version's id (a take-over reads the version back).
+GENERATION_PREFIX = "generation-"
+
+
 def workflow_id(version_id: str) -> str:
-    return f"generation-{version_id}"
+    return f"{GENERATION_PREFIX}{version_id}"
 
 
 @DBOS.dbos_class()
