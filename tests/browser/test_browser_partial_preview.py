@@ -23,13 +23,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import create_project, wait_for_status
+from tests.generation.scripted_app import gated_reply
 from tests.generation.scripted_thread import ThreadedScriptedServer
-from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Gate, Reply, Step
+from tests.providers.scripted_server import Gate
 from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-OPENAI = Dialect("openai")
 PREVIEW_MS = 60_000  # a sandbox boot on a loaded 2-core machine, with room to spare
 
 BOOKS_APP = dedent(
@@ -77,18 +76,6 @@ def file_tag(path: str, text: str) -> str:
 def opening(*files: tuple[str, str]) -> str:
     base = [("requirements.txt", "fastapi\nuvicorn\n"), ("app/__init__.py", "")]
     return "A library API.\n" + "".join(file_tag(path, text) for path, text in [*base, *files])
-
-
-def gated_reply(*parts: str | Gate) -> Reply:
-    """The parts streamed in order (a text in 60-character chunks); each Gate holds the rest."""
-    steps: list[Step] = []
-    for part in parts:
-        if isinstance(part, Gate):
-            steps.append(part)
-        else:
-            chunks = [part[i : i + 60] for i in range(0, len(part), 60)]
-            steps += OPENAI.opening(chunks)
-    return Reply(steps + OPENAI.ending())
 
 
 @pytest.fixture

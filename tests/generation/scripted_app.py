@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Reply
+from tests.providers.scripted_server import Gate, Reply, Step
 from tests.server_process import ServerProcess
 
 from .scripted_thread import ThreadedScriptedServer
@@ -19,9 +19,22 @@ from .scripted_thread import ThreadedScriptedServer
 OPENAI = Dialect("openai")
 
 
+def chunked(text: str, size: int = 30) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
 def model_reply(text: str, *, chunk: int = 30, usage: tuple[int, int] = (50, 20)) -> Reply:
     """``text`` streamed in small chunks, as a model would."""
-    return OPENAI.reply([text[i : i + chunk] for i in range(0, len(text), chunk)], usage=usage)
+    return OPENAI.reply(chunked(text, chunk), usage=usage)
+
+
+def gated_reply(*parts: str | Gate) -> Reply:
+    """The parts streamed in order (a text in 60-character chunks); each Gate holds the rest
+    until the test opens it."""
+    steps: list[Step] = []
+    for part in parts:
+        steps += [part] if isinstance(part, Gate) else OPENAI.opening(chunked(part, 60))
+    return Reply(steps + OPENAI.ending())
 
 
 @contextmanager

@@ -20,10 +20,11 @@ import pytest
 
 from apiforge.sandbox.runtime import find_bwrap
 from tests.providers.protocols import Dialect
-from tests.providers.scripted_server import Drop, Gate, Reply, Step
+from tests.providers.scripted_server import Drop, Gate, Reply
 from tests.server_process import ServerProcess
 from tests.sse_reader import Frame, frames, read_until_terminal
 
+from .scripted_app import chunked, gated_reply, model_reply
 from .scripted_thread import ThreadedScriptedServer
 
 pytestmark = [
@@ -93,17 +94,6 @@ FIX_REST = (
     + health_test("ok")
     + "</file>\n<summary>Fixed the test, added items.</summary>\n"
 )
-
-
-def chunks(text: str) -> list[str]:
-    return [text[i : i + 60] for i in range(0, len(text), 60)]
-
-
-def gated_reply(before: str, gate: Gate, after: str = "") -> Reply:
-    """``before`` streamed, then nothing until ``gate`` opens, then ``after`` and the end."""
-    steps: list[Step] = [*OPENAI.opening(chunks(before)), gate]
-    steps += OPENAI.opening(chunks(after)) if after else []
-    return Reply(steps + OPENAI.ending(usage=(100, 40)))
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +187,7 @@ async def test_a_fix_round_reloads_the_partial_preview_and_a_cancelled_follow_up
     to its partial preview; version 2, cancelled, gives version 1's preview back."""
     fix_gate, follow_up_gate = Gate(), Gate()
     scripted.scripted.script(
-        OPENAI.reply(chunks(project_reply(HEALTH_APP, "fine"))),  # its test fails
+        model_reply(project_reply(HEALTH_APP, "fine"), chunk=60, usage=(100, 40)),  # its test fails
         gated_reply(f'<file path="app/main.py">\n{ITEMS_APP}</file>\n', fix_gate, FIX_REST),
         gated_reply(f'<file path="app/main.py">\n{STATUS_APP}</file>\n', follow_up_gate),
     )
@@ -270,13 +260,21 @@ async def test_follow_ups_that_fail_hand_back_the_validated_preview(
     failing_gate, broken_gate = Gate(), Gate()
     status_main = f'<file path="app/main.py">\n{STATUS_APP}</file>\n'
     scripted.scripted.script(
-        OPENAI.reply(chunks(project_reply(HEALTH_APP, "ok"))),
+        model_reply(project_reply(HEALTH_APP, "ok"), chunk=60, usage=(100, 40)),
         # /status instead of /health: version 1's test fails, and the fix round's test too.
         gated_reply(status_main, failing_gate),
-        OPENAI.reply(chunks(f'<file path="tests/test_health.py">\n{health_test("up")}</file>\n')),
+        model_reply(
+            f'<file path="tests/test_health.py">\n{health_test("up")}</file>\n',
+            chunk=60,
+            usage=(100, 40),
+        ),
         # Not version 2's app again: its follow-up's base is version 2, so that would not restart.
         Reply(
-            [*OPENAI.opening(chunks(status_main.replace("Health", "Status"))), broken_gate, Drop()]
+            [
+                *OPENAI.opening(chunked(status_main.replace("Health", "Status"), 60)),
+                broken_gate,
+                Drop(),
+            ]
         ),
     )
     project_id = start_project(server)

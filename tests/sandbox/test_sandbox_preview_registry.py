@@ -35,9 +35,8 @@ class Two:
 
 
 @pytest.fixture
-async def two(sandbox_settings: Settings, tmp_path: Path) -> AsyncIterator[Two]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
-    await db.migrate()
+async def two(sandbox_settings: Settings, tmp_path: Path, database: Database) -> AsyncIterator[Two]:
+    db = database
     shared = {"preview_socket_dir": tmp_path / "previews", "executor_id": "a"}
     a_settings = sandbox_settings.model_copy(update=shared)
     # Its own uids (next to the validation and preview slots of a): as two real processes.
@@ -48,7 +47,6 @@ async def two(sandbox_settings: Settings, tmp_path: Path) -> AsyncIterator[Two]:
     yield Two(db, a, b)
     await a.aclose()
     await b.aclose()
-    await db.close()
 
 
 def _request() -> Request:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -157,14 +156,6 @@ def heartbeat_rows(app_url: str) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-@pytest.fixture
-async def app_db(deployment: Deployment) -> AsyncIterator[Database]:
-    db = Database(deployment.app_url)
-    await db.migrate()
-    yield db
-    await db.close()
-
-
 async def nothing_to_take(_dead: str, _live: frozenset[str]) -> list[str]:
     return []
 
@@ -202,64 +193,64 @@ async def executor_row(db: Database, executor_id: str) -> Executor:
 
 
 async def test_a_dead_executor_goes_to_a_live_process_of_its_version(
-    app_db: Database, tmp_path: Path
+    database: Database, tmp_path: Path
 ) -> None:
     # A rolling deploy: "old" (apiforge-1) and "new" (apiforge-2) both run generations.
-    await add_dead(app_db, "dead-old", "apiforge-1")
-    old = failover_of(app_db, tmp_path, "old", "apiforge-1")
-    new = failover_of(app_db, tmp_path, "new", "apiforge-2")
+    await add_dead(database, "dead-old", "apiforge-1")
+    old = failover_of(database, tmp_path, "old", "apiforge-1")
+    new = failover_of(database, tmp_path, "new", "apiforge-2")
     await old.beat()
     await new.beat()
-    assert (await executor_row(app_db, "new")).app_version == "apiforge-2"
+    assert (await executor_row(database, "new")).app_version == "apiforge-2"
     # The new version must not end what a live process of the old one can resume.
     assert await new.claim_dead() == []
     assert await old.claim_dead() == ["dead-old"]
     # With no live process of its version left, the new one takes it (and ends it failed).
-    await add_dead(app_db, "dead-too", "apiforge-1")
-    async with app_db.transaction() as session:
+    await add_dead(database, "dead-too", "apiforge-1")
+    async with database.transaction() as session:
         silent = repo.now() - timedelta(hours=1)
         await session.execute(
             update(Executor).where(Executor.executor_id == "old").values(heartbeat_at=silent)
         )
     assert await new.claim_dead() == ["dead-too", "old"]
     # An api process of the old version resumes nothing: it does not count as alive.
-    await add_dead(app_db, "dead-3", "apiforge-1")
-    api = failover_of(app_db, tmp_path, "api-old", "apiforge-1")
+    await add_dead(database, "dead-3", "apiforge-1")
+    api = failover_of(database, tmp_path, "api-old", "apiforge-1")
     api.role = "api"
     await api.beat()
     assert await new.claim_dead() == ["dead-3"]
 
 
 async def test_workflows_left_for_another_version_hand_the_executor_over(
-    app_db: Database, tmp_path: Path
+    database: Database, tmp_path: Path
 ) -> None:
     # "dead" last ran apiforge-2 but, restarted under the same id, left apiforge-1 workflows.
-    await add_dead(app_db, "dead", "apiforge-2")
+    await add_dead(database, "dead", "apiforge-2")
     offered: list[frozenset[str]] = []
 
     async def leaves_old_ones(_dead: str, live: frozenset[str]) -> list[str]:
         offered.append(live)
         return ["apiforge-1"]
 
-    new = failover_of(app_db, tmp_path, "new", "apiforge-2", leaves_old_ones)
-    old = failover_of(app_db, tmp_path, "old", "apiforge-1")
+    new = failover_of(database, tmp_path, "new", "apiforge-2", leaves_old_ones)
+    old = failover_of(database, tmp_path, "old", "apiforge-1")
     await new.beat()
     await old.beat()
     await new.sweep()
     assert offered == [frozenset({"apiforge-1", "apiforge-2"})]
-    row = await executor_row(app_db, "dead")
+    row = await executor_row(database, "dead")
     assert (row.app_version, row.swept_by) == ("apiforge-1", None)
     # The old version's process claims it at once, not after the failover time.
     assert await old.claim_dead() == ["dead"]
 
 
-async def test_one_live_process_claims_a_dead_executor(app_db: Database, tmp_path: Path) -> None:
+async def test_one_live_process_claims_a_dead_executor(database: Database, tmp_path: Path) -> None:
     long_ago = repo.now() - timedelta(hours=1)
-    async with app_db.transaction() as session:
+    async with database.transaction() as session:
         await session.execute(
             insert(Executor).values(executor_id="dead", role="worker", heartbeat_at=long_ago)
         )
-    one, other = failover_of(app_db, tmp_path, "one"), failover_of(app_db, tmp_path, "other")
+    one, other = failover_of(database, tmp_path, "one"), failover_of(database, tmp_path, "other")
     await one.beat()
     await other.beat()
     claims = await asyncio.gather(*(f.claim_dead() for f in (one, other, one, other)))
@@ -268,9 +259,9 @@ async def test_one_live_process_claims_a_dead_executor(app_db: Database, tmp_pat
     # Claimed, it waits out the failover time before anyone takes it over again ...
     assert await one.claim_dead() == [] and await other.claim_dead() == []
     # ... and a process that beats again is alive: its claim is gone, nobody takes it over.
-    back = failover_of(app_db, tmp_path, "dead")
+    back = failover_of(database, tmp_path, "dead")
     await back.beat()
-    async with app_db.read() as session:
+    async with database.read() as session:
         row = (
             await session.execute(select(Executor).where(Executor.executor_id == "dead"))
         ).scalar_one()
