@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     queue_concurrency: int = Field(
         default=0, ge=0, description="Queued generations all workers run at once (0 = no limit)"
     )
+    queue_poll_ms: float = Field(
+        default=100.0,
+        gt=0,
+        description="How often a worker looks for queued generations (DBOS queue polling)",
+    )
     provider: str = Field(
         default="auto", description="offline, openai, anthropic, or auto (offline without a key)"
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from pydantic import ValidationError
 
@@ -66,12 +67,25 @@ async def test_api_process_queues_and_the_worker_runs_it(
     api.start(60)
     pid, workflow = start_generation(api)
     # Queued before any worker exists: the api process itself must not run it meanwhile.
+    worker.env["APIFORGE_QUEUE_POLL_MS"] = "250"
     worker.spawn()
     worker_id = worker.wait_until_running()
     streamed = await read_until_terminal(api.url, pid, 1)
     assert streamed[-1].event == "version:complete"
     assert streamed[0].event == "version:start"
     assert executor_of(deployment.dbos_url, workflow) == worker_id
+    assert queue_poll_interval(deployment.dbos_url) == 0.25
+
+
+def queue_poll_interval(dbos_url: str) -> float:
+    """The generation queue's poll, as the worker registered it (DBOS polls at what this row
+    says, for every process)."""
+    with psycopg.connect(dbos_url) as connection:
+        row = connection.execute(
+            "SELECT polling_interval_sec FROM dbos.queues WHERE name = 'generations'"
+        ).fetchone()
+    assert row is not None
+    return float(row[0])
 
 
 async def test_stop_sent_to_the_api_process_stops_the_worker(
