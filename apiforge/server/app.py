@@ -212,11 +212,6 @@ async def _build_services(settings: Settings, stack: AsyncExitStack) -> AppServi
     )
 
 
-def _warn_running(services: AppServices) -> None:
-    if running := len(services.runtime.runs):
-        log.warning("stopping: %d running generation(s) resume at the next start", running)
-
-
 async def _start_failover(services: AppServices) -> Failover | None:
     """Heartbeats and take-over, when processes share the DBOS database (else there is no
     other process to take over from)."""
@@ -247,7 +242,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         interrupted = await services.generations.fail_interrupted()
         if interrupted:
             log.warning("marked %d interrupted generation(s) as failed", interrupted)
-        stack.callback(_warn_running, services)
+        # Before DBOS stops (and the previews and validator it runs): see WorkflowTasks.
+        stack.push_async_callback(services.runtime.workflow_tasks.interrupt)
         if failover := await _start_failover(services):
             # Pushed last, so stopped first: no take-over starts while the rest closes.
             stack.push_async_callback(failover.aclose)

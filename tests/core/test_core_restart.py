@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from tests.server_process import ServerProcess
-from tests.sse_reader import read_n, read_until_terminal
+from tests.sse_reader import read_n, read_through, read_until_terminal
 
 PROMPT = "an inventory API with products (name, price, stock) and suppliers (name, email)"
 ACTIVE = {"pending", "generating", "validating"}
@@ -75,3 +76,22 @@ async def test_killed_server_leaves_nothing_generating(own_server: ServerProcess
         assert whole.get(frame.id, frame.data) == frame.data
     versions = httpx.get(f"{own_server.url}/api/projects/{pid}/versions").json()["versions"]
     assert not [v for v in versions if v["status"] in ACTIVE]
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+async def test_graceful_stop_mid_validation_resumes_instead_of_failing(
+    own_server: ServerProcess,
+) -> None:
+    # The workflow's task used to outlive the lifespan: its next step ran into DBOS's stopped
+    # thread pool, and the workflow took that for a failure of its own.
+    own_server.env["APIFORGE_VALIDATOR"] = "sandbox"
+    own_server.start()
+    pid = start_project(own_server)
+    await read_through(own_server.url, pid, "validation:progress")
+    own_server.stop()
+    log = own_server.log_path.read_text()
+    assert "resume at the next start" in log
+    assert "cannot schedule new futures" not in log and "Traceback" not in log, log[-3000:]
+    own_server.start()
+    assert wait_for_status(own_server, pid, timeout=60) == "complete"

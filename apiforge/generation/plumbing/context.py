@@ -7,6 +7,7 @@ from typing import Protocol
 
 from apiforge.events.log import EventLog
 from apiforge.generation.plumbing.emitter import VersionEmitter
+from apiforge.generation.plumbing.workflow_tasks import WorkflowTasks
 from apiforge.generation.version_run import RunBoard, VersionRun
 from apiforge.metrics import Metrics
 from apiforge.providers.base import Provider
@@ -45,6 +46,8 @@ class GenerationRuntime:
     previews: PreviewStarter | None = None
     # Running versions' live state and stop requests; changed only through VersionRun.
     runs: RunBoard = field(default_factory=RunBoard)
+    # The tasks DBOS runs this process's generation workflows in; ended by the lifespan.
+    workflow_tasks: WorkflowTasks = field(default_factory=WorkflowTasks)
     # This app's metrics (VersionRun counts generations and steps into them).
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -47,7 +47,10 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.workflow()
     async def run(self, project_id: str, version_number: int) -> str:
-        with generation_context(project_id, version_number, DBOS.workflow_id):
+        with (
+            generation_context(project_id, version_number, DBOS.workflow_id),
+            self.runtime.workflow_tasks.running(),
+        ):
             # Its end is logged where the final status is set (VersionRun).
             log.info("generation of v%d started", version_number)
             try:
