@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.ports import free_port
 from apiforge.settings import ENV_PREFIX, Settings
 
 PIDS_FILE = "cluster.pids"
@@ -46,13 +47,6 @@ def _int_setting(env: Mapping[str, str], name: str) -> int:
 def sandbox_uids_used(env: Mapping[str, str]) -> int:
     """How many uids, from its first, a process with these settings uses."""
     return _int_setting(env, "sandbox_slots") + _int_setting(env, "preview_max")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

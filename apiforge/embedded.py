@@ -6,21 +6,14 @@ The CLI uses it when no ``--server`` is given, so embedded and remote use share 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from apiforge.data_dir_claim import DataDirInUse, current_owner
+from apiforge.ports import free_port
 from apiforge.server.app import create_app
 from apiforge.server.runner import ApiforgeServer, server_config
 from apiforge.settings import Settings
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _raise_if_data_dir_taken(settings: Settings) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.server_process import NO_LIMITS, ServerProcess, free_port  # noqa: E402
+from apiforge.ports import free_port  # noqa: E402
+from tests.server_process import NO_LIMITS, ServerProcess  # noqa: E402
 
 RUNS = 7
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_core import PROMPT, last_event_id, pct, wait_idle  # noqa: E402
 from raw_sse import Subscriber, attached  # noqa: E402
 
-from tests.server_process import NO_LIMITS, free_port  # noqa: E402
+from apiforge.ports import free_port  # noqa: E402
+from tests.server_process import NO_LIMITS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 POLL_S = 2.0

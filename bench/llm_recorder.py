@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.server_process import free_port
+from apiforge.ports import free_port
 
 
 @dataclass

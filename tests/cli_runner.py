@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.server_process import free_port
+from apiforge.ports import free_port
 
 
 def cli_env(data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,11 @@ from typing import IO
 
 import httpx
 
+from apiforge.ports import free_port
 from apiforge.settings import Settings
 
 SANDBOX_FIRST_UID = "APIFORGE_SANDBOX_FIRST_UID"
 DEFAULT_FIRST_UID: int = Settings.model_fields["sandbox_first_uid"].default
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def worker_uid(uid: int) -> int:

@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from apiforge.data_dir_claim import DataDirClaim, DataDirInUse, ServerRecord, current_owner
+from apiforge.ports import free_port
 from tests.cli_runner import cli_command, cli_env, run_cli
-from tests.server_process import ServerProcess, free_port
+from tests.server_process import ServerProcess
 
 PROMPT = "a library API with books (title, isbn) and members (name)"
 EMBEDDED_NOTICE = "running one inside this command"

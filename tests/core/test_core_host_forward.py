@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from starlette.requests import Request
 
+from apiforge.ports import free_port
 from apiforge.sandbox.host_forward import (
     HOP_HEADER,
     HostForwarder,
     PreviewHostNoAnswer,
     PreviewHostUnreachable,
 )
-from tests.server_process import free_port
 
 ANSWER = (
     b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\nx-one: a\r\nx-one: b\r\n"

@@ -15,8 +15,9 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from apiforge.ports import free_port
 from tests.cli_runner import start_cli
-from tests.server_process import ServerProcess, free_port
+from tests.server_process import ServerProcess
 from tests.sse_reader import frames, read_until_terminal
 
 PROMPT = "a library API with books (title, author, year) and members (name, email)"

@@ -15,11 +15,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
+from apiforge.ports import free_port
 from apiforge.server.access import parse_host
 from apiforge.server.bind_check import bind_refusal
 from apiforge.settings import Settings
 from tests.cli_runner import cli_command, cli_env, run_cli
-from tests.server_process import ServerProcess, free_port
+from tests.server_process import ServerProcess
 
 MISSING = "0" * 32
 OWN = "http://127.0.0.1:{port}"  # the server's own origin, once its port is known

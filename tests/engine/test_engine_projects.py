@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 
 from apiforge.engine import generate
 from apiforge.engine.spec import SPEC_PATH, ApiSpec
+from apiforge.ports import free_port
 from tests.engine.tagged import apply, split_tagged
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -79,14 +79,8 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tup
     return done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _schemathesis(project: Path, spec: ApiSpec, env: dict[str, str]) -> tuple[bool, str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "python"), "-m", "uvicorn", "app.main:app", "--port", str(port),
          "--host", "127.0.0.1", "--log-level", "warning"],

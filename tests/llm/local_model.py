@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server_process import free_port
+from apiforge.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LLM_HOME = Path(os.environ.get("APIFORGE_LLM_HOME", Path.home() / ".cache" / "apiforge"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.server_process import free_port
+from apiforge.ports import free_port
 
 BIN = Path(os.environ.get("APIFORGE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # initdb and postgres refuse to run as root; this account owns the cluster's directory.

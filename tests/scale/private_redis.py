@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from tests.server_process import free_port
+from apiforge.ports import free_port
 
 
 class PrivateRedis:
