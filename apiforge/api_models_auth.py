@@ -8,7 +8,7 @@ client stays FastAPI-free (tests/core/test_core_client_types.py).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -60,7 +60,7 @@ class TokenBody(BaseModel):
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return value.isoformat()
 
 
 class UserOut(BaseModel):

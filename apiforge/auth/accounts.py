@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -139,7 +139,7 @@ async def create_session(session: AsyncSession, *, user_id: str, lifetime: timed
 
 async def user_of_session(session: AsyncSession, *, secret: str) -> User | None:
     row = await session.get(LoginSession, hash_secret(secret))
-    if row is None or _aware(row.expires_at) <= now():
+    if row is None or row.expires_at <= now():
         return None
     user = await session.get(User, row.user_id)
     return None if user is None or user.disabled else user
@@ -191,15 +191,10 @@ async def token_owner(session: AsyncSession, *, secret: str) -> tuple[ApiToken, 
 
 
 def needs_last_used(token: ApiToken) -> bool:
-    return token.last_used_at is None or now() - _aware(token.last_used_at) > LAST_USED_RESOLUTION
+    return token.last_used_at is None or now() - token.last_used_at > LAST_USED_RESOLUTION
 
 
 async def mark_used(session: AsyncSession, *, token_id: str) -> None:
     await session.execute(
         update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now())
     )
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes for what was stored in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

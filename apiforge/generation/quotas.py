@@ -12,7 +12,7 @@ rate, not about stored state.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,13 +67,9 @@ async def check_can_add_version(
     if count < limit or oldest is None:
         return
     # A slot frees when the oldest version of the window is an hour old.
-    frees_at = _aware(oldest) + VERSION_WINDOW
+    frees_at = oldest + VERSION_WINDOW
     raise RateLimited(
         f"This project got {count} new versions in the last hour and the limit is {limit}",
         code="too_many_versions",
         retry_after_s=int((frees_at - now).total_seconds()) + 1,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

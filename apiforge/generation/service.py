@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from dbos import DBOS, SetWorkflowID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -165,8 +165,7 @@ class GenerationService:
     def _may_be_starting(self, version: ApiVersion) -> bool:
         if not self.runtime.db.shared or version.status != VersionStatus.PENDING:
             return False
-        created = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC)
-        return repo.now() - created < START_WINDOW
+        return repo.now() - version.created_at < START_WINDOW
 
     async def _mark_failed(self, version: ApiVersion) -> None:
         emitter = self.runtime.emitter(version.project_id, version.version_number)

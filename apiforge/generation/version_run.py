@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -244,9 +243,7 @@ class VersionRun:
         return settled
 
     def _count_end(self, version: ApiVersion, usage: Usage | None) -> None:
-        # SQLite gives back naive datetimes; the store writes UTC.
-        created = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC)
-        seconds = (repo.now() - created).total_seconds()
+        seconds = (repo.now() - version.created_at).total_seconds()
         self._metrics.generation_finished(version.status, seconds, usage or Usage())
         log.info(
             "generation of v%d ended: %s after %.1f s",

@@ -16,7 +16,7 @@ import contextlib
 import errno
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
@@ -28,11 +28,6 @@ from apiforge.store.db import Database
 from apiforge.store.models import Executor, RunningPreview
 
 HOST = socket.gethostname()
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class PreviewRegistry:
@@ -99,7 +94,7 @@ class PreviewRegistry:
             )
         if beat is None:
             return None
-        return aware(beat) > repo.now() - timedelta(seconds=within_s)
+        return beat > repo.now() - timedelta(seconds=within_s)
 
     async def internal_url_on(self, host: str, owner: str, within_s: float) -> str | None:
         """The internal URL of a live process of ``host`` (its owner ``owner`` first), or None

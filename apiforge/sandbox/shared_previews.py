@@ -38,7 +38,7 @@ from apiforge.sandbox.preview import (
     preview_url,
     previews_dir,
 )
-from apiforge.sandbox.preview_registry import PreviewRegistry, aware, socket_answers
+from apiforge.sandbox.preview_registry import PreviewRegistry, socket_answers
 from apiforge.sandbox.proxy import forward, proxy_request
 from apiforge.sandbox.slots import SlotPool
 from apiforge.settings import Settings
@@ -303,7 +303,7 @@ class SharedPreviews:
                 await self.registry.forget(project_id, job_dir)  # reaped or replaced here
             return
         assert preview is not None
-        idle_s = (repo.now() - aware(row.last_used_at)).total_seconds()
+        idle_s = (repo.now() - row.last_used_at).total_seconds()
         preview.last_used = max(preview.last_used, time.monotonic() - max(idle_s, 0.0))
 
     async def aclose(self) -> None:

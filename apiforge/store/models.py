@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,24 @@ class StatusColumn(TypeDecorator[VersionStatus]):
         return None if value is None else VersionStatus(value)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, always read back with its zone: SQLite keeps no zone and handed back
+    naive datetimes, which every reader then had to mend (nine places did)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value  # type: ignore[no-any-return]
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -47,8 +65,8 @@ class Project(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Highest seq handed out (or reserved) for this project's events; see events/log.py.
     seq_reserved: Mapped[int] = mapped_column(Integer, default=0)
     # Highest seq removed by retention: a client asking to resume from before it gets a snapshot.
@@ -69,12 +87,10 @@ class ApiVersion(Base):
     # Set only by generation/version_run.py; a new version starts pending.
     status: Mapped[VersionStatus] = mapped_column(StatusColumn(), default=VersionStatus.PENDING)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # When a person pressed Stop, on whichever process; the running generation polls it.
-    stop_requested_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
+    stop_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     files_changed: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -128,7 +144,7 @@ class ChatMessage(Base):
     version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class StoredEvent(Base):
@@ -154,7 +170,7 @@ class User(Base):
     # argon2id (argon2-cffi's encoded form); None for users a trusted proxy signs in.
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set by an admin: no sign-in, session, token or proxy header acts as this user.
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -167,8 +183,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     # sha256 of the secret (see auth/accounts.py for why not argon2).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -178,8 +194,8 @@ class LoginSession(Base):
     # sha256 of the cookie's value: a stolen database does not hold usable cookies.
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ServerSecret(Base):
@@ -191,7 +207,7 @@ class ServerSecret(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Executor(Base):
@@ -201,10 +217,10 @@ class Executor(Base):
 
     executor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
-    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The last take-over of this (dead) executor's generations, and by whom: a claim, so one
     # live process does it; it lapses after the failover time in case the taker dies too.
-    swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    swept_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     swept_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The DBOS application version it runs: only a process of the same version can resume its
     # generations (NULL: a row from before migration 0010).
@@ -226,7 +242,7 @@ class RunningPreview(Base):
     job_dir: Mapped[str] = mapped_column(String(1000))
     host: Mapped[str] = mapped_column(String(255))
     executor_id: Mapped[str] = mapped_column(String(200))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Bumped (at most once a second) by whichever process proxies a request to it; the owner
     # reads it before reaping, so a preview used only through other processes is not idle.
-    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)

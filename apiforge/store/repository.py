@@ -28,8 +28,6 @@ def new_id() -> str:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
     return value.isoformat()
 
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,8 +49,7 @@ class CommitSpec:
 
 
 def _timestamp(when: datetime) -> str:
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return f"{int(aware.timestamp())} +0000"
+    return f"{int(when.timestamp())} +0000"
 
 
 def _data(stream: BinaryIO, payload: bytes) -> None:
