@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from apiforge.errors import NotFoundError, ServiceUnavailable
+from apiforge.periodic import Periodic
 from apiforge.sandbox.bwrap import JobPaths
 from apiforge.sandbox.connection import AppConnection
 from apiforge.sandbox.host_forward import HOP_HEADER, HostForwarder
@@ -72,13 +73,12 @@ class SharedPreviews:
         self._dir = previews_dir(settings)
         self._heartbeats_on = bool(settings.dbos_database_url)  # failover.py beats only then
         self._beat_within_s = settings.failover_after_s
-        self._sync_every_s = min(max(settings.preview_idle_s / 4, 0.05), 5.0)
         self._registered: dict[str, str] = {}  # project -> job dir of our row
         self._remote: dict[str, tuple[str, AppConnection]] = {}  # project -> (job dir, client)
         self._touched: dict[str, float] = {}
         self._lock = asyncio.Lock()  # registering vs syncing
-        self._sync: asyncio.Task[None] | None = None
-        self._closed = asyncio.Event()
+        sync_every_s = min(max(settings.preview_idle_s / 4, 0.05), 5.0)
+        self._syncs = Periodic("preview-sync", sync_every_s, self._sync_round)
 
     # What this process runs (metrics, the finishing step).
     @property
@@ -266,19 +266,11 @@ class SharedPreviews:
             await self.registry.claim(project_id, preview.version_number, preview.job)
             self._registered[project_id] = str(preview.job.root)
         await self._drop_remote(project_id)
-        if self._sync is None or self._sync.done():
-            self._sync = asyncio.create_task(self._sync_forever(), name="preview-sync")
+        self._syncs.start()
 
-    async def _sync_forever(self) -> None:
-        while self._registered and not self._closed.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), self._sync_every_s)
-            if self._closed.is_set():
-                return
-            try:
-                await self.sync()
-            except Exception:
-                log.exception("preview sync failed; trying again")
+    async def _sync_round(self) -> None:
+        if self._registered:
+            await self.sync()
 
     async def sync(self) -> None:
         """Align our previews with our rows: rows of reaped previews go, previews whose row
@@ -307,9 +299,7 @@ class SharedPreviews:
         preview.last_used = max(preview.last_used, time.monotonic() - max(idle_s, 0.0))
 
     async def aclose(self) -> None:
-        self._closed.set()
-        if self._sync is not None:
-            await self._sync
+        await self._syncs.aclose()
         for project_id in list(self._remote):
             await self._drop_remote(project_id)
         await self.hosts.aclose()

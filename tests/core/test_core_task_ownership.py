@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from apiforge.generation.plumbing.workflow_tasks import WorkflowTasks
 from apiforge.server.app import create_app
 from apiforge.settings import Settings
 
@@ -39,3 +40,26 @@ def _generation_tasks(tasks: set[asyncio.Task[object]]) -> list[str]:
     """The still-running tasks whose coroutine is apiforge's or a DBOS workflow's."""
     names = [task.get_coro().__qualname__ for task in tasks if not task.done()]  # type: ignore[union-attr]
     return [name for name in names if "workflow" in name.lower() or "Generation" in name]
+
+
+async def test_a_stop_cancels_running_workflows_and_lets_a_finishing_one_end() -> None:
+    tasks = WorkflowTasks()
+    ended: list[str] = []
+
+    async def workflow(name: str, finishing: bool) -> None:
+        with tasks.running():
+            if finishing:
+                tasks.finishing()
+            try:
+                await asyncio.sleep(0.2)
+                ended.append(name)
+            except asyncio.CancelledError:
+                ended.append(f"{name} cancelled")
+                raise
+
+    running = [asyncio.create_task(workflow(n, n == "last step")) for n in ("mid", "last step")]
+    await asyncio.sleep(0)
+    assert len(tasks) == 2
+    await tasks.interrupt(timeout_s=5)
+    assert sorted(ended) == ["last step", "mid cancelled"]
+    assert all(task.done() for task in running) and len(tasks) == 0

@@ -7,7 +7,9 @@ futures after shutdown". The workflow took that for a failure: it logged traceba
 to end the version ``failed``, a version that should have resumed at the next start.
 Cancelling them before DBOS stops is what DBOS itself expects of a stop: a cancelled workflow
 keeps its status (PENDING) and resumes from its last checkpoint at the next start, or on
-another process by failover.
+another process by failover. A workflow in its last step is let end instead: its version has
+ended and what is left (the preview's start) takes a moment, while a cancel would make the next
+start run the whole step again, and start a preview nobody asked for since.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class WorkflowTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[object]] = set()
+        self._finishing: set[asyncio.Task[object]] = set()
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -41,6 +44,13 @@ class WorkflowTasks:
             yield
         finally:
             self._tasks.discard(task)
+            self._finishing.discard(task)
+
+    def finishing(self) -> None:
+        """The current workflow is in its last step: a stop waits for it (see the module)."""
+        task = asyncio.current_task()
+        if task in self._tasks:
+            self._finishing.add(task)
 
     async def interrupt(self, timeout_s: float = 5.0) -> None:
         """Cancel every running workflow and wait (at most ``timeout_s``) until each has
@@ -48,9 +58,15 @@ class WorkflowTasks:
         tasks = list(self._tasks)
         if not tasks:
             return
-        log.warning("stopping: %d running generation(s) resume at the next start", len(tasks))
-        for task in tasks:
+        interrupted = [task for task in tasks if task not in self._finishing]
+        if interrupted:
+            log.warning(
+                "stopping: %d running generation(s) resume at the next start", len(interrupted)
+            )
+        for task in interrupted:
             task.cancel()
         _, still = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in still:
+            task.cancel()
         if still:
             log.warning("%d generation(s) did not stop within %.0f s", len(still), timeout_s)

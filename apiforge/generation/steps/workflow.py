@@ -114,5 +114,6 @@ class GenerationWorkflow(DBOSConfiguredInstance):
 
     @DBOS.step()
     async def finish(self, project_id: str, version_number: int, outcome: VersionOutcome) -> None:
+        self.runtime.workflow_tasks.finishing()
         run = self.version_run(project_id, version_number)
         await finishing.finish_version(self.runtime, run, outcome)
