@@ -19,7 +19,7 @@ from apiforge.generation.quotas import (
     project_key,
 )
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow, workflow_id
-from apiforge.generation.stranded import DEAD_LETTERED, MAX_RECOVERY_ATTEMPTS, RECOVERY_EXHAUSTED
+from apiforge.generation.stranded import DEAD_LETTERED, RECOVERY_EXHAUSTED
 from apiforge.generation.version_run import request_stop
 from apiforge.store import repository as repo
 from apiforge.store.db import serialize
@@ -160,7 +160,7 @@ class GenerationService:
                 log.info("version %s has no workflow yet; another process may start it", version.id)
                 continue
             exhausted = status is not None and status.status == DEAD_LETTERED
-            await self._mark_failed(version, _exhausted_message() if exhausted else INTERRUPTED)
+            await self._mark_failed(version, RECOVERY_EXHAUSTED if exhausted else INTERRUPTED)
             failed += 1
         return failed
 
@@ -173,10 +173,6 @@ class GenerationService:
     async def _mark_failed(self, version: ApiVersion, message: str) -> None:
         emitter = self.runtime.emitter(version.project_id, version.version_number)
         await self.runtime.run_of(emitter).fail("interrupted", message)
-
-
-def _exhausted_message() -> str:
-    return RECOVERY_EXHAUSTED.format(attempts=MAX_RECOVERY_ATTEMPTS)
 
 
 # Line feed, tab and carriage return are how text is typed; other C0/C1 controls and DEL are

@@ -2,7 +2,8 @@
 
 The take-over of a dead executor (``takeover.py``) sees the PENDING workflows a dead process
 held. Two other ways leave a running version waiting for nothing, with no dead executor holding
-it, so every process that runs generations looks for them at each failover round:
+it, so every process that runs generations looks for them, once per failover time (a loop of
+its own in ``failover.py``):
 
 - **ENQUEUED for an application version no live process runs.** DBOS dequeues a workflow only
   in a process of the version that recorded it. An old-version worker that recovered a dead
@@ -38,14 +39,13 @@ CANNOT_RESUME = (
     "The process generating this version stopped, and no running process can resume it "
     "(it was started by application version {version}). Send the prompt again."
 )
-RECOVERY_EXHAUSTED = (
-    "The process generating this version stopped every time it was resumed, so it was given "
-    "up after {attempts} attempts. Send the prompt again."
-)
-
 ENQUEUED, DEAD_LETTERED = "ENQUEUED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
 # dbos.DEFAULT_MAX_RECOVERY_ATTEMPTS, which the generation workflow keeps.
 MAX_RECOVERY_ATTEMPTS = 100
+RECOVERY_EXHAUSTED = (
+    "The process generating this version stopped every time it was resumed, so it was given "
+    f"up after {MAX_RECOVERY_ATTEMPTS} attempts. Send the prompt again."
+)
 
 
 async def end_stranded_generations(
@@ -68,8 +68,7 @@ async def end_stranded_generations(
     for workflow in workflows:
         if workflow.status == DEAD_LETTERED:
             log.warning("workflow %s exhausted its recovery attempts", workflow.workflow_id)
-            message = RECOVERY_EXHAUSTED.format(attempts=MAX_RECOVERY_ATTEMPTS)
-            ended += await fail_version_of(runtime, workflow.workflow_id, message)
+            ended += await fail_version_of(runtime, workflow.workflow_id, RECOVERY_EXHAUSTED)
         elif _waits_for_nobody(workflow, live_versions, queued_before):
             ended += await end_unresumable(runtime, workflow.workflow_id, workflow.app_version)
     return ended

@@ -100,8 +100,7 @@ async def test_a_generation_past_its_recovery_attempts_ends_failed(
     killed_at = time.monotonic()
     rest = await asyncio.wait_for(read_until_terminal(api.url, pid, 1, seen[-1].id), 60)
     assert time.monotonic() - killed_at < 60
-    message = RECOVERY_EXHAUSTED.format(attempts=MAX_RECOVERY_ATTEMPTS)
-    assert_failed_once(deployment, api.url, pid, seen + rest, message)
+    assert_failed_once(deployment, api.url, pid, seen + rest, RECOVERY_EXHAUSTED)
     assert workflow_status(deployment.dbos_url, workflow) == "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
     # It did not run again: no resumed run said so (as every resumed one does).
     assert not any(frame.data.get("resumed") for frame in seen + rest)
