@@ -22,6 +22,7 @@ LONGEST_FIRST = (
     "tests/core/test_core_openapi.py",
     "tests/core/test_core_cli_auth.py",
     "tests/scale/test_scale_failover.py",
+    "tests/scale/test_scale_stranded.py",
     "tests/scale/test_scale_matrix.py",
     "tests/scale/test_scale_pg_restart.py",
     "tests/scale/test_scale_redis_restart.py",

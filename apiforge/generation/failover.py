@@ -17,6 +17,10 @@ another version claims it only once none is, and then ends its generations ``fai
 the same id with another version, then died) left PENDING for a live process of their version
 hand the row over to that version: its processes claim it at their next round.
 
+Another loop ends the running generations whose workflow no process will run, though no
+dead executor holds it (left ENQUEUED for a version no live process runs, or dead-lettered by
+DBOS after its recovery attempts): ``stranded.py``.
+
 Heartbeats compare the processes' own clocks (UTC), so hosts must keep them within a few seconds
 of each other (NTP), well under ``failover_after_s``.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.orm import aliased
@@ -44,12 +48,22 @@ BEATS_PER_PERIOD = 5
 # runs; the versions of its workflows left PENDING (for a live process of theirs, or because
 # failing one failed).
 TakeOver = Callable[[str, frozenset[str]], Awaitable[list[str]]]
+# Ends the running generations whose workflow waits for nothing (``stranded.py``), given the
+# application versions a live process runs and the time before which a queued one has waited
+# out the failover time; how many it ended.
+EndStranded = Callable[[frozenset[str], datetime], Awaitable[int]]
 
 
 class Failover:
     """The heartbeat and take-over loop of one process; started and closed by the lifespan."""
 
-    def __init__(self, db: Database, settings: Settings, take_over: TakeOver) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        take_over: TakeOver,
+        end_stranded: EndStranded | None = None,
+    ) -> None:
         self.db = db
         self.executor_id = settings.resolved_executor_id
         self.role = settings.role
@@ -58,23 +72,27 @@ class Failover:
         self.internal_url = settings.internal_url
         self.after = timedelta(seconds=settings.failover_after_s)
         self.take_over = take_over
+        self.end_stranded = end_stranded
         period = self.after.total_seconds() / BEATS_PER_PERIOD
-        self._rounds = Periodic("failover", period, self._round)
+        # Three loops, so that one waiting on DBOS's database (DBOS retries until it is back)
+        # holds up neither of the others: a process whose beat waited would be taken for dead
+        # and its generations run twice; a take-over must not wait for the stranded ones. An
+        # api process runs no generation, so it takes none over and ends none; it still beats.
+        # Stranded ones are looked for once per failover time: a queued one waits that long.
+        self._loops = [Periodic("heartbeat", period, self.beat)]
+        if self.role != "api":
+            self._loops.append(Periodic("failover", period, self.sweep))
+            self._loops.append(Periodic("stranded", self.after.total_seconds(), self.stranded))
 
     async def start(self) -> None:
         await self.beat()
-        self._rounds.start()
+        for loop in self._loops:
+            loop.start()
 
     async def aclose(self) -> None:
         # The row stays: a process stopped for good is taken over like a dead one.
-        await self._rounds.aclose()
-
-    async def _round(self) -> None:
-        # A failed round (the database down for a while) is logged by Periodic: beat again next.
-        await self.beat()
-        # An api process runs no generation, so it takes none over; it still beats.
-        if self.role != "api":
-            await self.sweep()
+        for loop in reversed(self._loops):
+            await loop.aclose()
 
     async def beat(self) -> None:
         values = {
@@ -139,6 +157,12 @@ class Failover:
                 await self._forget(dead)
             elif waiting_for:
                 await self._hand_over(dead, waiting_for[0])
+
+    async def stranded(self) -> None:
+        if self.end_stranded is not None:
+            ended = await self.end_stranded(await self.live_versions(), repo.now() - self.after)
+            if ended:
+                log.warning("ended %d generation(s) no process would run", ended)
 
     async def _hand_over(self, dead: str, version: str) -> None:
         """Its workflows left for a live process of ``version``: the row names that version

@@ -19,6 +19,7 @@ from apiforge.generation.quotas import (
     project_key,
 )
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow, workflow_id
+from apiforge.generation.stranded import DEAD_LETTERED, RECOVERY_EXHAUSTED
 from apiforge.generation.version_run import request_stop
 from apiforge.store import repository as repo
 from apiforge.store.db import serialize
@@ -158,7 +159,8 @@ class GenerationService:
             if status is None and self._may_be_starting(version):
                 log.info("version %s has no workflow yet; another process may start it", version.id)
                 continue
-            await self._mark_failed(version)
+            exhausted = status is not None and status.status == DEAD_LETTERED
+            await self._mark_failed(version, RECOVERY_EXHAUSTED if exhausted else INTERRUPTED)
             failed += 1
         return failed
 
@@ -167,9 +169,9 @@ class GenerationService:
             return False
         return repo.now() - version.created_at < START_WINDOW
 
-    async def _mark_failed(self, version: ApiVersion) -> None:
+    async def _mark_failed(self, version: ApiVersion, message: str) -> None:
         emitter = self.runtime.emitter(version.project_id, version.version_number)
-        await self.runtime.run_of(emitter).fail("interrupted", INTERRUPTED)
+        await self.runtime.run_of(emitter).fail("interrupted", message)
 
 
 # Line feed, tab and carriage return are how text is typed; other C0/C1 controls and DEL are

@@ -14,7 +14,8 @@ the same executor matches nothing. ``tests/scale/test_scale_failover.py`` pins t
 What cannot be resumed here — a workflow still PENDING after recovery, recorded by another
 application version — is left PENDING while a live process of that version runs generations
 (``failover.py`` hands the executor over to that version); with none alive it is cancelled and its
-version ends ``failed`` with a message that says so.
+version ends ``failed`` with a message that says so (``stranded.py``, which also ends the
+generations left ENQUEUED for a version no live process runs).
 """
 
 from __future__ import annotations
@@ -25,15 +26,10 @@ import logging
 from dbos import DBOS
 
 from apiforge.generation.plumbing.context import GenerationRuntime
-from apiforge.generation.steps.workflow import GENERATION_PREFIX, GENERATION_QUEUE
-from apiforge.store.models import ApiVersion
+from apiforge.generation.steps.workflow import GENERATION_QUEUE
+from apiforge.generation.stranded import end_unresumable
 
 log = logging.getLogger(__name__)
-
-CANNOT_RESUME = (
-    "The process generating this version stopped, and no running process can resume it "
-    "(it was started by application version {version}). Send the prompt again."
-)
 
 
 def recover_workflows_of(executor_id: str) -> list[str]:
@@ -57,7 +53,7 @@ async def take_over(
         if version in live_versions:
             log.warning("workflow %s waits for a process of version %s", workflow_id, version)
         else:
-            await _end_stranded(runtime, workflow_id, version)
+            await end_unresumable(runtime, workflow_id, version)
     return [version or "" for _, version in await _pending_of(executor_id)]
 
 
@@ -75,7 +71,7 @@ async def settle_older_of_own(
             log.warning("workflow %s goes to a process of version %s", workflow_id, other)
             await DBOS.resume_workflow_async(workflow_id, queue_name=GENERATION_QUEUE)
         else:
-            await _end_stranded(runtime, workflow_id, other)
+            await end_unresumable(runtime, workflow_id, other)
     return len(older)
 
 
@@ -84,18 +80,3 @@ async def _pending_of(executor_id: str) -> list[tuple[str, str | None]]:
         executor_id=executor_id, status="PENDING", load_input=False, load_output=False
     )
     return [(workflow.workflow_id, workflow.app_version) for workflow in workflows]
-
-
-async def _end_stranded(runtime: GenerationRuntime, workflow_id: str, version: str | None) -> None:
-    log.warning("workflow %s of application version %s cannot be resumed", workflow_id, version)
-    # Cancelled first: a process of that version starting later must not run it as well.
-    await DBOS.cancel_workflow_async(workflow_id)
-    if not workflow_id.startswith(GENERATION_PREFIX):
-        return
-    async with runtime.db.read() as session:
-        row = await session.get(ApiVersion, workflow_id.removeprefix(GENERATION_PREFIX))
-    if row is None:
-        return
-    emitter = runtime.emitter(row.project_id, row.version_number)
-    message = CANNOT_RESUME.format(version=version or "unknown")
-    await runtime.run_of(emitter).fail("interrupted", message)

@@ -252,12 +252,14 @@ class VersionRun:
             seconds,
         )
 
-    async def fail(self, code: str, message: str) -> None:
-        """End a version that cannot go on as failed, with a system chat message and an error."""
+    async def fail(self, code: str, message: str) -> bool:
+        """End a version that cannot go on as failed, with a system chat message and an error;
+        False when it had ended already. The row is locked: of several processes failing it at
+        once (each sweeping for stranded generations), one ends it, the others see it ended."""
         async with self._db.transaction() as session:
-            row = await repo.get_version(session, self.project_id, self.version_number)
+            row = await repo.get_version(session, self.project_id, self.version_number, lock=True)
             if not row.status.active:
-                return
+                return False
             row.status, row.error, row.completed_at = VersionStatus.FAILED, message, repo.now()
             self._count_end(row, None)
             await repo.add_message(
@@ -267,6 +269,7 @@ class VersionRun:
         await self.emitter.emit(
             ErrorEvent(**self.emitter.ids, code=code, message=message, retryable=True)
         )
+        return True
 
 
 async def request_stop(db: Database, board: RunBoard, project_id: str) -> bool:

@@ -23,6 +23,7 @@ from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
 from apiforge.generation.service import GenerationService
 from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.generation.stranded import end_stranded_generations
 from apiforge.generation.takeover import settle_older_of_own, take_over
 from apiforge.limit_storage import LimitStorage
 from apiforge.logs import RequestIdMiddleware
@@ -218,7 +219,13 @@ async def _start_failover(services: AppServices) -> Failover | None:
     settings = services.settings
     if not settings.dbos_database_url:
         return None
-    failover = Failover(services.db, settings, partial(take_over, services.runtime))
+    runtime = services.runtime
+    failover = Failover(
+        services.db,
+        settings,
+        partial(take_over, runtime),
+        partial(end_stranded_generations, runtime),
+    )
     await failover.start()
     live = await failover.live_versions()
     await settle_older_of_own(

@@ -161,14 +161,17 @@ async def create_version(
     return version
 
 
-async def get_version(session: AsyncSession, project_id: str, number: int) -> ApiVersion:
-    version = (
-        await session.execute(
-            select(ApiVersion).where(
-                ApiVersion.project_id == project_id, ApiVersion.version_number == number
-            )
-        )
-    ).scalar_one_or_none()
+async def get_version(
+    session: AsyncSession, project_id: str, number: int, *, lock: bool = False
+) -> ApiVersion:
+    """``lock``: hold the row until the transaction ends (PostgreSQL; SQLite has one writer),
+    so a concurrent change made after a check on it waits and then sees this one's."""
+    query = select(ApiVersion).where(
+        ApiVersion.project_id == project_id, ApiVersion.version_number == number
+    )
+    if lock:
+        query = query.with_for_update()
+    version = (await session.execute(query)).scalar_one_or_none()
     if version is None:
         raise NotFoundError(f"Project {project_id!r} has no version {number}")
     return version

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from apiforge.generation.failover import Failover, TakeOver
-from apiforge.generation.takeover import CANNOT_RESUME
+from apiforge.generation.stranded import CANNOT_RESUME
 from apiforge.settings import Settings
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
