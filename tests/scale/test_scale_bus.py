@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 
 import pytest
@@ -16,7 +17,7 @@ from apiforge.events.bus import Envelope
 from apiforge.events.feed import project_feed
 from apiforge.events.log import EventLog
 from apiforge.events.redis_bus import READ_BLOCK_MS, RedisBus
-from apiforge.events.types import MessageChunk, Snapshot, VersionStart
+from apiforge.events.types import Event, MessageChunk, PreviewReady, Snapshot, VersionStart
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from tests.scale.conftest import REDIS_URL
@@ -210,3 +211,106 @@ async def test_a_quiet_project_keeps_its_live_stream(
         envelope = await subscription.get(timeout=5)
         assert envelope is not None and envelope.seq == sent.seq
     assert b.bus.reader_count() == 0
+
+
+def key(envelope: Envelope) -> str:
+    """What identifies an event of these tests whatever its seq: its text, or its type."""
+    event = envelope.event
+    return event.text if isinstance(event, MessageChunk) else event.type
+
+
+async def emit(instance: Instance, pid: str, first: Event, texts: list[str], seed: int) -> None:
+    """One process's events for the project: ``first``, then a chunk per text, paced at random
+    so that two emitters interleave."""
+    rng = random.Random(seed)
+    await instance.log.append(first)
+    for text in texts:
+        await instance.log.append(chunk(pid, text))
+        if rng.random() < 0.3:
+            await asyncio.sleep(rng.random() * 0.004)
+
+
+async def watch(
+    instance: Instance, pid: str, last_id: int | None, total: int, got: list[Envelope]
+) -> None:
+    feed = instance_feed(instance, pid, last_id)
+    async with aclosing(feed):
+        async for batch in feed:
+            got.extend(batch)
+            if len(got) >= total:
+                return
+
+
+async def test_concurrent_writers_of_one_project_reach_every_replica_in_order(
+    database: Database, pair: tuple[Instance, Instance], redis_prefix: str
+) -> None:
+    """A generation on A while B starts a preview of the project (issue 15's "events from
+    workers *and* API replicas"): a live client on a third replica, and one resuming on B, get
+    every event once, in increasing seq order, and the log's replay equals what they saw."""
+    a, b = pair
+    c = await open_instance(database, redis_prefix)
+    try:
+        pid = await new_project(database)
+        a_texts, b_texts = [f"a{i}" for i in range(150)], [f"b{i}" for i in range(100)]
+        start = VersionStart(project_id=pid, version_number=1, version_id="v", prompt="p")
+        ready = PreviewReady(project_id=pid, version_number=1, url="/preview/x")
+        total = 2 + len(a_texts) + len(b_texts)
+        live: list[Envelope] = []
+        client = asyncio.create_task(watch(c, pid, None, total, live))
+        await emit(a, pid, start, a_texts[:5], seed=1)
+        await a.log.flush()  # A's burst is under way (committed, so its reservation is taken)
+        writers = [
+            asyncio.create_task(emit(a, pid, chunk(pid, a_texts[5]), a_texts[6:], seed=2)),
+            asyncio.create_task(emit(b, pid, ready, b_texts, seed=3)),
+        ]
+        while len(live) < 10:
+            await asyncio.sleep(0.005)
+        resumed: list[Envelope] = []
+        late = asyncio.create_task(watch(b, pid, live[9].seq, total - 10, resumed))
+        await asyncio.gather(*writers)
+        await a.log.flush()
+        await b.log.flush()
+        for task in (client, late):
+            with suppress(TimeoutError):  # what was missed shows in the assertions below
+                await asyncio.wait_for(task, timeout=10)
+        seqs = [e.seq for e in live]
+        assert seqs == sorted(set(seqs)), "live seqs not strictly increasing"
+        assert Counter(map(key, live)) == Counter([*a_texts, *b_texts, start.type, ready.type])
+        # Each writer's own events keep their order.
+        assert [k for k in map(key, live) if k.startswith("a")] == a_texts
+        assert [k for k in map(key, live) if k.startswith("b")] == b_texts
+        assert [e.seq for e in resumed] == seqs[10:]
+        replay = await c.log.read_after(pid, 0)
+        assert [(e.seq, key(e)) for e in replay] == [(e.seq, key(e)) for e in live]
+    finally:
+        await close_instance(c)
+
+
+async def test_a_reader_puts_late_published_events_back_in_order(
+    database: Database, pair: tuple[Instance, Instance], redis_prefix: str
+) -> None:
+    """Two processes' publishers race: the stream gets a project's newer events before older
+    ones (here: committed through a bus of another prefix, then published newest first). A
+    client still gets each once, in seq order, the older ones from the log."""
+    a, b = pair
+    pid = await new_project(database)
+    elsewhere = await open_instance(database, redis_prefix + "elsewhere:")
+    try:
+        received: list[Envelope] = []
+        client = asyncio.create_task(watch(b, pid, None, 12, received))
+        await emit(a, pid, chunk(pid, "t0"), ["t1"], seed=4)
+        await a.log.flush()
+        while len(received) < 2:
+            await asyncio.sleep(0.005)
+        await emit(elsewhere, pid, chunk(pid, "t2"), [f"t{i}" for i in range(3, 12)], seed=5)
+        await elsewhere.log.flush()
+        committed = await a.log.read_after(pid, received[-1].seq)
+        for envelope in reversed(committed):
+            a.bus.publish(envelope)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(client, timeout=10)
+        assert [key(e) for e in received] == [f"t{i}" for i in range(12)]
+        seqs = [e.seq for e in received]
+        assert seqs == sorted(set(seqs))
+    finally:
+        await close_instance(elsewhere)
