@@ -254,49 +254,57 @@ async def watch(
                 return
 
 
+@pytest.fixture
+async def third(database: Database, redis_prefix: str) -> AsyncIterator[Instance]:
+    """A third app instance: an API replica that only serves clients."""
+    instance = await open_instance(database, redis_prefix)
+    yield instance
+    await close_instance(instance)
+
+
+async def finished(*clients: asyncio.Task[None]) -> None:
+    for client in clients:
+        with suppress(TimeoutError):  # what was missed shows in the test's assertions
+            await asyncio.wait_for(client, timeout=10)
+
+
 async def test_concurrent_writers_of_one_project_reach_every_replica_in_order(
-    database: Database, pair: tuple[Instance, Instance], redis_prefix: str
+    database: Database, pair: tuple[Instance, Instance], third: Instance
 ) -> None:
     """A generation on A while B starts a preview of the project (issue 15's "events from
     workers *and* API replicas"): a live client on a third replica, and one resuming on B, get
     every event once, in increasing seq order, and the log's replay equals what they saw."""
-    a, b = pair
-    c = await open_instance(database, redis_prefix)
-    try:
-        pid = await new_project(database)
-        a_texts, b_texts = [f"a{i}" for i in range(150)], [f"b{i}" for i in range(100)]
-        start = VersionStart(project_id=pid, version_number=1, version_id="v", prompt="p")
-        ready = PreviewReady(project_id=pid, version_number=1, url="/preview/x")
-        total = 2 + len(a_texts) + len(b_texts)
-        live: list[Envelope] = []
-        client = asyncio.create_task(watch(c, pid, None, total, live))
-        await emit(a, pid, start, a_texts[:5], seed=1)
-        await a.log.flush()  # A's burst is under way (committed, so its reservation is taken)
-        writers = [
-            asyncio.create_task(emit(a, pid, chunk(pid, a_texts[5]), a_texts[6:], seed=2)),
-            asyncio.create_task(emit(b, pid, ready, b_texts, seed=3)),
-        ]
-        while len(live) < 10:
-            await asyncio.sleep(0.005)
-        resumed: list[Envelope] = []
-        late = asyncio.create_task(watch(b, pid, live[9].seq, total - 10, resumed))
-        await asyncio.gather(*writers)
-        await a.log.flush()
-        await b.log.flush()
-        for task in (client, late):
-            with suppress(TimeoutError):  # what was missed shows in the assertions below
-                await asyncio.wait_for(task, timeout=10)
-        seqs = [e.seq for e in live]
-        assert seqs == sorted(set(seqs)), "live seqs not strictly increasing"
-        assert Counter(map(key, live)) == Counter([*a_texts, *b_texts, start.type, ready.type])
-        # Each writer's own events keep their order.
-        assert [k for k in map(key, live) if k.startswith("a")] == a_texts
-        assert [k for k in map(key, live) if k.startswith("b")] == b_texts
-        assert [e.seq for e in resumed] == seqs[10:]
-        replay = await c.log.read_after(pid, 0)
-        assert [(e.seq, key(e)) for e in replay] == [(e.seq, key(e)) for e in live]
-    finally:
-        await close_instance(c)
+    (a, b), c = pair, third
+    pid = await new_project(database)
+    a_texts, b_texts = [f"a{i}" for i in range(150)], [f"b{i}" for i in range(100)]
+    start = VersionStart(project_id=pid, version_number=1, version_id="v", prompt="p")
+    ready = PreviewReady(project_id=pid, version_number=1, url="/preview/x")
+    total = 2 + len(a_texts) + len(b_texts)
+    live: list[Envelope] = []
+    client = asyncio.create_task(watch(c, pid, None, total, live))
+    await emit(a, pid, start, a_texts[:5], seed=1)
+    await a.log.flush()  # A's burst is under way (committed, so its reservation is taken)
+    writers = [
+        asyncio.create_task(emit(a, pid, chunk(pid, a_texts[5]), a_texts[6:], seed=2)),
+        asyncio.create_task(emit(b, pid, ready, b_texts, seed=3)),
+    ]
+    while len(live) < 10:
+        await asyncio.sleep(0.005)
+    resumed: list[Envelope] = []
+    late = asyncio.create_task(watch(b, pid, live[9].seq, total - 10, resumed))
+    await asyncio.gather(*writers)
+    await a.log.flush()
+    await b.log.flush()
+    await finished(client, late)
+    seqs = [e.seq for e in live]
+    assert seqs == sorted(set(seqs)), "live seqs not strictly increasing"
+    assert Counter(map(key, live)) == Counter([*a_texts, *b_texts, start.type, ready.type])
+    # Each writer's own events keep their order.
+    assert [k for k in map(key, live) if k.startswith("a")] == a_texts
+    assert [k for k in map(key, live) if k.startswith("b")] == b_texts
+    assert [e.seq for e in resumed] == seqs[10:]
+    replay = await c.log.read_after(pid, 0)
+    assert [(e.seq, key(e)) for e in replay] == [(e.seq, key(e)) for e in live]
 
 
 async def test_a_reader_puts_late_published_events_back_in_order(
@@ -320,8 +328,7 @@ async def test_a_reader_puts_late_published_events_back_in_order(
         committed = await a.log.read_after(pid, received[-1].seq)
         for envelope in reversed(committed):
             a.bus.publish(envelope)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(client, timeout=10)
+        await finished(client)
         assert [key(e) for e in received] == [f"t{i}" for i in range(12)]
         seqs = [e.seq for e in received]
         assert seqs == sorted(set(seqs))
