@@ -128,6 +128,17 @@ def _wake(waiter: asyncio.Future[None] | None) -> None:
         waiter.set_result(None)
 
 
+class CommittedEvents(Protocol):
+    """What a bus may read of the event log: a shared bus's reader fills from it what another
+    process published late (the event log implements it)."""
+
+    async def last_seq(self, project_id: str) -> int: ...
+
+    async def read_between(
+        self, project_id: str, after: int, before: int | None
+    ) -> list[Envelope]: ...
+
+
 class EventBus(Protocol):
     durable_only: bool
     """True when the bus reaches other processes: the log publishes an event once committed."""
@@ -137,6 +148,10 @@ class EventBus(Protocol):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventBus: ...
+
+    def attach(self, log: CommittedEvents) -> None:
+        """The log that publishes here (it calls this once, as it is made)."""
+        ...
 
     async def start(self) -> None: ...
 
@@ -173,6 +188,10 @@ class InMemoryBus:
     @classmethod
     def from_settings(cls, settings: Settings) -> InMemoryBus:
         return cls()
+
+    def attach(self, log: CommittedEvents) -> None:
+        # One process numbers and publishes in seq order: nothing to put in order here.
+        return None
 
     async def start(self) -> None:
         return None

@@ -1,13 +1,19 @@
-"""The event log: assigns each project's seq, publishes live at once, persists in batches.
+"""The event log: assigns each project's seq, persists in batches (group commit), replays.
 
-A bus shared between processes (``durable_only``) gets each event only once it is committed,
-so a subscriber elsewhere that reads the log after subscribing cannot miss one in between.
+Alone (the in-process bus), the log numbers an event as it is appended and publishes it at
+once; seq numbers come from blocks reserved in the projects table *before* they are handed out,
+so after a crash (which can lose the unflushed tail after clients saw it) the next number is
+still past anything any client could have seen: no seq is ever reused.
 
-Seq numbers come from blocks reserved in the projects table *before* they are handed out, so
-after a crash (which can lose the unflushed tail after clients saw it) the next number is still
-past anything any client could have seen: no seq is ever reused. Processes sharing a database
-each reserve their own blocks; a project's seq stays increasing across them because each burst
-of its events (``BURST_STARTS``) begins with a fresh reservation.
+With a bus shared between processes (``durable_only``) several processes may emit for one
+project at the same time (a generation on a worker, a preview or a restore on an API replica),
+so a process's own block cannot order them. There an event gets its seq when its batch is
+committed: inside that transaction, from the project's counter (``seq_reserved``) whose row the
+update locks until the commit. A project's seqs are then dense (no holes) and committed in seq
+order, whichever process writes them, and the bus gets each event only once it is committed: a
+subscriber elsewhere that reads the log after subscribing cannot miss one in between, and one
+that sees seq N knows every seq below N is in the log (the Redis bus's readers fill from there
+what another process published late).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,10 +37,6 @@ from apiforge.store.models import Project, StoredEvent
 log = logging.getLogger(__name__)
 
 SEQ_BLOCK = 10_000
-# Events that begin what one process emits for a project (a generation, a version made at once,
-# a preview started on request). With a shared bus, each takes a fresh block: the project's
-# previous burst may have come from another process, from a higher block.
-BURST_STARTS = frozenset({"version:start", "preview:ready"})
 
 
 @dataclass
@@ -72,6 +75,9 @@ class EventLog:
         self._writer: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
         self._closing = False
+        # Numbered at commit: the shared bus, whose readers order what other processes publish.
+        self._shared = bus.durable_only
+        bus.attach(self)
 
     async def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name="event-log-writer")
@@ -87,17 +93,15 @@ class EventLog:
         await self.flush()
 
     async def append(self, event: Event) -> Envelope:
-        if self._bus.durable_only and event.type in BURST_STARTS:
-            # Processes share the project: the last burst may have been another's, from a
-            # higher block. A fresh reservation is past everything any process handed out.
-            self._blocks.pop(event.project_id, None)
-        seq = await self._next_seq(event.project_id)
+        """The event as queued: numbered already alone, with seq 0 on a shared bus (its seq is
+        given when its batch commits, and what is published carries it)."""
+        seq = 0 if self._shared else await self._next_seq(event.project_id)
         stamped = event.model_copy(update={"seq": seq, "ts": time.time()})
         envelope = Envelope.wrap(stamped)
         self._pending.append(envelope)
         if self._observe is not None:
             self._observe(stamped)
-        if not self._bus.durable_only:
+        if not self._shared:
             self._bus.publish(envelope)
         if len(self._pending) >= self._batch_max:
             self._wakeup.set()
@@ -130,16 +134,15 @@ class EventLog:
         """No event of the project has a seq above this, nor ever had: a client claiming one
         holds an id this server never gave (or a project's that was deleted and re-created)."""
         block = self._blocks.get(project_id)
-        if block is not None and not self._bus.durable_only:
+        if block is not None:
             return block.next - 1
-        # Nothing handed out by this process yet: the next block starts past the reservation.
+        # Nothing handed out by this process yet (the next block starts past the reservation),
+        # or shared: the counter is the newest seq committed by any process.
         async with self._db.read() as session:
             reserved = (
                 await session.execute(select(Project.seq_reserved).where(Project.id == project_id))
             ).scalar_one_or_none()
-        # Shared: other processes may have handed out more than this one's block, never more
-        # than the reservation.
-        return max(reserved or 0, block.next - 1 if block is not None else 0)
+        return reserved or 0
 
     async def has_project(self, project_id: str) -> bool:
         async with self._db.read() as session:
@@ -174,48 +177,45 @@ class EventLog:
             while self._pending:
                 batch = self._pending[: self._batch_max]
                 started = time.perf_counter()
-                await self._write(batch)
+                written = await self._write(batch)
                 if self._observe_flush is not None:
                     self._observe_flush(len(batch), time.perf_counter() - started)
-                if self._bus.durable_only:
+                if self._shared:
                     # Shared with other processes: they read this log after subscribing, so
                     # only a committed event may reach them (else it could fall between).
-                    for envelope in batch:
+                    for envelope in written:
                         self._bus.publish(envelope)
                 del self._pending[: len(batch)]
 
-    async def _write(self, batch: list[Envelope]) -> None:
-        rows = [
-            {
-                "project_id": e.project_id,
-                "seq": e.seq,
-                "version_number": e.event.version_number,
-                "type": e.event.type,
-                "data": e.json,
-            }
-            for e in batch
-        ]
-        projects = {e.project_id for e in batch}
+    async def settle(self) -> None:
+        """Make the table hold what this process appended (shared: a pending event has no
+        seq yet, so reads of the log see only committed ones). Alone: nothing to do."""
+        if self._shared:
+            await self.flush()
+
+    async def _write(self, batch: list[Envelope]) -> list[Envelope]:
+        """Commit the batch; the envelopes written, numbered (those of projects deleted in the
+        meantime are dropped)."""
         async with self._db.transaction() as session:
-            existing = set(
-                (
-                    await session.execute(
-                        # FOR SHARE (PostgreSQL; SQLite ignores it and holds the write lock): a
-                        # project deleted by another process waits for this batch, instead of
-                        # the insert failing its foreign key after the check.
-                        select(Project.id)
-                        .where(Project.id.in_(projects))
-                        .with_for_update(read=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            rows = [r for r in rows if r["project_id"] in existing]
+            if self._shared:
+                batch = await _number(session, batch)
+            else:
+                batch = await _of_existing(session, batch)
+            rows = [
+                {
+                    "project_id": e.project_id,
+                    "seq": e.seq,
+                    "version_number": e.event.version_number,
+                    "type": e.event.type,
+                    "data": e.json,
+                }
+                for e in batch
+            ]
             if rows:
                 await session.execute(insert(StoredEvent), rows)
-            for project_id in existing:
+            for project_id in {e.project_id for e in batch}:
                 await self._trim(session, project_id)
+        return batch
 
     async def _trim(self, session: AsyncSession, project_id: str) -> None:
         cutoff = (
@@ -239,25 +239,34 @@ class EventLog:
         )
 
     async def read_after(self, project_id: str, after_seq: int) -> list[Envelope]:
-        """Every retained event of the project with seq > after_seq, in order."""
-        pending = [e for e in list(self._pending) if e.project_id == project_id]
-        async with self._db.read() as session:
-            rows = (
-                await session.execute(
-                    select(StoredEvent.data)
-                    .where(StoredEvent.project_id == project_id, StoredEvent.seq > after_seq)
-                    .order_by(StoredEvent.seq)
-                )
-            ).scalars()
-            stored = [Envelope.wrap(parse_event(data)) for data in rows]
+        """Every retained event of the project with seq > after_seq, in order (shared: the
+        committed ones; the others reach clients through the bus once committed)."""
+        # Copied before the table is read: an event committed in between is then in the
+        # table, never in neither (removed from pending only after its commit).
+        pending = [] if self._shared else [e for e in self._pending if e.project_id == project_id]
+        stored = await self.read_between(project_id, after_seq, None)
+        if self._shared:
+            return stored
         seen = {e.seq for e in stored}
         merged = stored + [e for e in pending if e.seq > after_seq and e.seq not in seen]
         merged.sort(key=lambda e: e.seq)
         return merged
 
+    async def read_between(self, project_id: str, after: int, before: int | None) -> list[Envelope]:
+        """The project's stored events with after < seq < before (no bound: None), in order."""
+        query = select(StoredEvent.data).where(
+            StoredEvent.project_id == project_id, StoredEvent.seq > after
+        )
+        if before is not None:
+            query = query.where(StoredEvent.seq < before)
+        async with self._db.read() as session:
+            rows = (await session.execute(query.order_by(StoredEvent.seq))).scalars()
+            return [Envelope.wrap(parse_event(data)) for data in rows]
+
     async def latest_generation_start(self, project_id: str) -> int | None:
-        """Seq of the project's most recent version:start, if it is still retained."""
-        for envelope in reversed(list(self._pending)):
+        """Seq of the project's most recent version:start, if it is still retained (shared:
+        committed)."""
+        for envelope in reversed([] if self._shared else list(self._pending)):
             if envelope.project_id == project_id and envelope.event.type == "version:start":
                 return envelope.seq
         async with self._db.read() as session:
@@ -296,7 +305,8 @@ class EventLog:
         return parse_event(data) if data is not None else None
 
     async def last_seq(self, project_id: str) -> int:
-        """The project's newest event id, flushed or not (0: none)."""
+        """The project's newest event id, flushed or not (0: none; shared: committed, as a
+        pending event has no id yet)."""
         pending = [e.seq for e in list(self._pending) if e.project_id == project_id]
         async with self._db.read() as session:
             stored = (
@@ -314,3 +324,47 @@ class EventLog:
                 )
             ).scalar_one_or_none()
         return value or 0
+
+
+async def _of_existing(session: AsyncSession, batch: list[Envelope]) -> list[Envelope]:
+    """The batch's events whose project still exists. FOR SHARE (PostgreSQL; SQLite ignores it
+    and holds the write lock): a project deleted by another process waits for this batch,
+    instead of the insert failing its foreign key after the check."""
+    projects = {e.project_id for e in batch}
+    existing = set(
+        (
+            await session.execute(
+                select(Project.id).where(Project.id.in_(projects)).with_for_update(read=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [e for e in batch if e.project_id in existing]
+
+
+async def _number(session: AsyncSession, batch: list[Envelope]) -> list[Envelope]:
+    """The batch numbered from its projects' counters, whose rows stay locked until the commit:
+    another process's batch for a project waits, then numbers past this one. Projects are
+    locked in one order (sorted ids), so two batches never wait on each other; a deleted
+    project's events are dropped (no row to update)."""
+    counts = Counter(e.project_id for e in batch)
+    next_seq: dict[str, int] = {}
+    for project_id in sorted(counts):
+        top = (
+            await session.execute(
+                update(Project)
+                .where(Project.id == project_id)
+                .values(seq_reserved=Project.seq_reserved + counts[project_id])
+                .returning(Project.seq_reserved)
+            )
+        ).scalar_one_or_none()
+        if top is not None:
+            next_seq[project_id] = top - counts[project_id] + 1
+    numbered: list[Envelope] = []
+    for envelope in batch:
+        seq = next_seq.get(envelope.project_id)
+        if seq is not None:
+            next_seq[envelope.project_id] = seq + 1
+            numbered.append(Envelope.wrap(envelope.event.model_copy(update={"seq": seq})))
+    return numbered

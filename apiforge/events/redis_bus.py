@@ -9,6 +9,13 @@ The log publishes here only what is committed (``durable_only``): a subscriber f
 where its stream ends (``Subscription.ready``), then the feed reads the log, so an event is
 either in the log already or after that point in the stream, never in neither.
 
+Order: the log numbers a project's events densely, in commit order, whichever process commits
+them; but processes publish independently, so the stream may hold seq N+1 before N (another
+process's publisher was slower). A reader hands its subscriptions a project's events in seq
+order from the newest one committed when it started: an entry past the next seq first takes
+the ones between from the log (all committed: N+1 was numbered after N's commit), and an entry
+at or below what was handed over is one of those, published late, and is dropped.
+
 Retention: ``XADD … MAXLEN ~ N`` (approximate, so Redis trims whole nodes cheaply) keeps the
 newest N entries of a project, and every XADD renews a one-hour expiry, so idle projects' streams
 disappear. The stream is only the live path; history is the log's.
@@ -27,8 +34,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from apiforge.errors import ApiforgeError
-from apiforge.events.bus import Envelope, Subscription
-from apiforge.events.types import parse_event
+from apiforge.events.bus import CommittedEvents, Envelope, Subscription
+from apiforge.events.types import ProjectDeleted, parse_event
 from apiforge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,8 @@ class _Reader:
         self.stopped = False
         self.task: asyncio.Task[None] | None = None
         self.client: Redis | None = None
+        # The highest seq handed over (None: in the stream's order, no log to fill from).
+        self.last: int | None = None
 
     def add(self, subscription: Subscription) -> None:
         self.subscriptions.add(subscription)
@@ -102,7 +111,11 @@ class RedisBus:
         self._group: asyncio.TaskGroup | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._closed = False
+        self._log: CommittedEvents | None = None
         self.observe_lag: Callable[[float], None] | None = None
+
+    def attach(self, log: CommittedEvents) -> None:
+        self._log = log
 
     def _client(self, *, reader: bool = False) -> Redis:
         if not reader:
@@ -222,6 +235,9 @@ class RedisBus:
         try:
             newest: Any = await client.xrevrange(key, count=1)
             position: bytes = newest[0][0] if newest else b"0-0"
+            if self._log is not None:
+                # Read after the position: anything committed since is published after it.
+                reader.last = await self._log.last_seq(project_id)
             reader.mark_ready()
             while not reader.stopped:
                 answer: Any = await client.xread(
@@ -230,7 +246,7 @@ class RedisBus:
                 for _key, entries in answer or []:
                     for entry_id, fields in entries:
                         position = entry_id
-                        self._fan_out(reader, fields)
+                        await self._fan_out(project_id, reader, fields)
         except Exception as error:  # noqa: BLE001 - any failure must end the streams, not the group
             if not reader.stopped:  # a stopped reader's read ended by closing its connection
                 self._reader_failed(project_id, reader, repr(error))
@@ -247,15 +263,30 @@ class RedisBus:
         for subscription in list(reader.subscriptions):
             subscription.close()
 
-    def _fan_out(self, reader: _Reader, fields: dict[bytes, bytes]) -> None:
+    async def _fan_out(self, project_id: str, reader: _Reader, fields: dict[bytes, bytes]) -> None:
         data = fields[b"event"].decode()
         envelope = Envelope.encoded(parse_event(data), data)
-        for subscription in list(reader.subscriptions):
-            subscription.deliver(envelope)
+        for ordered in await self._in_order(project_id, reader, envelope):
+            for subscription in list(reader.subscriptions):
+                subscription.deliver(ordered)
         sent = fields.get(b"sent")  # absent in entries of a version before the field
         if self.observe_lag is not None and sent is not None:
             # Wall clocks of two processes (maybe two hosts): skew shows up here, so never < 0.
             self.observe_lag(max(time.time() - float(sent), 0.0))
+
+    async def _in_order(
+        self, project_id: str, reader: _Reader, envelope: Envelope
+    ) -> list[Envelope]:
+        """What the entry makes ready to hand over, in seq order (see the module's doc)."""
+        if reader.last is None or self._log is None or isinstance(envelope.event, ProjectDeleted):
+            return [envelope]  # a deletion is not logged (seq 0): it ends the streams as is
+        if envelope.seq <= reader.last:
+            return []
+        missed: list[Envelope] = []
+        if envelope.seq > reader.last + 1:
+            missed = await self._log.read_between(project_id, reader.last, envelope.seq)
+        reader.last = envelope.seq
+        return [*missed, envelope]
 
     async def _publish_loop(self) -> None:
         finished = False
