@@ -110,7 +110,12 @@ class Settings(BaseSettings):
     chunk_coalesce_ms: float = Field(
         default=50.0, description="code:chunk events per file are merged to one per this window"
     )
-    event_flush_ms: float = Field(default=50.0, description="Batch window for event persistence")
+    event_flush_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="Batch window for event persistence (0 = group commit: write as soon as "
+        "the last batch is written); events reach clients only once written",
+    )
     event_retention: int = Field(
         default=100_000, description="Events kept per project before older ones are dropped"
     )

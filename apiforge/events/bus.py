@@ -141,7 +141,8 @@ class CommittedEvents(Protocol):
 
 class EventBus(Protocol):
     durable_only: bool
-    """True when the bus reaches other processes: the log publishes an event once committed."""
+    """True when the bus reaches other processes: the log then numbers an event when its batch
+    commits, under the project's row lock (every bus gets events only once committed)."""
     observe_lag: Callable[[float], None] | None
     """Told each event's lag in seconds once it is handed to this process's subscribers (the
     app's metrics); must not block or raise."""

@@ -1,9 +1,14 @@
 """The event log: assigns each project's seq, persists in batches (group commit), replays.
 
-Alone (the in-process bus), the log numbers an event as it is appended and publishes it at
-once; seq numbers come from blocks reserved in the projects table *before* they are handed out,
-so after a crash (which can lose the unflushed tail after clients saw it) the next number is
-still past anything any client could have seen: no seq is ever reused.
+An event reaches the bus only once its batch is committed, in both modes: a client never sees
+an event that a crash of this process could still lose (a kill -9 used to lose up to one flush
+window, 50 ms, of events already delivered live). To keep that from costing latency the writer
+commits as soon as it is free (group commit, ``flush_interval_s=0``): what was appended while
+one batch committed is the next batch.
+
+Alone (the in-process bus), the log numbers an event as it is appended; seq numbers come from
+blocks reserved in the projects table *before* they are handed out, so after a crash the next
+number is still past anything any client could have seen: no seq is ever reused.
 
 With a bus shared between processes (``durable_only``) several processes may emit for one
 project at the same time (a generation on a worker, a preview or a restore on an API replica),
@@ -19,6 +24,7 @@ what another process published late).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -26,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import DatabaseUnavailable
@@ -51,7 +58,7 @@ class EventLog:
         db: Database,
         bus: EventBus,
         *,
-        flush_interval_s: float = 0.05,
+        flush_interval_s: float = 0.0,
         batch_max: int = 500,
         retention: int = 100_000,
         observe: Callable[[Event], None] | None = None,
@@ -67,6 +74,7 @@ class EventLog:
         self._batch_max = batch_max
         self._retention = retention
         self._blocks: dict[str, _SeqBlock] = {}
+        self._since_trim: Counter[str] = Counter()  # events written since the last trim
         self._reserve_lock = asyncio.Lock()
         # Appended but not yet committed; removed only after the commit, so a reader that
         # copies this list and then queries the table never misses an event.
@@ -101,9 +109,7 @@ class EventLog:
         self._pending.append(envelope)
         if self._observe is not None:
             self._observe(stamped)
-        if not self._shared:
-            self._bus.publish(envelope)
-        if len(self._pending) >= self._batch_max:
+        if self._flush_interval_s == 0 or len(self._pending) >= self._batch_max:
             self._wakeup.set()
         return envelope
 
@@ -152,14 +158,14 @@ class EventLog:
     def forget(self, project_id: str) -> None:
         """Drop in-memory state of a deleted project."""
         self._blocks.pop(project_id, None)
+        self._since_trim.pop(project_id, None)
         self._pending = [e for e in self._pending if e.project_id != project_id]
 
     async def _write_loop(self) -> None:
         while not self._closing:
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._flush_interval_s)
-            except TimeoutError:
-                pass
+            # 0: no window, a batch is whatever was appended while the last one committed.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._flush_interval_s or None)
             self._wakeup.clear()
             try:
                 await self.flush()
@@ -171,6 +177,7 @@ class EventLog:
                     log.exception("event flush failed; retrying")
                 if not self._closing:
                     await asyncio.sleep(0.5)
+                    self._wakeup.set()  # what failed is still pending
 
     async def flush(self) -> None:
         async with self._flush_lock:
@@ -180,26 +187,33 @@ class EventLog:
                 written = await self._write(batch)
                 if self._observe_flush is not None:
                     self._observe_flush(len(batch), time.perf_counter() - started)
-                if self._shared:
-                    # Shared with other processes: they read this log after subscribing, so
-                    # only a committed event may reach them (else it could fall between).
-                    for envelope in written:
-                        self._bus.publish(envelope)
+                # Only a committed event may be seen: a crash cannot take it back, and a
+                # subscriber that reads the log after subscribing cannot miss it in between.
+                for envelope in written:
+                    self._bus.publish(envelope)
                 del self._pending[: len(batch)]
 
     async def settle(self) -> None:
-        """Make the table hold what this process appended (shared: a pending event has no
-        seq yet, so reads of the log see only committed ones). Alone: nothing to do."""
-        if self._shared:
-            await self.flush()
+        """Make the table hold what this process appended: reads of the log see only
+        committed events."""
+        await self.flush()
 
     async def _write(self, batch: list[Envelope]) -> list[Envelope]:
         """Commit the batch; the envelopes written, numbered (those of projects deleted in the
         meantime are dropped)."""
+        try:
+            return await self._commit(batch, check_projects=False)
+        except IntegrityError:
+            # A project deleted since its events were appended (its foreign key failed):
+            # written again without them. Checking every batch up front cost a statement
+            # each, and a client waits on every batch now (group commit).
+            return await self._commit(batch, check_projects=True)
+
+    async def _commit(self, batch: list[Envelope], *, check_projects: bool) -> list[Envelope]:
         async with self._db.transaction() as session:
             if self._shared:
                 batch = await _number(session, batch)
-            else:
+            elif check_projects:
                 batch = await _of_existing(session, batch)
             rows = [
                 {
@@ -213,9 +227,18 @@ class EventLog:
             ]
             if rows:
                 await session.execute(insert(StoredEvent), rows)
-            for project_id in {e.project_id for e in batch}:
-                await self._trim(session, project_id)
+            for project_id, count in Counter(e.project_id for e in batch).items():
+                await self._trim_now_and_then(session, project_id, count)
         return batch
+
+    async def _trim_now_and_then(self, session: AsyncSession, project_id: str, added: int) -> None:
+        """Trim once every 1 % of the retention per project (a project may hold that many
+        more events for a while), not at every batch: the trim's query cost each batch a
+        statement, and clients wait on every batch."""
+        self._since_trim[project_id] += added
+        if self._since_trim[project_id] >= max(1, self._retention // 100):
+            self._since_trim[project_id] = 0
+            await self._trim(session, project_id)
 
     async def _trim(self, session: AsyncSession, project_id: str) -> None:
         cutoff = (
@@ -239,18 +262,9 @@ class EventLog:
         )
 
     async def read_after(self, project_id: str, after_seq: int) -> list[Envelope]:
-        """Every retained event of the project with seq > after_seq, in order (shared: the
-        committed ones; the others reach clients through the bus once committed)."""
-        # Copied before the table is read: an event committed in between is then in the
-        # table, never in neither (removed from pending only after its commit).
-        pending = [] if self._shared else [e for e in self._pending if e.project_id == project_id]
-        stored = await self.read_between(project_id, after_seq, None)
-        if self._shared:
-            return stored
-        seen = {e.seq for e in stored}
-        merged = stored + [e for e in pending if e.seq > after_seq and e.seq not in seen]
-        merged.sort(key=lambda e: e.seq)
-        return merged
+        """Every retained, committed event of the project with seq > after_seq, in order (the
+        others reach subscribers through the bus once committed)."""
+        return await self.read_between(project_id, after_seq, None)
 
     async def read_between(self, project_id: str, after: int, before: int | None) -> list[Envelope]:
         """The project's stored events with after < seq < before (no bound: None), in order."""

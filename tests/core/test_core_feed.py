@@ -112,6 +112,7 @@ async def test_trimmed_position_gets_a_snapshot(database: Database) -> None:
 async def test_heartbeat_and_overflowed_subscriber(database: Database) -> None:
     bus = InMemoryBus(max_queued=3)
     log = EventLog(database, bus)
+    await log.start()  # events reach the bus once the writer has committed them
     pid = await new_project(database)
     feed = project_feed(
         log=log,

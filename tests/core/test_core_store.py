@@ -12,14 +12,14 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from apiforge.events.bus import InMemoryBus
 from apiforge.events.log import EventLog
 from apiforge.events.types import MessageChunk
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
-from apiforge.store.models import Base
+from apiforge.store.models import Base, Project
 
 PG_ADMIN = os.environ.get("APIFORGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -80,3 +80,32 @@ async def test_event_log_round_trip(database: Database) -> None:
     await log.aclose()
     replay = await log.read_after(project.id, appended[3].seq)
     assert [e.json for e in replay] == [e.json for e in appended[4:]]
+
+
+async def test_events_of_a_project_deleted_before_their_commit_are_dropped(
+    database: Database,
+) -> None:
+    # The batch is written without checking its projects first; a deleted one's foreign key
+    # fails and the batch is written again without its events (else the writer retried forever).
+    async with database.transaction() as session:
+        kept = await repo.create_project(session, name="kept", owner_id="local")
+        gone = await repo.create_project(session, name="gone", owner_id="local")
+    log = EventLog(database, InMemoryBus())
+    for project in (kept, gone, kept):
+        await log.append(MessageChunk(project_id=project.id, version_number=1, text="x"))
+    async with database.transaction() as session:
+        await session.execute(delete(Project).where(Project.id == gone.id))
+    await log.settle()
+    assert len(await log.read_after(kept.id, 0)) == 2
+    assert await log.read_after(gone.id, 0) == []
+
+
+async def test_the_log_keeps_the_retention_give_or_take_one_percent(database: Database) -> None:
+    async with database.transaction() as session:
+        project = await repo.create_project(session, name="p", owner_id="local")
+    log = EventLog(database, InMemoryBus(), retention=200)
+    for i in range(450):
+        await log.append(MessageChunk(project_id=project.id, version_number=1, text=str(i)))
+        await log.settle()
+    kept = await log.read_after(project.id, 0)
+    assert 200 <= len(kept) <= 202 and kept[-1].seq == 450

@@ -33,7 +33,7 @@ async def first_run_then_rerun(database: Database, rerun_tokens: int = 40) -> li
     """A first run logged up to its call, then a re-run that says the same and makes the call
     again, taking longer, with ``rerun_tokens``: what the re-run sent."""
     project_id = await new_project(database)
-    log = EventLog(database, InMemoryBus())  # not started: read_after sees what is pending
+    log = EventLog(database, InMemoryBus())  # not started: settle() writes what is pending
     ids = VersionIds(project_id=project_id, version_number=1)
     plan = MessageChunk(**ids, text="Plan: one file.\n")
     first_run: list[Event] = [
@@ -51,6 +51,7 @@ async def first_run_then_rerun(database: Database, rerun_tokens: int = 40) -> li
     await emitter.emit(plan)
     await emitter.emit(call(project_id, duration_ms=910, completion_tokens=rerun_tokens))
     await emitter.stream_ended()
+    await log.settle()
     logged = [envelope.event for envelope in await log.read_after(project_id, 0)]
     return logged[len(first_run) :]
 

@@ -26,7 +26,7 @@ async def emitter_of(database: Database, bus: InMemoryBus) -> VersionEmitter:
     async with database.transaction() as session:
         project = await repo.create_project(session, name="p", owner_id="local")
         await repo.create_version(session, project=project, prompt="a todo api")
-    log = EventLog(database, bus)  # not started: nothing here needs the batches written
+    log = EventLog(database, bus)  # not started: the emitter writes these events itself
     return VersionEmitter(log, project_id=project.id, version_number=1, coalesce_s=0)
 
 

@@ -17,7 +17,8 @@ from apiforge.events.types import TERMINAL_TYPES, CodeChunk, Event
 # After these the workflow step returns, and DBOS checkpoints it in a thread whose Python work
 # (SQLAlchemy, pickling) takes the GIL from the loop, which gives it up at every socket write:
 # fan-out left until then came out late (bench_core's p99 tail: version:start, then the last
-# batch of a generation). One loop turn lets the subscribers these woke write them first.
+# batch of a generation). So these are written at once (an event reaches subscribers only once
+# committed), and one loop turn lets the subscribers they woke write them first.
 LET_SUBSCRIBERS_WRITE = frozenset({"version:start", *TERMINAL_TYPES})
 
 
@@ -51,6 +52,7 @@ class VersionEmitter:
         await self.flush_chunks()
         await self.log.append(event)
         if event.type in LET_SUBSCRIBERS_WRITE:
+            await self.log.settle()
             await asyncio.sleep(0)
 
     async def code(self, path: str, text: str) -> None:
