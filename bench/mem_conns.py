@@ -137,7 +137,10 @@ def report(before: Sample, after: Sample, step: int) -> None:
     for key in ("filename", "lineno"):
         stats = after.snapshot.compare_to(before.snapshot, key)
         print(f"\n== by {key} (bytes per connection, count per connection)")
-        for stat in stats[:TOP]:
+        # Every file that holds 16 B or more per connection (their sum is the whole); the top
+        # lines only.
+        shown = stats if key == "filename" else stats[:TOP]
+        for stat in (s for s in shown if abs(s.size_diff) >= 16 * step):
             print(
                 f"{stat.size_diff / step:8.0f} B {stat.count_diff / step:6.2f}  {stat.traceback[0]}"
             )
