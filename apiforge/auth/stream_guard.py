@@ -3,8 +3,8 @@
 A stream (SSE or WebSocket) is authenticated once, at its start. Signing out, disabling a user
 and revoking a token change the database, so every process's streams re-read their credential
 from there: one loop per process (owned by the app lifespan) checks each distinct credential of
-its open streams every ``APIFORGE_STREAM_AUTH_CHECK_S`` and sets the revocation event of the
-streams whose credential no longer signs in their user. A change made in this process wakes
+its open streams every ``APIFORGE_STREAM_AUTH_CHECK_S`` and calls the revocation callback of
+the streams whose credential no longer signs in their user. A change made in this process wakes
 the loop at once (``recheck``); one made in another process is seen within the interval.
 
 Why re-reading rather than a revocation notice over Redis: the database is already the truth
