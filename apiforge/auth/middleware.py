@@ -20,6 +20,7 @@ listed as public).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Awaitable
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -74,23 +75,32 @@ class PrincipalMiddleware:
         self.settings = settings
         self.proxies = trusted_networks(settings)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            state = scope.setdefault("state", {})
-            try:
-                principal = await self._resolve(scope, state)
-            except DatabaseUnavailable as error:
-                # Outside the routes, so their error handlers do not see it: answered here,
-                # as any route answers it (a WebSocket closes "try again later").
-                await _refuse(scope, receive, send, error)
-                return
-            if principal is not None:
-                state["principal"] = principal
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] not in ("http", "websocket"):
+            return self.app(scope, receive, send)
+        state = scope.setdefault("state", {})
+        if self.settings.auth == "local":
+            # Not awaited here: handing back the app's awaitable keeps no frame of this
+            # middleware alive for an open stream's whole life.
+            state["principal"] = LOCAL_PRINCIPAL
+            return self.app(scope, receive, send)
+        return self._resolve_then_call(scope, receive, send, state)
+
+    async def _resolve_then_call(
+        self, scope: Scope, receive: Receive, send: Send, state: dict[str, object]
+    ) -> None:
+        try:
+            principal = await self._resolve(scope, state)
+        except DatabaseUnavailable as error:
+            # Outside the routes, so their error handlers do not see it: answered here,
+            # as any route answers it (a WebSocket closes "try again later").
+            await _refuse(scope, receive, send, error)
+            return
+        if principal is not None:
+            state["principal"] = principal
         await self.app(scope, receive, send)
 
     async def _resolve(self, scope: Scope, state: dict[str, object]) -> Principal | None:
-        if self.settings.auth == "local":
-            return LOCAL_PRINCIPAL
         accounts: Accounts = scope["app"].state.services.accounts
         headers = Headers(scope=scope)
         if self.settings.auth == "header":

@@ -3,8 +3,8 @@
 A stream (SSE or WebSocket) is authenticated once, at its start. Signing out, disabling a user
 and revoking a token change the database, so every process's streams re-read their credential
 from there: one loop per process (owned by the app lifespan) checks each distinct credential of
-its open streams every ``APIFORGE_STREAM_AUTH_CHECK_S`` and sets the revocation event of the
-streams whose credential no longer signs in their user. A change made in this process wakes
+its open streams every ``APIFORGE_STREAM_AUTH_CHECK_S`` and calls the revocation callback of
+the streams whose credential no longer signs in their user. A change made in this process wakes
 the loop at once (``recheck``); one made in another process is seen within the interval.
 
 Why re-reading rather than a revocation notice over Redis: the database is already the truth
@@ -15,10 +15,9 @@ per interval (many streams of one browser share one).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -74,7 +73,7 @@ class StreamGuard:
     def __init__(self, db: Database, interval_s: float) -> None:
         self._db = db
         self._interval_s = interval_s
-        self._streams: dict[Watched, set[asyncio.Event]] = {}
+        self._streams: dict[Watched, set[Callable[[], None]]] = {}
         self._rounds = Periodic("stream-guard", interval_s, self._check_round)
 
     async def start(self) -> None:
@@ -84,21 +83,24 @@ class StreamGuard:
         await self._rounds.aclose()
 
     @contextlib.contextmanager
-    def watch(self, credential: Credential | None, user_id: str) -> Iterator[asyncio.Event]:
-        """An event set once ``credential`` no longer signs in ``user_id`` (never, for None)."""
-        revoked = asyncio.Event()
+    def watch(
+        self, credential: Credential | None, user_id: str, *, on_revoked: Callable[[], None]
+    ) -> Iterator[None]:
+        """Call ``on_revoked`` (once, from the event loop) if ``credential`` stops signing in
+        ``user_id`` while the block runs; never for None. A callback, not an event to wait on:
+        a stream then needs no task of its own to notice."""
         if credential is None:
-            yield revoked
+            yield
             return
         key = (credential, user_id)
-        self._streams.setdefault(key, set()).add(revoked)
+        self._streams.setdefault(key, set()).add(on_revoked)
         try:
-            yield revoked
+            yield
         finally:
-            events = self._streams.get(key)
-            if events is not None:
-                events.discard(revoked)
-                if not events:
+            callbacks = self._streams.get(key)
+            if callbacks is not None:
+                callbacks.discard(on_revoked)
+                if not callbacks:
                     del self._streams[key]
 
     def recheck(self) -> None:
@@ -121,5 +123,5 @@ class StreamGuard:
         async with self._db.read() as session:
             ended = [key for key in keys if not await signs_in(session, *key)]
         for key in ended:
-            for revoked in self._streams.pop(key, set()):
-                revoked.set()
+            for on_revoked in self._streams.pop(key, set()):
+                on_revoked()

@@ -18,6 +18,7 @@ A plain ASGI middleware, like the principal's: ``BaseHTTPMiddleware`` would buff
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Awaitable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -169,23 +170,20 @@ class LocalAccessMiddleware:
             return False
         return self.local or (self.header and scope["method"] not in SAFE_METHODS)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        checked = self._checks(scope)
-        if not checked:
-            await self.app(scope, receive, send)
-            return
-        try:
-            if self.local:
-                check_request(scope, self.policy)
-            else:
-                check_handshake_origin(scope)
-        except AccessRefused as refused:
-            if scope["type"] == "http":
-                await error_response(403, refused.code, refused.message)(scope, receive, send)
-            else:
-                await deny_websocket(scope, receive, send, refused)
-            return
-        await self.app(scope, receive, send)
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: the checks need no await, and handing back the app's awaitable
+        # keeps no frame of this middleware alive for an open stream's whole life.
+        if self._checks(scope):
+            try:
+                if self.local:
+                    check_request(scope, self.policy)
+                else:
+                    check_handshake_origin(scope)
+            except AccessRefused as refused:
+                if scope["type"] == "http":
+                    return error_response(403, refused.code, refused.message)(scope, receive, send)
+                return deny_websocket(scope, receive, send, refused)
+        return self.app(scope, receive, send)
 
 
 async def deny_websocket(

@@ -34,7 +34,8 @@ from apiforge.events.feed import DELETED
 from apiforge.events.types import TERMINAL_TYPES
 from apiforge.server.errors import error_responses, status_description
 from apiforge.server.inputs import GenerateBody, check_prompt_length
-from apiforge.server.routes_stream import SSE_EVENT_SCHEMA, SSE_HEADERS, feed_of
+from apiforge.server.routes_stream import SSE_EVENT_SCHEMA, feed_of
+from apiforge.server.sse_response import SSE_HEADERS
 from apiforge.server.state import AppServices, Services
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion

@@ -8,14 +8,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from starlette.types import Send
 
 from apiforge.api_models import Version
 from apiforge.auth.principal import CurrentPrincipal, WsPrincipal
-from apiforge.auth.stream_guard import Credential, StreamGuard, credential_of
+from apiforge.auth.stream_guard import credential_of
 from apiforge.errors import ApiforgeError, InputError
 from apiforge.events.bus import Envelope
 from apiforge.events.feed import DELETED, project_feed
@@ -29,12 +27,12 @@ from apiforge.server.inputs import (
 )
 from apiforge.server.ownership import OwnedProjectId
 from apiforge.server.snapshots import build_snapshot
+from apiforge.server.sse_response import EventStreamResponse
 from apiforge.server.state import AppServices, Services, ws_services
 from apiforge.store import repository as repo
 
 router = APIRouter(prefix="/api")
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 # Tells EventSource how soon to reconnect after a drop.
 RETRY_FRAME = b"retry: 1000\n\n"
 
@@ -70,38 +68,6 @@ async def _require_owned_project(services: AppServices, project_id: str, owner_i
 # violation): reconnecting with the same credential gets 401.
 CLOSE_SIGNED_OUT = 1008
 SIGNED_OUT_REASON = "signed out: the session, token or account was ended"
-
-
-class GuardedStreamingResponse(StreamingResponse):
-    """Ends (cleanly: the last chunk is sent) once the credential stops signing in its user;
-    EventSource then reconnects and gets 401."""
-
-    def __init__(
-        self,
-        content: AsyncIterator[bytes],
-        *,
-        guard: StreamGuard,
-        watched: tuple[Credential | None, str],
-    ) -> None:
-        super().__init__(content, media_type="text/event-stream", headers=SSE_HEADERS)
-        self._guard, self._watched = guard, watched
-
-    async def stream_response(self, send: Send) -> None:
-        if self._watched[0] is None:  # local mode: nothing can be revoked
-            await super().stream_response(send)
-            return
-        with self._guard.watch(*self._watched) as revoked:
-            async with anyio.create_task_group() as group:
-
-                async def end_when_revoked() -> None:
-                    await revoked.wait()
-                    group.cancel_scope.cancel()
-
-                group.start_soon(end_when_revoked)
-                await super().stream_response(send)
-                group.cancel_scope.cancel()
-            if revoked.is_set():
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 # Each frame as an EventSource sees it; ``data`` is the event as JSON (docs/events.md).
@@ -157,7 +123,7 @@ async def stream(
                 yield b"".join(envelope.sse for envelope in batch) if batch else b": ping\n\n"
 
     watched = (credential_of(request.state), principal.user_id)
-    return GuardedStreamingResponse(body(), guard=services.guard, watched=watched)
+    return EventStreamResponse(body(), guard=services.guard, watched=watched)
 
 
 @router.websocket("/ws/{project_id}")
@@ -177,10 +143,13 @@ async def websocket_events(
         # 4404 lets a client tell a missing project from a request it must not repeat.
         await _refuse(websocket, 4404 if exc.status_code == 404 else 1008, exc.code, exc.message)
         return
+    revoked = asyncio.Event()
     with (
         services.metrics.connections.labels(transport="websocket").track_inprogress(),
         services.connections.track(project_id, "websocket"),
-        services.guard.watch(credential_of(websocket.state), principal.user_id) as revoked,
+        services.guard.watch(
+            credential_of(websocket.state), principal.user_id, on_revoked=revoked.set
+        ),
     ):
         await _serve_events(websocket, services, project_id, principal.user_id, last_id, revoked)
 
