@@ -9,7 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_VENV := .venv-dev
 DEV_BIN := $(DEV_VENV)/bin
-# pytest-xdist workers for `make test` (0: one process, in collection order).
+# pytest-xdist workers for `make test` (0: one process, in collection order). Four were measured
+# on the loaded 2-core machine (README, Development): somewhat faster, but then a CLI's exit
+# overran its 5 s bound after SIGTERM and the generated projects' validation setup failed.
 TEST_WORKERS ?= 2
 
 .PHONY: serve test lint typecheck check system-deps bench bench-conns bench-generation bench-cluster clean llm llm-install test-llm bench-llm
@@ -41,8 +43,8 @@ lint: $(DEV_VENV)/.dev-installed
 typecheck: $(DEV_VENV)/.dev-installed
 	$(DEV_BIN)/mypy
 
-# Two pytest-xdist workers, each taking whole modules (the browser package as one), the
-# longest groups first (tests/xdist_groups.py): the suite mostly waits on servers and sandboxes.
+# TEST_WORKERS pytest-xdist workers, each taking whole modules (the browser package as one),
+# the longest groups first (tests/xdist_groups.py).
 # Bytecode is written even where the environment says not to: otherwise every worker and every
 # server it starts compiles (and pytest re-rewrites) each module again: seconds per process.
 test: $(DEV_VENV)/.dev-installed $(VENV)/.serve-installed system-deps lint typecheck

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupScheduling:
-    """`make test`'s two workers take whole groups (tests/xdist_groups.py)."""
+    """`make test`'s workers take whole groups (tests/xdist_groups.py)."""
     return GroupScheduling(config, log)
 
 

@@ -1,4 +1,4 @@
-"""How `make test` splits the suite between its two pytest-xdist workers.
+"""How `make test` splits the suite between its pytest-xdist workers (``TEST_WORKERS``).
 
 A group runs whole on one worker: a module, so its module-scoped servers start once per run,
 not once per worker; the browser package as one, since it shares one Chromium and its servers
@@ -12,29 +12,40 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 ONE_GROUP_PACKAGES = ("tests/browser/",)
-# Sent out first, about longest first (per-group sums of a ``--durations=0`` run, 2026-12-01),
-# so neither worker is left alone with a long group at the end.
+# Sent out first, about longest first (per-group sums of a ``--durations=0`` run of the whole
+# suite at 9dbf81c, 2026-12-01; test_scale_stranded.py came after), so no worker is left alone
+# with a long group at the end.
 LONGEST_FIRST = (
     "tests/browser/",
     # Its five generated projects validate in parallel: next to the browser group, not to
-    # schemathesis, whose own fuzzing would share the two cores with theirs.
+    # schemathesis, whose own fuzzing would share the cores with theirs.
     "tests/engine/test_engine_projects.py",
     "tests/core/test_core_openapi.py",
     "tests/core/test_core_cli_auth.py",
     "tests/scale/test_scale_failover.py",
     "tests/scale/test_scale_stranded.py",
-    "tests/scale/test_scale_matrix.py",
-    "tests/scale/test_scale_pg_restart.py",
-    "tests/scale/test_scale_redis_restart.py",
-    "tests/scale/test_scale_previews.py",
     "tests/core/test_core_cli_server.py",
-    "tests/core/test_core_auth_gate.py",
     "tests/generation/test_generation_cli_llm.py",
-    "tests/core/test_core_lifecycle.py",
     "tests/versions/test_versions_cli.py",
+    "tests/generation/test_generation_preview_rounds.py",
+    "tests/core/test_core_lifecycle.py",
+    "tests/core/test_core_stream.py",
+    "tests/scale/test_scale_cancel.py",
+    "tests/sandbox/test_sandbox_serve_env.py",
+    "tests/scale/test_scale_roles.py",
+    "tests/scale/test_scale_matrix.py",
+    "tests/core/test_core_resume.py",
+    "tests/core/test_core_ownership.py",
+    "tests/scale/test_scale_pg_restart.py",
+    "tests/scale/test_scale_postgres.py",
+    "tests/scale/test_scale_previews.py",
+    "tests/core/test_core_auth_gate.py",
+    "tests/sandbox/test_sandbox_preview.py",
+    "tests/generation/test_generation_fix_loop.py",
+    "tests/sandbox/test_sandbox_preview_on_demand.py",
+    "tests/scale/test_scale_redis_restart.py",
     "tests/core/test_core_restart.py",
     "tests/sandbox/test_sandbox_fuzz.py",
-    "tests/sandbox/test_sandbox_preview_on_demand.py",
 )
 
 # Modules of real-process tests (servers killed and restarted, CLI commands embedding a server,

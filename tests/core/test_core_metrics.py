@@ -193,7 +193,10 @@ async def test_websocket_connections_are_counted_while_open(server: ServerProces
     pid = str(created.json()["project"]["id"])
     ws = {"transport": "websocket"}
     before = value(scrape(server.url), "apiforge_stream_connections", **ws)
-    async with connect(server.url.replace("http://", "ws://") + f"/api/ws/{pid}") as socket:
+    url = server.url.replace("http://", "ws://") + f"/api/ws/{pid}"
+    # Unbounded queue: the replay left unread would pause reading, so the close reply went
+    # unseen and leaving the block waited out websockets' 10 s close timeout.
+    async with connect(url, max_queue=None) as socket:
         # A first frame means the server runs the handler (and counts it).
         assert json.loads(await socket.recv())["type"]
         assert value(scrape(server.url), "apiforge_stream_connections", **ws) == before + 1
