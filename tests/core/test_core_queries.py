@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from apiforge.server.app import create_app
 from apiforge.server.state import AppServices
 from apiforge.settings import Settings
 from apiforge.store import repository as repo
+from tests.in_process_app import in_process_app
 
 
 class StatementCounter:
@@ -32,11 +32,9 @@ class StatementCounter:
 
 @pytest.fixture
 async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, AppServices]]:
-    app = create_app(Settings(data_dir=tmp_path / "data", validator="none"))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            yield client, app.state.services
+    async with in_process_app(Settings(data_dir=tmp_path / "data", validator="none")) as running:
+        app, client = running
+        yield client, app.state.services
 
 
 async def _add_projects(services: AppServices, count: int, versions: int) -> None:

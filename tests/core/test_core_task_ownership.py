@@ -7,27 +7,23 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
-
 from apiforge.generation.plumbing.workflow_tasks import WorkflowTasks
-from apiforge.server.app import create_app
 from apiforge.settings import Settings
+from tests.in_process_app import in_process_app
 
 
 async def test_no_task_outlives_the_lifespan_stopped_mid_generation(tmp_path: Path) -> None:
     before = asyncio.all_tasks()
-    app = create_app(Settings(data_dir=tmp_path / "data", validator="none", engine_delay_ms=50))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            created = await client.post("/api/projects", json={"prompt": "a todo API"})
-            assert created.status_code == 201, created.text
-            runs = app.state.services.runtime.runs
-            for _ in range(200):
-                if len(runs):
-                    break
-                await asyncio.sleep(0.01)
-            assert len(runs) == 1, "the generation should be running when the app stops"
+    settings = Settings(data_dir=tmp_path / "data", validator="none", engine_delay_ms=50)
+    async with in_process_app(settings) as (app, client):
+        created = await client.post("/api/projects", json={"prompt": "a todo API"})
+        assert created.status_code == 201, created.text
+        runs = app.state.services.runtime.runs
+        for _ in range(200):
+            if len(runs):
+                break
+            await asyncio.sleep(0.01)
+        assert len(runs) == 1, "the generation should be running when the app stops"
     assert not _generation_tasks(asyncio.all_tasks() - before)
     # DBOS's watcher of preemptible steps (one per loop, its own) polls once a second and
     # ends at its next poll once no step waits on it: the app's tasks have already ended.
