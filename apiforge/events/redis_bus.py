@@ -194,6 +194,7 @@ class RedisBus:
             self._unsubscribe(project_id, reader, subscription)
 
     def _unsubscribe(self, project_id: str, reader: _Reader, subscription: Subscription) -> None:
+        subscription.close()  # its timer too: nothing of it outlives the stream
         reader.subscriptions.discard(subscription)
         if not reader.subscriptions and self._readers.get(project_id) is reader:
             del self._readers[project_id]

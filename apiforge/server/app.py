@@ -47,6 +47,7 @@ from apiforge.server import (
 )
 from apiforge.server.access import LocalAccessMiddleware
 from apiforge.server.errors import install_error_handlers
+from apiforge.server.heap import freeze_startup_heap
 from apiforge.server.metrics_http import RequestMetricsMiddleware
 from apiforge.server.openapi import install_openapi
 from apiforge.server.rate_limits import WriteLimiter, count_write
@@ -254,6 +255,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if failover := await _start_failover(services):
             # Pushed last, so stopped first: no take-over starts while the rest closes.
             stack.push_async_callback(failover.aclose)
+        log.debug("froze %d start-up objects", freeze_startup_heap())
         yield
 
 
