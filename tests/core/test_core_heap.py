@@ -6,15 +6,17 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from apiforge.server.app import create_app
 from apiforge.settings import Settings
+from tests.in_process_app import in_process_app
 
 
 async def test_a_started_app_has_frozen_its_start_up_objects(tmp_path: Path) -> None:
     gc.unfreeze()  # what an earlier app of this test process froze is not this app's doing
-    app = create_app(Settings(data_dir=tmp_path / "data", validator="none"))
     try:
-        async with app.router.lifespan_context(app):
+        async with in_process_app(Settings(data_dir=tmp_path / "data", validator="none")) as (
+            app,
+            _,
+        ):
             services = app.state.services
             frozen = gc.get_freeze_count()
             # The services were made during start-up: frozen, so not in any generation now.
