@@ -19,7 +19,9 @@ from apiforge.events.types import TERMINAL_TYPES, CodeChunk, Event
 # fan-out left until then came out late (bench_core's p99 tail: version:start, then the last
 # batch of a generation). So these are written at once (an event reaches subscribers only once
 # committed), and one loop turn lets the subscribers they woke write them first.
-LET_SUBSCRIBERS_WRITE = frozenset({"version:start", *TERMINAL_TYPES})
+# provider:call is the last event of a streaming step (sent once the reply has ended); bench_core's
+# quiet-machine p99 tail was all provider:call once events were published only after commit.
+LET_SUBSCRIBERS_WRITE = frozenset({"version:start", "provider:call", *TERMINAL_TYPES})
 
 
 class VersionIds(TypedDict):
