@@ -38,13 +38,16 @@ class PreviewRegistry:
         self.executor_id = executor_id
         self.host = host
 
-    async def claim(self, project_id: str, version_number: int, job: JobPaths) -> None:
+    async def claim(
+        self, project_id: str, version_number: int, job: JobPaths, *, partial: bool = False
+    ) -> None:
         """Record this process's preview of the project, replacing whoever held it."""
         now = repo.now()
         row = {
             "project_id": project_id,
             "version_number": version_number,
             "job_dir": str(job.root),
+            "partial": partial,
             "host": self.host,
             "executor_id": self.executor_id,
             "started_at": now,

@@ -146,11 +146,17 @@ class SharedPreviews:
 
     async def serving(self, project_id: str) -> int | None:
         """The version the project's preview serves (on any process), or None."""
+        found = await self.serving_preview(project_id)
+        return None if found is None else found[0]
+
+    async def serving_preview(self, project_id: str) -> tuple[int, bool] | None:
+        """The version the project's preview serves (on any process) and whether that preview
+        is partial, or None."""
         local = self.manager.serving(project_id)
         if local is not None:
-            return local
+            return local, self.manager.partial(project_id)
         row = await self._live_row(project_id)
-        return None if row is None else row.version_number
+        return None if row is None else (row.version_number, row.partial)
 
     async def stop(self, project_id: str) -> None:
         """Stop it here, and drop its row: another process owning it stops it at its sync."""
@@ -263,7 +269,9 @@ class SharedPreviews:
             preview = self.manager.alive(project_id)
             if preview is None:
                 return
-            await self.registry.claim(project_id, preview.version_number, preview.job)
+            await self.registry.claim(
+                project_id, preview.version_number, preview.job, partial=preview.partial
+            )
             self._registered[project_id] = str(preview.job.root)
         await self._drop_remote(project_id)
         self._syncs.start()

@@ -172,9 +172,13 @@ async def _status_of(services: AppServices, version: ApiVersion) -> PreviewStatu
     if services.previews is None:
         return status.model_copy(update={"state": "unavailable", "reason": PREVIEWS_OFF})
     manager = cast(SharedPreviews, services.previews)
-    status.serving_version = await manager.serving(project_id)
-    if version.status.active and status.serving_version == n and manager.partial(project_id):
-        status.state, status.url, status.partial = "running", preview_url(project_id), True
+    serving = await manager.serving_preview(project_id)
+    status.serving_version = None if serving is None else serving[0]
+    if serving == (n, True):
+        if version.status.active:
+            status.state, status.url, status.partial = "running", preview_url(project_id), True
+        else:  # the version just ended: its full preview is replacing this one
+            status.state = "starting"
         return status
     reason = unpreviewable_reason(version)
     if reason is not None:

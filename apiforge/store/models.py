@@ -240,6 +240,8 @@ class RunningPreview(Base):
     project_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     version_number: Mapped[int] = mapped_column(Integer)
     job_dir: Mapped[str] = mapped_column(String(1000))
+    # A still-streaming version's files so far: its full preview replaces it when it ends.
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     host: Mapped[str] = mapped_column(String(255))
     executor_id: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
