@@ -76,8 +76,8 @@ class EventLog:
         self._blocks: dict[str, _SeqBlock] = {}
         self._since_trim: Counter[str] = Counter()  # events written since the last trim
         self._reserve_lock = asyncio.Lock()
-        # Appended but not yet committed; removed only after the commit, so a reader that
-        # copies this list and then queries the table never misses an event.
+        # Appended but not yet committed: the writer's next batch. Removed only after its
+        # commit and publication; reads of the log see committed events only.
         self._pending: list[Envelope] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -278,11 +278,7 @@ class EventLog:
             return [Envelope.wrap(parse_event(data)) for data in rows]
 
     async def latest_generation_start(self, project_id: str) -> int | None:
-        """Seq of the project's most recent version:start, if it is still retained (shared:
-        committed)."""
-        for envelope in reversed([] if self._shared else list(self._pending)):
-            if envelope.project_id == project_id and envelope.event.type == "version:start":
-                return envelope.seq
+        """Seq of the project's most recent committed version:start, if it is still retained."""
         async with self._db.read() as session:
             return (
                 await session.execute(
@@ -319,16 +315,14 @@ class EventLog:
         return parse_event(data) if data is not None else None
 
     async def last_seq(self, project_id: str) -> int:
-        """The project's newest event id, flushed or not (0: none; shared: committed, as a
-        pending event has no id yet)."""
-        pending = [e.seq for e in list(self._pending) if e.project_id == project_id]
+        """The project's newest committed event id (0: none): the newest a client can have."""
         async with self._db.read() as session:
             stored = (
                 await session.execute(
                     select(func.max(StoredEvent.seq)).where(StoredEvent.project_id == project_id)
                 )
             ).scalar_one_or_none()
-        return max([stored or 0, *pending])
+        return stored or 0
 
     async def trimmed_through(self, project_id: str) -> int:
         async with self._db.read() as session:

@@ -200,7 +200,7 @@ async def stream_emitter(
 
 async def version_events(log: EventLog, project_id: str, version_number: int) -> list[Event]:
     """The version's events in the log from its ``version:start`` on (empty if not there)."""
-    await log.settle()  # with a shared bus, what this process emitted is read once committed
+    await log.settle()  # the log reads only committed events: this process's own included
     start = await log.latest_generation_start(project_id)
     if start is None:
         return []
