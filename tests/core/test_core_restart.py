@@ -20,6 +20,13 @@ def start_project(server: ServerProcess) -> str:
     return str(response.json()["project"]["id"])
 
 
+def generating(server: ServerProcess, name: str, value: str) -> str:
+    """Start ``server`` with one setting changed, and a generation on it: the project's id."""
+    server.env[f"APIFORGE_{name}"] = value
+    server.start()
+    return start_project(server)
+
+
 def wait_for_status(server: ServerProcess, pid: str, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     status = "?"
@@ -46,9 +53,7 @@ async def test_resume_with_last_event_id_after_restart(own_server: ServerProcess
 async def test_restart_mid_generation_resumes_without_reusing_seq(
     own_server: ServerProcess,
 ) -> None:
-    own_server.env["APIFORGE_ENGINE_DELAY_MS"] = "20"
-    own_server.start()
-    pid = start_project(own_server)
+    pid = generating(own_server, "ENGINE_DELAY_MS", "20")
     before = await read_n(own_server.url, pid, 30)
     assert before[-1].event not in {"version:complete", "error", "cancelled"}
     own_server.restart()
@@ -60,9 +65,7 @@ async def test_restart_mid_generation_resumes_without_reusing_seq(
 
 
 async def test_killed_server_leaves_nothing_generating(own_server: ServerProcess) -> None:
-    own_server.env["APIFORGE_ENGINE_DELAY_MS"] = "20"
-    own_server.start()
-    pid = start_project(own_server)
+    pid = generating(own_server, "ENGINE_DELAY_MS", "20")
     seen = await read_n(own_server.url, pid, 20)
     own_server.kill()
     own_server.start()
@@ -85,9 +88,7 @@ async def test_graceful_stop_mid_validation_resumes_instead_of_failing(
 ) -> None:
     # The workflow's task used to outlive the lifespan: its next step ran into DBOS's stopped
     # thread pool, and the workflow took that for a failure of its own.
-    own_server.env["APIFORGE_VALIDATOR"] = "sandbox"
-    own_server.start()
-    pid = start_project(own_server)
+    pid = generating(own_server, "VALIDATOR", "sandbox")
     await read_through(own_server.url, pid, "validation:progress")
     own_server.stop()
     log = own_server.log_path.read_text()
