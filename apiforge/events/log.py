@@ -31,9 +31,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from apiforge.errors import DatabaseUnavailable
 from apiforge.events.bus import Envelope, EventBus
@@ -210,56 +209,34 @@ class EventLog:
             return await self._commit(batch, check_projects=True)
 
     async def _commit(self, batch: list[Envelope], *, check_projects: bool) -> list[Envelope]:
-        async with self._db.transaction() as session:
-            if self._shared:
-                batch = await _number(session, batch)
+        retention, shared = self._retention, self._shared
+        to_trim = self._due_for_trim(batch)
+
+        def commit(connection: Connection) -> list[Envelope]:
+            numbered = batch
+            if shared:
+                numbered = _number(connection, batch)
             elif check_projects:
-                batch = await _of_existing(session, batch)
-            rows = [
-                {
-                    "project_id": e.project_id,
-                    "seq": e.seq,
-                    "version_number": e.event.version_number,
-                    "type": e.event.type,
-                    "data": e.json,
-                }
-                for e in batch
-            ]
-            if rows:
-                await session.execute(insert(StoredEvent), rows)
-            for project_id, count in Counter(e.project_id for e in batch).items():
-                await self._trim_now_and_then(session, project_id, count)
-        return batch
+                numbered = _of_existing(connection, batch)
+            if numbered:
+                connection.execute(insert(StoredEvent), [_row(e) for e in numbered])
+            for project_id in to_trim:
+                _trim(connection, project_id, retention)
+            return numbered
 
-    async def _trim_now_and_then(self, session: AsyncSession, project_id: str, added: int) -> None:
-        """Trim once every 1 % of the retention per project (a project may hold that many
-        more events for a while), not at every batch: the trim's query cost each batch a
-        statement, and clients wait on every batch."""
-        self._since_trim[project_id] += added
-        if self._since_trim[project_id] >= max(1, self._retention // 100):
-            self._since_trim[project_id] = 0
-            await self._trim(session, project_id)
+        return await self._db.transact(commit)
 
-    async def _trim(self, session: AsyncSession, project_id: str) -> None:
-        cutoff = (
-            await session.execute(
-                select(StoredEvent.seq)
-                .where(StoredEvent.project_id == project_id)
-                .order_by(StoredEvent.seq.desc())
-                .offset(self._retention)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if cutoff is None:
-            return
-        await session.execute(
-            delete(StoredEvent).where(
-                StoredEvent.project_id == project_id, StoredEvent.seq <= cutoff
-            )
-        )
-        await session.execute(
-            update(Project).where(Project.id == project_id).values(events_trimmed_through=cutoff)
-        )
+    def _due_for_trim(self, batch: list[Envelope]) -> list[str]:
+        """The batch's projects to trim now: once every 1 % of the retention per project (a
+        project may hold that many more events for a while), not at every batch: the trim's
+        query cost each batch a statement, and clients wait on every batch."""
+        due = []
+        for project_id, count in Counter(e.project_id for e in batch).items():
+            self._since_trim[project_id] += count
+            if self._since_trim[project_id] >= max(1, self._retention // 100):
+                self._since_trim[project_id] = 0
+                due.append(project_id)
+        return due
 
     async def read_after(self, project_id: str, after_seq: int) -> list[Envelope]:
         """Every retained, committed event of the project with seq > after_seq, in order (the
@@ -334,14 +311,14 @@ class EventLog:
         return value or 0
 
 
-async def _of_existing(session: AsyncSession, batch: list[Envelope]) -> list[Envelope]:
+def _of_existing(connection: Connection, batch: list[Envelope]) -> list[Envelope]:
     """The batch's events whose project still exists. FOR SHARE (PostgreSQL; SQLite ignores it
     and holds the write lock): a project deleted by another process waits for this batch,
     instead of the insert failing its foreign key after the check."""
     projects = {e.project_id for e in batch}
     existing = set(
         (
-            await session.execute(
+            connection.execute(
                 select(Project.id).where(Project.id.in_(projects)).with_for_update(read=True)
             )
         )
@@ -351,7 +328,7 @@ async def _of_existing(session: AsyncSession, batch: list[Envelope]) -> list[Env
     return [e for e in batch if e.project_id in existing]
 
 
-async def _number(session: AsyncSession, batch: list[Envelope]) -> list[Envelope]:
+def _number(connection: Connection, batch: list[Envelope]) -> list[Envelope]:
     """The batch numbered from its projects' counters, whose rows stay locked until the commit:
     another process's batch for a project waits, then numbers past this one. Projects are
     locked in one order (sorted ids), so two batches never wait on each other; a deleted
@@ -360,7 +337,7 @@ async def _number(session: AsyncSession, batch: list[Envelope]) -> list[Envelope
     next_seq: dict[str, int] = {}
     for project_id in sorted(counts):
         top = (
-            await session.execute(
+            connection.execute(
                 update(Project)
                 .where(Project.id == project_id)
                 .values(seq_reserved=Project.seq_reserved + counts[project_id])
@@ -376,3 +353,33 @@ async def _number(session: AsyncSession, batch: list[Envelope]) -> list[Envelope
             next_seq[envelope.project_id] = seq + 1
             numbered.append(Envelope.wrap(envelope.event.model_copy(update={"seq": seq})))
     return numbered
+
+
+def _row(envelope: Envelope) -> dict[str, object]:
+    event = envelope.event
+    return {
+        "project_id": envelope.project_id,
+        "seq": envelope.seq,
+        "version_number": event.version_number,
+        "type": event.type,
+        "data": envelope.json,
+    }
+
+
+def _trim(connection: Connection, project_id: str, retention: int) -> None:
+    """Delete the project's events older than its newest ``retention``."""
+    cutoff = connection.execute(
+        select(StoredEvent.seq)
+        .where(StoredEvent.project_id == project_id)
+        .order_by(StoredEvent.seq.desc())
+        .offset(retention)
+        .limit(1)
+    ).scalar_one_or_none()
+    if cutoff is None:
+        return
+    connection.execute(
+        delete(StoredEvent).where(StoredEvent.project_id == project_id, StoredEvent.seq <= cutoff)
+    )
+    connection.execute(
+        update(Project).where(Project.id == project_id).values(events_trimmed_through=cutoff)
+    )
