@@ -31,10 +31,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from apiforge.errors import DatabaseUnavailable
+from apiforge.events import log_batch
 from apiforge.events.bus import Envelope, EventBus
 from apiforge.events.types import Event, parse_event
 from apiforge.store.db import Database
@@ -190,12 +191,25 @@ class EventLog:
                 # subscriber that reads the log after subscribing cannot miss it in between.
                 for envelope in written:
                     self._bus.publish(envelope)
-                del self._pending[: len(batch)]
+                # By identity, not the first len(batch): forget() may have taken some meanwhile.
+                sent = {id(envelope) for envelope in batch}
+                self._pending = [e for e in self._pending if id(e) not in sent]
 
     async def settle(self) -> None:
         """Make the table hold what this process appended: reads of the log see only
-        committed events."""
-        await self.flush()
+        committed events. A caller cancelled meanwhile (a generation interrupted at a stop)
+        still lets the flush end: once a SQLite batch is on the writer thread its commit goes
+        on, and a batch committed but left pending would be written again."""
+        flushing = asyncio.ensure_future(self.flush())
+        try:
+            await asyncio.shield(flushing)
+        except asyncio.CancelledError:
+            while not flushing.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([flushing])
+            if not flushing.cancelled():
+                flushing.exception()  # retrieved: what failed is still pending, the writer retries
+            raise
 
     async def _write(self, batch: list[Envelope]) -> list[Envelope]:
         """Commit the batch; the envelopes written, numbered (those of projects deleted in the
@@ -215,28 +229,35 @@ class EventLog:
         def commit(connection: Connection) -> list[Envelope]:
             numbered = batch
             if shared:
-                numbered = _number(connection, batch)
+                numbered = log_batch.number(connection, batch)
             elif check_projects:
-                numbered = _of_existing(connection, batch)
+                numbered = log_batch.of_existing(connection, batch)
             if numbered:
-                connection.execute(insert(StoredEvent), [_row(e) for e in numbered])
-            for project_id in to_trim:
-                _trim(connection, project_id, retention)
+                connection.execute(insert(StoredEvent), [log_batch.row(e) for e in numbered])
+            for project_id in to_trim & {e.project_id for e in numbered}:
+                log_batch.trim(connection, project_id, retention)
             return numbered
 
-        return await self._db.transact(commit)
+        written = await self._db.transact(commit)
+        self._count_for_trim(written, to_trim)
+        return written
 
-    def _due_for_trim(self, batch: list[Envelope]) -> list[str]:
+    def _due_for_trim(self, batch: list[Envelope]) -> set[str]:
         """The batch's projects to trim now: once every 1 % of the retention per project (a
         project may hold that many more events for a while), not at every batch: the trim's
         query cost each batch a statement, and clients wait on every batch."""
-        due = []
-        for project_id, count in Counter(e.project_id for e in batch).items():
-            self._since_trim[project_id] += count
-            if self._since_trim[project_id] >= max(1, self._retention // 100):
+        every = max(1, self._retention // 100)
+        counts = Counter(e.project_id for e in batch)
+        return {p for p, count in counts.items() if self._since_trim[p] + count >= every}
+
+    def _count_for_trim(self, written: list[Envelope], trimmed: set[str]) -> None:
+        """Count what was committed (a deleted project's events were not), after the commit:
+        a batch that failed and is written again is counted once."""
+        for project_id, count in Counter(e.project_id for e in written).items():
+            if project_id in trimmed:
                 self._since_trim[project_id] = 0
-                due.append(project_id)
-        return due
+            else:
+                self._since_trim[project_id] += count
 
     async def read_after(self, project_id: str, after_seq: int) -> list[Envelope]:
         """Every retained, committed event of the project with seq > after_seq, in order (the
@@ -309,77 +330,3 @@ class EventLog:
                 )
             ).scalar_one_or_none()
         return value or 0
-
-
-def _of_existing(connection: Connection, batch: list[Envelope]) -> list[Envelope]:
-    """The batch's events whose project still exists. FOR SHARE (PostgreSQL; SQLite ignores it
-    and holds the write lock): a project deleted by another process waits for this batch,
-    instead of the insert failing its foreign key after the check."""
-    projects = {e.project_id for e in batch}
-    existing = set(
-        (
-            connection.execute(
-                select(Project.id).where(Project.id.in_(projects)).with_for_update(read=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return [e for e in batch if e.project_id in existing]
-
-
-def _number(connection: Connection, batch: list[Envelope]) -> list[Envelope]:
-    """The batch numbered from its projects' counters, whose rows stay locked until the commit:
-    another process's batch for a project waits, then numbers past this one. Projects are
-    locked in one order (sorted ids), so two batches never wait on each other; a deleted
-    project's events are dropped (no row to update)."""
-    counts = Counter(e.project_id for e in batch)
-    next_seq: dict[str, int] = {}
-    for project_id in sorted(counts):
-        top = (
-            connection.execute(
-                update(Project)
-                .where(Project.id == project_id)
-                .values(seq_reserved=Project.seq_reserved + counts[project_id])
-                .returning(Project.seq_reserved)
-            )
-        ).scalar_one_or_none()
-        if top is not None:
-            next_seq[project_id] = top - counts[project_id] + 1
-    numbered: list[Envelope] = []
-    for envelope in batch:
-        seq = next_seq.get(envelope.project_id)
-        if seq is not None:
-            next_seq[envelope.project_id] = seq + 1
-            numbered.append(Envelope.wrap(envelope.event.model_copy(update={"seq": seq})))
-    return numbered
-
-
-def _row(envelope: Envelope) -> dict[str, object]:
-    event = envelope.event
-    return {
-        "project_id": envelope.project_id,
-        "seq": envelope.seq,
-        "version_number": event.version_number,
-        "type": event.type,
-        "data": envelope.json,
-    }
-
-
-def _trim(connection: Connection, project_id: str, retention: int) -> None:
-    """Delete the project's events older than its newest ``retention``."""
-    cutoff = connection.execute(
-        select(StoredEvent.seq)
-        .where(StoredEvent.project_id == project_id)
-        .order_by(StoredEvent.seq.desc())
-        .offset(retention)
-        .limit(1)
-    ).scalar_one_or_none()
-    if cutoff is None:
-        return
-    connection.execute(
-        delete(StoredEvent).where(StoredEvent.project_id == project_id, StoredEvent.seq <= cutoff)
-    )
-    connection.execute(
-        update(Project).where(Project.id == project_id).values(events_trimmed_through=cutoff)
-    )
