@@ -60,7 +60,7 @@ class GenerationView:
             self.completed = [c for c in self.completed if c[0] != event.path]
             self.completed.append((event.path, event.operation, event.size))
         elif isinstance(event, ValidationProgress):
-            mark = "✓" if event.ok else "✗"
+            mark = stage_mark(event)
             self.stages.append(f"{mark} {event.stage}: {event.detail}")
 
     def start_again(self) -> None:
@@ -100,3 +100,11 @@ def files_table(completed: list[tuple[str, str, int]]) -> Table:
     for path, operation, size in completed:
         table.add_row(path, Text(operation, style=colours.get(operation, "")), str(size))
     return table
+
+
+def stage_mark(event: ValidationProgress) -> str:
+    """✓ passed, ✗ failed, ? passed without proving anything (the fuzz budget ran out first:
+    a check mark would claim fuzzing that did not happen)."""
+    if not event.ok:
+        return "✗"
+    return "?" if event.detail.startswith("inconclusive") else "✓"
