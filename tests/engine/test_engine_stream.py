@@ -135,3 +135,11 @@ async def test_generation_without_pacing_is_fast() -> None:
     started = time.perf_counter()
     await _run(prompt)
     assert time.perf_counter() - started < 0.5
+
+
+async def test_the_readme_runs_the_project_beside_apiforge() -> None:
+    # uvicorn's default port is apiforge's own: a downloaded project run next to the server
+    # it came from failed with "address already in use".
+    readme = (await _files(PROMPT))["README.md"]
+    assert "uvicorn app.main:app --reload --port 8001" in readme
+    assert "127.0.0.1:8000" not in readme

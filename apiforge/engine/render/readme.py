@@ -9,7 +9,10 @@ from apiforge.engine.render.app import AUTH_SETTINGS
 from apiforge.engine.render.test_support import sample
 from apiforge.engine.spec import ApiSpec, ResourceSpec
 
-BASE = "http://127.0.0.1:8000"
+# Not uvicorn's default 8000: apiforge itself serves there, and a downloaded project run
+# beside it failed with "address already in use".
+PORT = 8001
+BASE = f"http://127.0.0.1:{PORT}"
 
 
 def _auth_flag(spec: ApiSpec) -> str:
@@ -97,7 +100,7 @@ def render_readme(spec: ApiSpec) -> str:
         "",
         "```sh",
         "pip install -r requirements.txt",
-        "uvicorn app.main:app --reload",
+        f"uvicorn app.main:app --reload --port {PORT}",
         "```",
         "",
         f"Interactive docs: {BASE}/docs. Run the tests with `python -m pytest -q`.",
