@@ -64,15 +64,22 @@ class Settings(BaseSettings):
         "worker (`apiforge worker`): run queued ones",
     )
     worker_concurrency: int = Field(
-        default=2, ge=1, description="Queued generations one worker runs at once"
+        default=2,
+        ge=1,
+        description="Queued generations each worker runs at once: one value for all workers, "
+        "the last worker to start sets it (at most `queue_concurrency`, when that is set)",
     )
     queue_concurrency: int = Field(
-        default=0, ge=0, description="Queued generations all workers run at once (0 = no limit)"
+        default=0,
+        ge=0,
+        description="Queued generations all workers run at once (0 = no limit); set by the "
+        "last worker to start",
     )
     queue_poll_ms: float = Field(
         default=100.0,
         gt=0,
-        description="How often a worker looks for queued generations (DBOS queue polling)",
+        description="How often a worker looks for queued generations (DBOS queue polling); "
+        "set by the last worker to start",
     )
     provider: str = Field(
         default="auto", description="offline, openai, anthropic, or auto (offline without a key)"

@@ -13,8 +13,8 @@ from xdist.scheduler import LoadScopeScheduling
 
 ONE_GROUP_PACKAGES = ("tests/browser/",)
 # Sent out first, about longest first (per-group sums of a ``--durations=0`` run of the whole
-# suite at 9dbf81c, 2026-12-01; test_scale_stranded.py came after), so no worker is left alone
-# with a long group at the end.
+# suite at 9dbf81c, 2026-12-01; test_scale_stranded.py and test_scale_queue_limits.py, ~30 s
+# alone, came after), so no worker is left alone with a long group at the end.
 LONGEST_FIRST = (
     "tests/browser/",
     # Its five generated projects validate in parallel: next to the browser group, not to
@@ -30,6 +30,7 @@ LONGEST_FIRST = (
     "tests/generation/test_generation_preview_rounds.py",
     "tests/core/test_core_lifecycle.py",
     "tests/core/test_core_stream.py",
+    "tests/scale/test_scale_queue_limits.py",
     "tests/scale/test_scale_cancel.py",
     "tests/sandbox/test_sandbox_serve_env.py",
     "tests/scale/test_scale_roles.py",

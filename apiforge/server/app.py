@@ -21,8 +21,9 @@ from apiforge.events.bus import BUSES, EventBus
 from apiforge.events.log import EventLog
 from apiforge.generation.failover import Failover
 from apiforge.generation.plumbing.context import GenerationRuntime
+from apiforge.generation.queue_limits import register_generation_queue
 from apiforge.generation.service import GenerationService
-from apiforge.generation.steps.workflow import GENERATION_QUEUE, GenerationWorkflow
+from apiforge.generation.steps.workflow import GenerationWorkflow
 from apiforge.generation.stranded import end_stranded_generations
 from apiforge.generation.takeover import settle_older_of_own, take_over
 from apiforge.limit_storage import LimitStorage
@@ -94,23 +95,6 @@ def _launch_dbos(settings: Settings, stack: AsyncExitStack) -> None:
     if settings.role == "api":
         # Enqueued generations are for workers; this process dequeues nothing.
         DBOS.listen_queues([])
-
-
-async def _register_queue(settings: Settings) -> None:
-    """The generation queue's limits live in DBOS's system database, shared by every process:
-    at most ``worker_concurrency`` per worker, ``queue_concurrency`` in all (0: no limit).
-
-    DBOS's default poll (1 s) capped each worker at ``worker_concurrency`` generations a second
-    (120 a minute with 2, on an otherwise idle machine) and made a queued generation wait half a
-    second on average before its first event; a poll is one indexed query."""
-    if settings.role == "all":
-        return
-    await DBOS.register_queue_async(
-        GENERATION_QUEUE,
-        worker_concurrency=settings.worker_concurrency,
-        global_concurrency=settings.queue_concurrency or None,
-        polling_interval_sec=settings.queue_poll_ms / 1000,
-    )
 
 
 async def _open_event_log(
@@ -246,7 +230,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.guard.start()
         stack.push_async_callback(services.guard.aclose)
         DBOS.launch()
-        await _register_queue(settings)
+        await register_generation_queue(settings)
         interrupted = await services.generations.fail_interrupted()
         if interrupted:
             log.warning("marked %d interrupted generation(s) as failed", interrupted)
