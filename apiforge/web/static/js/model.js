@@ -40,7 +40,8 @@ export function liveFromVersion(version) {
   if (active) {
     activateStep(live, active);
   } else if (version.status === STATUS.COMPLETE) {
-    finishAll(live);
+    // null: no validation ran for this version (a restore, a fork, a server without a validator).
+    finishAll(live, { validated: version.validation !== null });
   } else {
     // A failed stage in the stored validation means the version failed there.
     const failedAt = live.stages.some((stage) => !stage.ok) ? "validating" : "generating";
@@ -62,8 +63,10 @@ function activateStep(live, step) {
   live.step = step;
 }
 
-function finishAll(live) {
+// validated: false shows the validating step as skipped, not done: nothing was checked.
+function finishAll(live, { validated = true } = {}) {
   for (const step of STEPS) live.steps[step].state = "done";
+  if (!validated) live.steps.validating.state = "skipped";
   live.step = "complete";
   live.progress = 100;
 }
@@ -180,7 +183,9 @@ const HANDLERS = {
   "version:complete": (live, event) => {
     live.status = event.status || STATUS.COMPLETE;
     Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });
-    if (live.status === STATUS.COMPLETE) finishAll(live);
+    // A validation that ran opened its step; one still waiting never ran (a restore, a fork,
+    // validation switched off).
+    if (live.status === STATUS.COMPLETE) finishAll(live, { validated: live.steps.validating.state !== "pending" });
     else stopActiveStep(live, "failed");
   },
   cancelled: (live, event) => {

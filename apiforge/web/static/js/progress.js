@@ -4,13 +4,16 @@ import { STATUS, STEPS, isActiveStatus } from "./model.js";
 import { remainingMs } from "./eta.js";
 
 const LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Complete" };
-const STATE_WORDS = { done: "done", active: "in progress", failed: "failed", cancelled: "cancelled", pending: "waiting" };
+const STATE_WORDS = { done: "done", active: "in progress", failed: "failed", cancelled: "cancelled", pending: "waiting", skipped: "not run" };
 
 export function subStepText(live) {
   if (live.status === STATUS.CANCELLED) return `Stopped${live.error ? `: ${live.error}` : ""}`;
   // Only which step failed: what went wrong is said once, in the chat.
   if (live.status === STATUS.FAILED) return `Failed at ${LABELS[failedStep(live)].toLowerCase()}`;
-  if (live.status === STATUS.COMPLETE) return live.summary || "Done";
+  if (live.status === STATUS.COMPLETE) {
+    const done = live.summary || "Done";
+    return live.steps.validating.state === "skipped" ? `${done} · not validated` : done;
+  }
   if (live.step === "generating" && live.currentPath) {
     const index = live.order.indexOf(live.currentPath) + 1;
     const total = Math.max(live.planned || 0, live.order.length);
@@ -53,6 +56,7 @@ export class ProgressTracker {
       return h("li", { class: `step step-${entry.state}`, "data-step": step, "aria-current": entry.state === "active" ? "step" : null },
         h("span", { class: "step-dot", "aria-hidden": "true" }),
         h("span", { class: "step-label" }, LABELS[step]),
+        entry.state === "skipped" ? h("span", { class: "step-note", "aria-hidden": "true" }, "not run") : null,
         h("span", { class: "visually-hidden" }, ` (${STATE_WORDS[entry.state]})`));
     }));
     const text = `v${live.number}: ${subStepText(live)}`;

@@ -2,6 +2,7 @@
 // response. previewpanel.js decides when (which version, started or not).
 // FastAPI's own /docs needs a CDN, so the page renders its own small form instead.
 import { clear, h } from "./dom.js";
+import { exampleFor, resolve } from "./examples.js";
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
@@ -13,31 +14,6 @@ export function operationsFrom(spec) {
     }
   }
   return out;
-}
-
-function resolve(spec, schema, depth = 0) {
-  if (!schema || depth > 6) return schema || {};
-  if (schema.$ref) {
-    const target = schema.$ref.replace(/^#\//, "").split("/").reduce((node, key) => (node ? node[key] : undefined), spec);
-    return resolve(spec, target, depth + 1);
-  }
-  if (schema.anyOf || schema.oneOf) return resolve(spec, (schema.anyOf || schema.oneOf).find((s) => s.type !== "null") || {}, depth + 1);
-  if (schema.allOf) return resolve(spec, schema.allOf[0], depth + 1);
-  return schema;
-}
-
-export function exampleFor(spec, schema, depth = 0) {
-  const s = resolve(spec, schema);
-  if (s.example !== undefined) return s.example;
-  if (s.default !== undefined) return s.default;
-  if (depth > 4) return null;
-  if (s.type === "object" || s.properties) {
-    return Object.fromEntries(Object.entries(s.properties || {}).filter(([name]) => name !== "id")
-      .map(([name, prop]) => [name, exampleFor(spec, prop, depth + 1)]));
-  }
-  if (s.type === "array") return [exampleFor(spec, s.items, depth + 1)];
-  if (s.enum) return s.enum[0];
-  return { string: "string", integer: 0, number: 0, boolean: false }[s.type] ?? null;
 }
 
 export class TryItPanel {
@@ -117,9 +93,8 @@ export class TryItPanel {
   renderForm(detail, operation) {
     const params = [...operation.shared, ...(operation.op.parameters || [])].filter((p) => ["path", "query", "header"].includes(p.in));
     const inputs = params.map((param) => {
-      const schema = resolve(this.spec, param.schema);
       const input = h("input", { type: "text", name: param.name, "data-in": param.in, required: param.required,
-        value: schema.default !== undefined ? String(schema.default) : "", "aria-label": `${param.name} (${param.in})` });
+        value: parameterValue(this.spec, param), "aria-label": `${param.name} (${param.in})` });
       return { param, input, row: h("label", { class: "field" }, h("span", {}, `${param.name} `, h("small", { class: "muted" }, param.in + (param.required ? ", required" : ""))), input) };
     });
     const bodySchema = operation.op.requestBody?.content?.["application/json"]?.schema;
@@ -178,6 +153,13 @@ export class TryItPanel {
       clear(result, h("p", { class: "note note-failed" }, `Request failed: ${error.message}`));
     }
   }
+}
+
+// A path parameter is never optional, so it gets an example (an id of 1); others only their default.
+function parameterValue(spec, param) {
+  const schema = resolve(spec, param.schema);
+  if (schema.default !== undefined) return String(schema.default);
+  return param.in === "path" ? String(exampleFor(spec, param.schema, param.name)) : "";
 }
 
 function insidePreview(url, base) {

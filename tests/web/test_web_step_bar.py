@@ -1,0 +1,117 @@
+"""The step bar's validating step (apiforge/web/static/js/model.js and progress.js, run under
+node): done only when a validation ran for that version, "skipped" for a restore, a fork or a
+server without a validator — from the live events and from the REST record alike.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apiforge.server.web import statuses_js
+
+STATIC_JS = Path(__file__).resolve().parents[2] / "apiforge/web/static/js"
+NODE = shutil.which("node")
+# Reads {"events": [...]} or {"version": {...}} on stdin; prints the steps' states and status line.
+RUN_MODEL = """
+import { GenerationModel, liveFromVersion } from "./model.js";
+import { subStepText } from "./progress.js";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const { events, version } = JSON.parse(input);
+let live;
+if (version) live = liveFromVersion(version);
+else {
+  const model = new GenerationModel();
+  for (const event of events) live = model.apply(event) || live;
+}
+const states = {};
+for (const [step, entry] of Object.entries(live.steps)) states[step] = entry.state;
+console.log(JSON.stringify({ states, text: subStepText(live) }));
+"""
+IDS = {"project_id": "p", "version_number": 2}
+STAGE = {"stage": "tests", "ok": True, "detail": "3/3 tests passed", "duration_ms": 5}
+
+pytestmark = pytest.mark.skipif(NODE is None, reason="needs node to run the page's JavaScript")
+
+
+@pytest.fixture(scope="module")
+def js_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page's modules plus statuses.js, which the server writes at start-up."""
+    directory = tmp_path_factory.mktemp("js") / "js"
+    shutil.copytree(STATIC_JS, directory)
+    (directory / "statuses.js").write_text(statuses_js())
+    return directory
+
+
+def run_model(js_dir: Path, given: dict[str, Any]) -> Any:
+    done = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", RUN_MODEL],
+        cwd=js_dir,
+        input=json.dumps(given),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def event(seq: int, kind: str, **fields: Any) -> dict[str, Any]:
+    return {"seq": seq, "type": kind, "ts": 1000 + seq, **IDS, **fields}
+
+
+def test_a_restore_announced_live_is_not_shown_validated(js_dir: Path) -> None:
+    # What announce_at_once sends for a restore: a start and a complete, nothing between.
+    events = [
+        event(1, "version:start", prompt="Restore v1"),
+        event(2, "version:complete", status="complete", summary="Restored v1"),
+    ]
+    shown = run_model(js_dir, {"events": events})
+    assert shown["states"] == {
+        "planning": "done",
+        "generating": "done",
+        "validating": "skipped",
+        "complete": "done",
+    }
+    assert shown["text"] == "Restored v1 · not validated"
+
+
+def test_a_validated_generation_is_shown_validated(js_dir: Path) -> None:
+    events = [
+        event(1, "version:start", prompt="books"),
+        event(2, "step:start", step="generating", message="Writing", progress=10),
+        event(3, "step:start", step="validating", message="Validating", progress=80),
+        event(4, "validation:start"),
+        event(5, "validation:progress", **STAGE, progress=90),
+        event(6, "validation:complete", ok=True, stages=[STAGE]),
+        event(7, "step:complete", step="validating", message="ok", duration_ms=5),
+        event(8, "version:complete", status="complete", summary="Built the API"),
+    ]
+    shown = run_model(js_dir, {"events": events})
+    assert shown["states"]["validating"] == "done"
+    assert shown["text"] == "Built the API"
+
+
+@pytest.mark.parametrize(
+    ("validation", "wanted"), [(None, "skipped"), ([STAGE], "done")], ids=["null", "stages"]
+)
+def test_a_stored_version_is_shown_validated_only_with_stages(
+    js_dir: Path, validation: list[dict[str, Any]] | None, wanted: str
+) -> None:
+    version = {
+        "number": 2,
+        "status": "complete",
+        "summary": "Restored v1",
+        "validation": validation,
+        "created_at": "2026-12-01T10:00:00Z",
+        "completed_at": "2026-12-01T10:00:00Z",
+    }
+    shown = run_model(js_dir, {"version": version})
+    assert shown["states"]["validating"] == wanted
+    assert shown["states"]["complete"] == "done"
