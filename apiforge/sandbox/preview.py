@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,16 @@ class PartialServing:
     replaced: int | None
 
 
+class PreviewsClosed(ValidationFailed):
+    """The server is stopping: no preview starts, and a boot under way gave up. Its callers
+    have nothing to report: every preview stops with the server."""
+
+    code = "preview_closed"
+
+    def __init__(self) -> None:
+        super().__init__("previews are shut down")
+
+
 def preview_url(project_id: str) -> str:
     return f"/preview/{project_id}/"
 
@@ -88,6 +98,8 @@ class PreviewManager:
         self._reaper: asyncio.Task[None] | None = None
         self._wake_reaper = asyncio.Event()
         self._closed = False
+        # The boots under way, each under a deadline that refuse_starts() brings to now.
+        self._boots: set[asyncio.Timeout] = set()
 
     def running(self) -> dict[str, int]:
         """project_id -> version number of every running preview."""
@@ -165,7 +177,7 @@ class PreviewManager:
         replacing: int | None = None,
     ) -> tuple[str, bool]:
         if self._closed:
-            raise ValidationFailed("previews are shut down", code="preview_closed")
+            raise PreviewsClosed()
         tools = detect_tools(allow_unsafe=self._settings.sandbox_unsafe_local)
         target = find_app_target(files)
         if target is None:
@@ -207,7 +219,7 @@ class PreviewManager:
         stopping another project's preview; otherwise it is stopped first (as before).
         """
         if self._closed:
-            raise ValidationFailed("previews are shut down", code="preview_closed")
+            raise PreviewsClosed()
         if self.slots.available == 0:
             await self._stop_locked(project_id)
         while self.slots.available == 0 and self._previews:
@@ -226,6 +238,36 @@ class PreviewManager:
         self._ensure_reaper()
         return preview
 
+    @contextlib.asynccontextmanager
+    async def _refusable_boot(self) -> AsyncIterator[None]:
+        """A boot that ``refuse_starts`` ends at once (its app is killed, its job removed), as
+        PreviewsClosed; a cancel from outside stays a cancel."""
+        if self._closed:  # refused while this start made room or wrote the job's files
+            raise PreviewsClosed()
+        try:
+            async with asyncio.timeout(None) as deadline:
+                self._boots.add(deadline)
+                try:
+                    yield
+                finally:
+                    self._boots.discard(deadline)
+        except TimeoutError:
+            if deadline.expired():
+                raise PreviewsClosed() from None
+            raise
+
+    def refuse_starts(self) -> None:
+        """The server is stopping: no preview starts from now on, and a boot under way gives up
+        at once (PreviewsClosed) rather than finish only to be stopped with the others. The
+        stop waits for a generation in its last step (WorkflowTasks), which starts the version's
+        preview: without this, for a whole boot (seconds on a busy machine). A start waiting
+        for the lock meanwhile finds the manager closed once it has it."""
+        self._closed = True
+        now = asyncio.get_running_loop().time()
+        for deadline in self._boots:
+            if not deadline.expired():  # refused already, still killing its app
+                deadline.reschedule(now)
+
     async def _launch(
         self,
         project_id: str,
@@ -239,14 +281,15 @@ class PreviewManager:
         job = await asyncio.to_thread(create_job, base, files, uid, unsafe=tools.unsafe)
         runner = SandboxRunner(tools, self._runtime, job, uid, limits_from(self._settings))
         try:
-            app = await start_app(
-                runner,
-                target,
-                self._settings.sandbox_boot_timeout_s,
-                root_path=preview_url(project_id).rstrip("/"),
-                cpu_seconds=PREVIEW_CPU_SECONDS,
-                read_timeout=PREVIEW_READ_TIMEOUT_S,
-            )
+            async with self._refusable_boot():
+                app = await start_app(
+                    runner,
+                    target,
+                    self._settings.sandbox_boot_timeout_s,
+                    root_path=preview_url(project_id).rstrip("/"),
+                    cpu_seconds=PREVIEW_CPU_SECONDS,
+                    read_timeout=PREVIEW_READ_TIMEOUT_S,
+                )
         except BaseException as error:
             await asyncio.to_thread(remove_job, job)
             if isinstance(error, BootFailed):
@@ -313,7 +356,7 @@ class PreviewManager:
         return stopped
 
     async def aclose(self) -> None:
-        self._closed = True
+        self.refuse_starts()
         self._wake_reaper.set()
         if self._reaper is not None:
             await self._reaper

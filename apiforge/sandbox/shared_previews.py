@@ -116,6 +116,10 @@ class SharedPreviews:
         await self._register(project_id)
         return url
 
+    def refuse_starts(self) -> None:
+        """The server is stopping: see PreviewManager.refuse_starts."""
+        self.manager.refuse_starts()
+
     def partial_serving(self, project_id: str, version_number: int) -> PartialServing | None:
         return self.manager.partial_serving(project_id, version_number)
 

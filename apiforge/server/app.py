@@ -236,6 +236,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.warning("marked %d interrupted generation(s) as failed", interrupted)
         # Before DBOS stops (and the previews and validator it runs): see WorkflowTasks.
         stack.push_async_callback(services.runtime.workflow_tasks.interrupt)
+        if services.previews is not None:
+            # Before the interrupt, which waits for a workflow in its last step: the preview
+            # that step boots gives up at once, and the step ends (PreviewManager).
+            stack.callback(services.previews.refuse_starts)
         if failover := await _start_failover(services):
             # Pushed last, so stopped first: no take-over starts while the rest closes.
             stack.push_async_callback(failover.aclose)

@@ -7,6 +7,7 @@ serving while ``preview:error`` says why."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -22,10 +23,10 @@ from fastapi.responses import JSONResponse
 from apiforge.errors import NotFoundError, ValidationFailed
 from apiforge.events.types import Event, PreviewError, PreviewReady
 from apiforge.generation.plumbing.partial_preview import partial_preview
-from apiforge.sandbox.preview import PartialServing, PreviewManager
+from apiforge.sandbox.preview import PartialServing, PreviewManager, PreviewsClosed
 from apiforge.sandbox.proxy import proxy_request
 from apiforge.settings import Settings
-from tests.sandbox.conftest import needs_bwrap, wait_no_sandbox_pids
+from tests.sandbox.conftest import needs_bwrap, sandbox_pids, wait_no_sandbox_pids
 
 pytestmark = [pytest.mark.sandbox, needs_bwrap]
 
@@ -229,6 +230,37 @@ async def test_ensure_reuses_a_running_version_and_nothing_starts_after_close(
     with pytest.raises(ValidationFailed) as refused:
         await manager.ensure("p3", 1, PREVIEW_APP)
     assert refused.value.code == "preview_closed"
+    assert wait_no_sandbox_pids() == []
+
+
+# Its import never ends: the app never serves, and only the boot timeout (20 s here, then
+# preview_failed) or refuse_starts (at once, preview_closed) ends its start.
+NEVER_BOOTS = {
+    "app/__init__.py": "",
+    "app/main.py": "import time\nfrom fastapi import FastAPI\n\ntime.sleep(600)\napp = FastAPI()\n",
+}
+
+
+async def test_refused_starts_give_up_a_boot_under_way_and_those_queued_behind_it(
+    manager: PreviewManager, sandbox_settings: Settings
+) -> None:
+    """The server's stop refuses starts before it waits for a generation in its last step,
+    which starts its version's preview: that boot must not hold the stop up (exit time)."""
+    booting = asyncio.create_task(manager.start("p1", 1, NEVER_BOOTS))
+    queued = asyncio.create_task(manager.start("p2", 1, PREVIEW_APP))
+    # Until p1's app runs: its slot taken, and (as root, with a uid per slot) its process seen.
+    while manager.slots.available == sandbox_settings.preview_max or (
+        os.geteuid() == 0 and not sandbox_pids()
+    ):
+        await asyncio.sleep(0.05)
+    manager.refuse_starts()
+    await asyncio.sleep(0)  # p1's deadline has fired; its app is not killed yet
+    manager.refuse_starts()  # again, as aclose does
+    for start in (booting, queued):
+        with pytest.raises(PreviewsClosed):
+            await start
+    assert manager.running() == {} and manager.starting("p1") is None
+    assert manager.slots.available == sandbox_settings.preview_max
     assert wait_no_sandbox_pids() == []
 
 

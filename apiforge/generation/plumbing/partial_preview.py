@@ -26,6 +26,7 @@ from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.plumbing.files import apply_changes
 from apiforge.sandbox.boot_check import check_boot
 from apiforge.sandbox.module_imports import ParsedModules
+from apiforge.sandbox.preview import PreviewsClosed
 
 log = logging.getLogger(__name__)
 AppKey = tuple[tuple[str, str], ...]
@@ -105,6 +106,8 @@ class PartialPreview:
             url = await self._previews.start(
                 self.project_id, self.version_number, files, partial=True
             )
+        except PreviewsClosed:
+            return  # the server is stopping, and so is this stream (it resumes at the restart)
         except ApiforgeError as error:
             self._failed = key
             await self._report(error.message)

@@ -9,7 +9,8 @@ Cancelling them before DBOS stops is what DBOS itself expects of a stop: a cance
 keeps its status (PENDING) and resumes from its last checkpoint at the next start, or on
 another process by failover. A workflow in its last step is let end instead: its version has
 ended and what is left (the preview's start) takes a moment, while a cancel would make the next
-start run the whole step again, and start a preview nobody asked for since.
+start run the whole step again, and start a preview nobody asked for since. (A moment because
+the lifespan refuses preview starts before this: a boot under way gives up at once.)
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from apiforge.generation.steps import fix_focus, no_files
 from apiforge.generation.steps.outcomes import StreamError, VersionOutcome
 from apiforge.generation.version_run import VersionRun
 from apiforge.pricing import version_cost
+from apiforge.sandbox.preview import PreviewsClosed
 from apiforge.store import repository as repo
 from apiforge.store.models import ApiVersion
 from apiforge.store.status import VersionStatus
@@ -199,6 +200,11 @@ async def _start_preview(
     assert runtime.previews is not None
     try:
         url = await runtime.previews.start(run.project_id, run.version_number, files)
+    except PreviewsClosed:
+        # The server is stopping, and would stop this preview with the others: nothing failed
+        # (the version can be previewed on request after the restart).
+        log.info("preview of %s v%d not started: stopping", run.project_id, run.version_number)
+        return
     except ApiforgeError as exc:
         # The version is stored and validated; only the live preview is missing.
         log.warning("preview of %s v%d failed: %s", run.project_id, run.version_number, exc)
