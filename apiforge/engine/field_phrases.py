@@ -23,6 +23,7 @@ _UNIT_INTEGER = re.compile(
 _UNIT_NUMBER = re.compile(r"^(.+?) in (dollars|euros|usd|eur|gbp|pounds|kg|kilograms|km|meters)$")
 _LIST = re.compile(r"^(?:(?:a )?(?:list|array|set|collection) of|multiple|many) (.+)$")
 _HINT = re.compile(r"^(.+?)\s*(?:\(([\w /-]+)\)|:\s*([\w /-]+)|\s+as\s+(?:an?\s+)?([\w /-]+))$")
+_RANGE = re.compile(r"^(.+?)\s*\(?\s*(?:from |between )?(-?\d+)\s*(?:-|to|\.\.)\s*(-?\d+)\s*\)?$")
 _FILLER = {"etc", "and so on", "more", "stuff", "things", "other stuff", "other details", "so on"}
 RESERVED = frozenset({"id", "created_at", "updated_at", "deleted_at"})
 _RENAMED = {"q", "sort", "order", "limit", "offset", "db", "payload", "json", "dict", "copy"}
@@ -72,7 +73,21 @@ def _typed(phrase: str) -> tuple[str, str | None]:
 
 
 def parse_field(phrase: str) -> FieldSpec | None:
-    """A FieldSpec for one phrase, or None when it is filler ("etc.") or too long to be a name."""
+    """A FieldSpec for one phrase, or None when it is filler ("etc.") or too long to be a name.
+
+    "rating 1-5" / "score (0 to 10)" is an integer with those inclusive bounds."""
+    if match := _RANGE.match(phrase.lower().strip(" .;:\"'")):
+        field = _parse_unbounded(match.group(1))
+        if field is None:
+            return None
+        low, high = sorted((int(match.group(2)), int(match.group(3))))
+        return field.model_copy(
+            update={"type": "integer", "choices": [], "minimum": low, "maximum": high}
+        )
+    return _parse_unbounded(phrase)
+
+
+def _parse_unbounded(phrase: str) -> FieldSpec | None:
     text = phrase.lower().strip(" .;:\"'")
     optional = bool(_OPTIONAL.search(text))
     explicit_required = bool(_REQUIRED.search(text))

@@ -157,9 +157,18 @@ FIELD_TYPES: dict[str, FieldType] = {
 }
 
 
+# "start time" is a moment; "cook time" or "reaction time" is a duration, so only these.
+_MOMENT_WORDS = frozenset(
+    "start end arrival departure pickup delivery appointment meeting event opening closing "
+    "check_in check_out checkin checkout booking session visit match game".split()
+)
+
+
 def infer_type(name: str) -> FieldType:
     """The type a field name suggests: "published_year" -> integer, "is_active" -> boolean."""
     words = name.split("_")
+    if len(words) > 1 and words[-1] == "time" and "_".join(words[:-1]) in _MOMENT_WORDS:
+        return DATETIME
     for field_type in FIELD_TYPES.values():
         if words[-1] in field_type.name_words:
             return field_type

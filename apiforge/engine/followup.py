@@ -15,10 +15,10 @@ from apiforge.engine.features import FEATURES_BY_KEY, canonical
 from apiforge.engine.field_phrases import field_name, parse_field
 from apiforge.engine.field_types import FIELD_TYPES, FieldType, type_from_hint
 from apiforge.engine.followup_links import add_relations, filter_by, remove_link
+from apiforge.engine.followup_resources import RESOURCE_WORD, add_resources
 from apiforge.engine.knowledge import table_relations
 from apiforge.engine.nouns import resource_noun
-from apiforge.engine.prompt import build_resource_from, detect_features, link
-from apiforge.engine.reading import resource_items
+from apiforge.engine.prompt import detect_features, link
 from apiforge.engine.scope import take_out_of_scope
 from apiforge.engine.spec import ApiSpec, FieldSpec, ResourceSpec
 from apiforge.engine.text import normalize, split_top_level
@@ -71,11 +71,8 @@ _SHOULD_HAVE = (
     rf"^{_EACH}{_NAME} (?:should|must|need to|needs to|will) (?:also )?"
     r"(?:have|store|include|track) (.+)$"
 )
-_ADD_RESOURCE = (
-    r"^(?:add|create|include|also|support|track|store|manage) "
-    r"(?:a |an |the |new |resources? |tables? |endpoints? for |for )*(.+)$"
-)
-_RESOURCE_WORD = re.compile(r"\s+(?:resources?|tables?|endpoints?|entit(?:y|ies)|models?)\b")
+
+_LINKED_END = re.compile(r"\b(?:linked|tied|connected|attached|related|belong(?:s|ing)?)$")
 
 Change = Callable[[ApiSpec, str], str | None]
 
@@ -206,6 +203,8 @@ def change_type(spec: ApiSpec, clause: str) -> str | None:
     changed = []
     for resource, field in _find_fields(spec, match.group(1), match.group(2)):
         field.type = kind.key
+        if kind.key != "integer":
+            field.minimum = field.maximum = None
         field.choices = (
             [v.strip().replace(" ", "_") for v in choices.group(1).split(",")] if choices else []
         )
@@ -226,6 +225,8 @@ def add_fields(spec: ApiSpec, clause: str) -> str | None:
             phrases, target = (
                 (match.group(1), match.group(2)) if index == 0 else (match.group(2), match.group(1))
             )
+            if RESOURCE_WORD.search(phrases) or _LINKED_END.search(phrases):
+                return None  # "add a reviews resource …, linked to books": a new resource
             resource = _resource(spec, target)
             if resource is not None:
                 return _add_phrases(spec, resource, split_top_level(phrases))
@@ -252,19 +253,6 @@ def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> s
     said = [f"added {', '.join(added)}"] * bool(added)
     verb = "is" if len(present) == 1 else "are"
     return "; ".join(said + [f"{', '.join(present)} {verb} already there"] * bool(present))
-
-
-def add_resources(spec: ApiSpec, clause: str) -> str | None:
-    match = re.match(_ADD_RESOURCE, clause)
-    items = resource_items(_RESOURCE_WORD.sub("", match.group(1))) if match else []
-    if not items or any(spec.resource(noun.name) for noun, _ in items):
-        return None
-    for noun, phrases in items:
-        spec.resources.append(build_resource_from(noun, phrases))
-    added = [spec.resources[-len(items) + index] for index in range(len(items))]
-    return "added " + ", ".join(
-        f"{resource.name} ({', '.join(f.name for f in resource.fields)})" for resource in added
-    )
 
 
 CHANGES: tuple[Change, ...] = (

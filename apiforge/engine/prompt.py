@@ -9,7 +9,14 @@ from apiforge.engine.features import FEATURES, FEATURES_BY_KEY, canonical, is_fe
 from apiforge.engine.field_phrases import RESERVED, parse_field
 from apiforge.engine.knowledge import table_relations, typed_like_table, with_defaults
 from apiforge.engine.nouns import Noun, clean_phrase, resource_noun
-from apiforge.engine.reading import Draft, Reading, field_statement, find_relations, resource_items
+from apiforge.engine.reading import (
+    Draft,
+    Reading,
+    field_statement,
+    find_relations,
+    read_mark,
+    resource_items,
+)
 from apiforge.engine.scope import take_out_of_scope
 from apiforge.engine.spec import ApiSpec, FieldSpec, RelationSpec, ResourceSpec
 from apiforge.engine.subject import read_subject
@@ -96,7 +103,7 @@ def _read_sentence(sentence: str, reading: Reading) -> None:
 
 
 def _progress(reading: Reading) -> tuple[int, int, int, Noun | None]:
-    phrases = sum(len(draft.phrases) for draft in reading.drafts.values())
+    phrases = sum(len(draft.phrases) + len(draft.marks) for draft in reading.drafts.values())
     return len(reading.drafts), phrases, len(reading.relations), reading.subject
 
 
@@ -114,6 +121,8 @@ def _read_clause(clause: str, reading: Reading) -> None:
     rest = read_subject(text, reading)
     if rest is not None:
         _read_items(rest, reading)
+        return
+    if read_mark(text, reading):
         return
     if statement := field_statement(text):
         reading.add(*statement)
@@ -156,10 +165,12 @@ def _read_items(text: str, reading: Reading) -> bool:
 
 
 def _filler(item: str) -> bool:
+    """Words that ask for nothing. A long item nothing was read from is not filler: it is
+    reported, never dropped silently."""
     words = item.strip(" .").lower()
     return (
         is_feature_phrase(words)
-        or parse_field(words) is None
+        or not re.search(r"[a-z]", words)
         or bool(re.fullmatch(r"(?:and |or )?(?:more|etc|so on|other stuff|stuff|things)", words))
     )
 
@@ -174,7 +185,21 @@ def _strip_domain(text: str) -> str:
     return text
 
 
+_LINK_WORDS = re.compile(
+    r"^(?:optional(?:ly)?\s+)?(?:(?:which|that) (?:is|are) |each )?(?:linked|tied|connected|"
+    r"attached|related|belong(?:s|ing)?) to\s+"
+)
+
+
+def linked_words(phrase: str) -> str | None:
+    """ "linked to books" -> "books"; None for a phrase that names no link."""
+    match = _LINK_WORDS.match(phrase)
+    return phrase[match.end() :] if match else None
+
+
 def _relation_target(phrase: str, draft: Draft, reading: Reading) -> str | None:
+    """The resource a field phrase names ("author", "linked to books"), if the API has it."""
+    phrase = _LINK_WORDS.sub("", phrase)
     words = clean_phrase(re.sub(r"\boptional(ly)?\b|\bid\b", " ", phrase)).split()
     if not words or len(words) > 2:
         return None
@@ -185,7 +210,8 @@ def _relation_target(phrase: str, draft: Draft, reading: Reading) -> str | None:
     return None
 
 
-def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> ResourceSpec:
+def _phrase_fields(draft: Draft, reading: Reading, features: set[str]) -> list[FieldSpec]:
+    """The fields a draft's phrases name; phrases naming a resource become relations."""
     fields: dict[str, FieldSpec] = {}
     entry = lookup(draft.noun.singular)
     for phrase in draft.phrases:
@@ -195,25 +221,43 @@ def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> Resou
             optional = bool(re.search(r"\boptional", phrase))
             reading.relations.append((draft.noun.name, target, not optional))
             continue
+        if _LINK_WORDS.match(phrase):  # a link to a resource the API does not have
+            reading.leftovers.append(f'"{phrase}"')
+            continue
         field = parse_field(phrase)
         if field is None or field.name in RESERVED:
             if field is not None and field.name in {"created_at", "updated_at"}:
                 features.add("timestamps")
             continue
         fields.setdefault(field.name, typed_like_table(entry, field))
-    given = [*fields.values()]
+    return [*fields.values()]
+
+
+def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> ResourceSpec:
+    entry = lookup(draft.noun.singular)
+    given = _phrase_fields(draft, reading, features)
     if entry is not None and (draft.extends_defaults or not given):
         given = with_defaults(entry, given)
     if not given:
         default = "title" if draft.noun.name in _DEFAULT_TITLE_NOUNS else "name"
         given = [FieldSpec(name=default, type="text")]
+    for mark in draft.marks:
+        field = parse_field(mark)
+        if field is not None and all(known.name != field.name for known in given):
+            given.append(field)
     return ResourceSpec(name=draft.noun.name, singular=draft.noun.singular, fields=given)
 
 
-def build_resource_from(noun: Noun, phrases: list[str]) -> ResourceSpec:
-    """One resource from its noun and field phrases (a follow-up's "add categories (name)")."""
+def build_resource_from(
+    noun: Noun, phrases: list[str], others: list[Noun]
+) -> tuple[ResourceSpec, list[tuple[str, str, bool]], list[str]]:
+    """One resource from its noun and field phrases (a follow-up's "add categories (name)"),
+    the links its phrases name to the ``others`` ("linked to books"), and what was not read."""
     reading = Reading()
-    return _build_resource(reading.add(noun, phrases), reading, set())
+    for other in others:
+        reading.add(other)
+    resource = _build_resource(reading.add(noun, phrases), reading, set())
+    return resource, reading.relations, reading.leftovers
 
 
 def link(resources: list[ResourceSpec], relations: list[tuple[str, str, bool]]) -> None:

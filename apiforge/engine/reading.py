@@ -12,12 +12,14 @@ from apiforge.engine.nouns import Noun, resource_noun
 from apiforge.engine.text import split_top_level
 from apiforge.engine.words import phrase_plural
 
+# A noun phrase starts at a word boundary: without it "and appointments" also matched as the
+# noun "nd appointments" one letter in.
 _WORD = (
-    r"(?!(?:and|or|with|but|that|which|who|to|of|in|on|for|has|have|is|are|belongs?)\b)"
-    r"[a-z][a-z0-9_-]*"
+    r"\b(?!(?:and|or|with|but|that|which|who|to|of|in|on|at|by|from|as|for|has|have|is|are|"
+    r"belongs?)\b)[a-z][a-z0-9_-]*"
 )
 NP = rf"({_WORD}(?: {_WORD})?)"
-DET = r"(?:(?:each|every|a|an|the|one|all|any|our)\s+)?"
+DET = r"(?:\b(?:each|every|a|an|the|one|all|any|our)\s+)?"
 HAS = (
     r"(?:should |must |will |can |shall |need to |needs to |)"
     r"(?:has|have|contains?|includes?|stores?|needs?|requires?|consists? of|is made of|"
@@ -68,6 +70,7 @@ class Draft:
     noun: Noun
     phrases: list[str] = field(default_factory=list)
     extends_defaults: bool = False  # the phrases add to the table's default fields
+    marks: list[str] = field(default_factory=list)  # "can be marked done": added to any fields
 
 
 @dataclass
@@ -100,7 +103,8 @@ def _join_relations(sentence: str, reading: Reading) -> str:
             child, first, second = (n for n in nouns if n is not None)
             _relate(reading, child, first)
             _relate(reading, child, second)
-            rest = rest.replace(match.group(0), " ")
+            said = match.group(0) + _join_fields(sentence[match.end() :], child, reading)
+            rest = rest.replace(said, " ")
     for match in _MANY_TO_MANY.finditer(sentence):
         one = resource_noun(match.group(1) or match.group(3))
         two = resource_noun(match.group(2) or match.group(4))
@@ -112,6 +116,20 @@ def _join_relations(sentence: str, reading: Reading) -> str:
             _relate(reading, child, second)
             rest = rest.replace(match.group(0), " ")
     return rest
+
+
+_JOIN_FIELDS = re.compile(r"^\s*,?\s*(?:at|on|with|having|and has|and have)\b.*$")
+_FIELD_OPENER = re.compile(r"^(?:at|on|with|having|and has|and have)\s+")
+
+
+def _join_fields(tail: str, child: Noun, reading: Reading) -> str:
+    """ "appointments that link a patient to a doctor at a start time, with a status (…)":
+    what follows the link is the join resource's fields. Returns the text read."""
+    if not _JOIN_FIELDS.match(tail):
+        return ""
+    phrases = [_FIELD_OPENER.sub("", item) for item in split_top_level(tail)]
+    reading.add(child, [phrase for phrase in phrases if phrase])
+    return tail
 
 
 def _has_one(sentence: str, reading: Reading) -> str:
@@ -131,9 +149,33 @@ def _has_one(sentence: str, reading: Reading) -> str:
     return ""
 
 
+_LINKED_TO = re.compile(
+    rf"{NP}(?:\s*(\([^()]*(?:\([^()]*\)[^()]*)*\)),?)?\s+(?:(?:which|that) (?:are|is) |each )?"
+    rf"(?:linked|tied|connected|attached|related|belonging) to {DET}{NP}"
+    rf"(?:,? (?:and|&) {DET}{NP})?"
+)
+
+
+def _linked_to(sentence: str, reading: Reading) -> str:
+    """ "appointments (start time) linked to patients and doctors": links, and the resource
+    with its fields stays in the sentence for the item reader."""
+    rest = sentence
+    for match in _LINKED_TO.finditer(sentence):
+        child = resource_noun(match.group(1))
+        parents = [resource_noun(words) for words in match.group(3, 4) if words]
+        if child is None or None in parents:
+            continue
+        for parent in parents:
+            if parent is not None and parent.name != child.name:
+                _relate(reading, child, parent)
+        kept = f"{match.group(1)} {match.group(2) or ''}".strip()
+        rest = rest.replace(match.group(0), kept)
+    return rest
+
+
 def find_relations(sentence: str, reading: Reading) -> str:
     """Record the relations a sentence states; returns the sentence without them."""
-    rest = _has_one(_join_relations(sentence, reading), reading)
+    rest = _linked_to(_has_one(_join_relations(sentence, reading), reading), reading)
     sentence = rest
     for pattern, child_group, parent_group in RELATIONS:
         for match in re.finditer(pattern, sentence):
@@ -147,6 +189,22 @@ def find_relations(sentence: str, reading: Reading) -> str:
             reading.relations.append((child.name, parent.name, not optional))
             rest = rest.replace(match.group(0), " ")
     return rest.strip(" ,.")
+
+
+_MARKED = re.compile(
+    rf"^{DET}{NP} (?:can|could|may|should|must|will)(?: also)? be (?:marked|flagged|set)"
+    r"(?: as)? (?:an? )?([a-z][a-z -]*?)(?: or (?:not|un)[a-z -]*)?$"
+)
+
+
+def read_mark(sentence: str, reading: Reading) -> bool:
+    """ "tasks can be marked done": a boolean field on top of the fields said elsewhere."""
+    marked = _MARKED.match(sentence)
+    noun = resource_noun(marked.group(1)) if marked else None
+    if marked is None or noun is None:
+        return False
+    reading.add(noun).marks.append(f"{marked.group(2)} flag")
+    return True
 
 
 def field_statement(sentence: str) -> tuple[Noun, list[str]] | None:

@@ -24,6 +24,8 @@ class FieldSpec(BaseModel):
     type: str  # a key of FIELD_TYPES
     required: bool = True
     choices: list[str] = []  # the allowed values of an enum
+    minimum: int | None = None  # bounds of an integer ("rating 1-5"), inclusive
+    maximum: int | None = None
 
     @property
     def kind(self) -> FieldType:
@@ -98,7 +100,9 @@ class ApiSpec(BaseModel):
         ]
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
+        # Unset bounds are left out, so a spec without any reads as it did before they existed.
+        data = self.model_dump(mode="json", exclude_none=True)
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> ApiSpec:

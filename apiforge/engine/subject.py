@@ -54,6 +54,12 @@ def _subject_field(noun: Noun, item: str) -> str | None:
     return words if field is not None and len(words.split()) <= 3 else None
 
 
+def _opens_other_resource(subject: Noun, item: str) -> bool:
+    """ "tasks that have a title" in "a todo API with …": the items after it are its fields."""
+    items = resource_items(item)
+    return bool(items) and items[0][0] != subject and bool(items[0][1])
+
+
 def read_subject(clause: str, reading: Reading) -> str | None:
     """Record the subject; returns the extras that are not its fields ("" when none), or
     None when the clause does not open with a subject the table knows."""
@@ -67,7 +73,10 @@ def read_subject(clause: str, reading: Reading) -> str | None:
     items = split_top_level(match.group("extras") or "")
     if any(resource_noun(item) == noun for item in items):
         return ", ".join(items)  # "a recipe app with recipes and ingredients"
-    for item in items:
+    for index, item in enumerate(items):
+        if _opens_other_resource(noun, item):
+            rest += items[index:]  # "a todo API with tasks that have a title, …": tasks' fields
+            break
         phrase = _subject_field(noun, item)
         (fields if phrase is not None else rest).append(phrase or item)
     if fields:

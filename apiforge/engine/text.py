@@ -16,14 +16,31 @@ def normalize(prompt: str) -> str:
     text = re.sub(r"[“”]", '"', text)
     text = text.replace("—", " - ").replace("–", " - ")
     text = _enums_to_parens(text)
+    text = _NAMED_CHOICES.sub(_named_choices_to_parens, text)
     return text
+
+
+# "a status of scheduled, cancelled or completed", "(…, status: open, closed or won)": the
+# words that name a choice; a field list ("tasks: title, notes or tags") never ends a bracket.
+_NAMED_CHOICES = re.compile(
+    r"\b(status|state|type|kind|role|priority|level|stage|category|mode|tier|phase|size|gender|"
+    r"visibility|condition)(?: of|:)\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)\b"
+    r"|\b([a-z_]+):\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)(?=\s*\))",
+    re.IGNORECASE,
+)
+
+
+def _named_choices_to_parens(match: re.Match[str]) -> str:
+    name, values = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    choices = [value for value in re.split(r",\s*|\s+or\s+", values) if value]
+    return f"{name} ({', '.join(choices)})"
 
 
 def _enums_to_parens(text: str) -> str:
     """ "status which is one of draft, live or gone" -> "status (draft, live, gone)"."""
     pattern = re.compile(
         r"[ ,]*(?:\b(?:(?:which|that) (?:is|are|can be|could be|must be|should be)|that's|"
-        r"(?:is|can be|must be))(?: one of| either)?|\bone of|\beither)\s*:?\s*"
+        r"\b(?:is|can be|must be))(?: one of| either)?|\bone of|\beither)\b\s*:?\s*"
         r"((?:[\w-]+,? )+or [\w-]+)",
         re.IGNORECASE,
     )

@@ -44,6 +44,13 @@ PROJECTS = {
     # The home page's and the README's own examples: table fields, links, leftovers.
     "tasks": ("A todo API with tags and due dates, and users. Todos can be assigned to users.",),
     "bookstore": ("a bookstore API with books and authors, with pagination",),
+    # A user's prompts: a join read with its fields, named choices, a bounded integer.
+    "clinic": (
+        "a clinic appointment API: patients (name, date of birth, phone), doctors (name, "
+        "specialty) and appointments that link a patient to a doctor at a start time, with a "
+        "status of scheduled, cancelled or completed",
+        "add a reviews resource with rating 1-5 and a comment, linked to doctors",
+    ),
     "followups": (
         "Recipes API. Each recipe has a name, a list of ingredients, cook time in minutes and a "
         "difficulty (easy, medium, hard).",

@@ -29,6 +29,9 @@ def _field_rows(resource: ResourceSpec) -> list[str]:
         kind = field.kind.label
         if field.type == "enum":
             kind = "one of " + ", ".join(f"`{choice}`" for choice in field.choices)
+        if field.minimum is not None or field.maximum is not None:
+            low, high = (field.minimum, field.maximum)
+            kind += f" from {'…' if low is None else low} to {'…' if high is None else high}"
         rows.append(f"| `{field.name}` | {kind} | {'yes' if field.required else 'no'} |")
     for relation in resource.relations:
         rows.append(

@@ -81,6 +81,25 @@ def _validation_test(resource: ResourceSpec, n: _Names) -> str:
     return "\n".join(lines)
 
 
+def _bound_tests(resource: ResourceSpec, n: _Names) -> list[str]:
+    """A value just outside a bounded field's range ("rating 1-5": 0 and 6) is a 422."""
+    tests = []
+    for field in resource.fields:
+        outside = [v for v in (field.minimum, field.maximum) if v is not None]
+        if not outside:
+            continue
+        values = [v - 1 if v == field.minimum else v + 1 for v in outside]
+        checks = [
+            f'    bad = {{**{n.sample}, "{field.name}": {value}}}\n'
+            f'    assert client.post("{n.path}", json=bad).status_code == 422'
+            for value in values
+        ]
+        tests.append(
+            f"def test_{n.one}_{field.name}_out_of_range_is_422(client):\n" + "\n".join(checks)
+        )
+    return tests
+
+
 def _relation_tests(
     spec: ApiSpec, resource: ResourceSpec, relation: RelationSpec, n: _Names
 ) -> list[str]:
@@ -198,7 +217,7 @@ def _imports(spec: ApiSpec, resource: ResourceSpec, n: _Names) -> str:
 
 def render_resource_tests(spec: ApiSpec, resource: ResourceSpec) -> str:
     n = _Names(resource)
-    tests = [*_crud_tests(resource, n), _validation_test(resource, n)]
+    tests = [*_crud_tests(resource, n), _validation_test(resource, n), *_bound_tests(resource, n)]
     for relation in resource.relations:
         tests += _relation_tests(spec, resource, relation, n)
     tests += _feature_tests(spec, resource, n)

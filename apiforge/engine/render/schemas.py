@@ -50,7 +50,16 @@ _PYDANTIC_NAMES = ("AfterValidator", "BaseModel", "Field", "StringConstraints", 
 def annotation(field: FieldSpec) -> str:
     if field.type == "enum":
         return "Literal[" + ", ".join(quoted(choice) for choice in field.choices) + "]"
+    bounds = [f"{key}={value}" for key, value in bounds_of(field).items()]
+    if bounds and field.type in {"integer", "number"}:
+        return f"Annotated[{field.kind.python}, Field({', '.join(bounds)})]"
     return field.kind.python
+
+
+def bounds_of(field: FieldSpec) -> dict[str, int]:
+    """The inclusive bounds a field was given, as pydantic's ge/le."""
+    pairs = (("ge", field.minimum), ("le", field.maximum))
+    return {key: value for key, value in pairs if value is not None}
 
 
 def _create_line(field: FieldSpec) -> str:

@@ -22,9 +22,18 @@ def sample(field: FieldSpec, index: int) -> Any:
     if field.type == "enum":
         return field.choices[index % len(field.choices)]
     value = field.kind.samples[index]
+    if field.minimum is not None or field.maximum is not None:
+        return _bounded_sample(field, index)
     if field.type == "text":
         return f"{value} {human(field.name)}"
     return value
+
+
+def _bounded_sample(field: FieldSpec, index: int) -> int:
+    """A value inside the field's bounds; the two samples differ when the range allows."""
+    low = field.minimum if field.minimum is not None else (field.maximum or 0) - 10
+    high = field.maximum if field.maximum is not None else low + 10
+    return min(low + index, high)
 
 
 def payload_name(resource: ResourceSpec, index: int) -> str:
