@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from apiforge.events.types import ValidatedAs
 from apiforge.store.status import VersionStatus
 
 if TYPE_CHECKING:
@@ -72,6 +73,11 @@ class Version(BaseModel):
     provider: str
     # None when the version was not validated (no validator, or it did not get that far).
     validation: list[ValidationStage] | None
+    validated_as: ValidatedAs | None = Field(
+        description="For a restored or forked version: the version whose validation report "
+        "`validation` is, carried over because the files are byte-identical (no sandbox ran "
+        "for this one); null when `validation` is this version's own, or there is none"
+    )
     # prompt, regenerate, restore or fork.
     origin: str
     base_version_number: int | None

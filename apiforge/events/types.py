@@ -103,10 +103,21 @@ class ValidationProgress(BaseEvent):
     progress: int | None = Field(default=None, ge=0, le=100)
 
 
+class ValidatedAs(BaseModel):
+    """The version a carried-over validation report was made for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_id: str = Field(description="Its project: this one for a restore, another for a fork")
+    version_number: int
+
+
 class ValidationComplete(BaseEvent):
     type: Literal["validation:complete"] = "validation:complete"
     ok: bool
     stages: list[dict[str, Any]] = Field(default_factory=list)
+    # Set for a restore or fork: no sandbox ran, these are its source's stages (same files).
+    validated_as: ValidatedAs | None = None
 
 
 class PreviewReady(BaseEvent):

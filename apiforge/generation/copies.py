@@ -32,7 +32,7 @@ async def restore_version(runtime: GenerationRuntime, project_id: str, number: i
             version_number=version.version_number,
             cache=runtime.cache,
         )
-        version.openapi = source.openapi  # same files, same API
+        carry_checks(version, source)
         settle_at_once(version, f"Restored v{number}", changed)
         text = f"Restored the files of v{number} as v{version.version_number}."
         await repo.add_message(
@@ -58,7 +58,7 @@ async def fork_version(
         version = await repo.create_version(
             session, project=project, prompt=source.prompt, origin="fork"
         )
-        version.openapi = source.openapi
+        carry_checks(version, source)
         changed = await store_forked_files(
             session,
             source_project_id=project_id,
@@ -77,6 +77,21 @@ async def fork_version(
         settle_at_once(version, f"Forked from v{number} of {source_project.name}", changed)
     await announce_at_once(runtime.log, version)
     return project, version
+
+
+def carry_checks(version: ApiVersion, source: ApiVersion) -> None:
+    """Byte-identical files: the source's OpenAPI document and validation report are true of
+    the copy too. The report names the version it was made for, the first in a chain of copies."""
+    version.openapi = source.openapi
+    version.validation = source.validation
+    if source.validation is None:
+        return
+    if source.validated_as_version is not None:
+        version.validated_as_project_id = source.validated_as_project_id
+        version.validated_as_version = source.validated_as_version
+    else:
+        version.validated_as_project_id = source.project_id
+        version.validated_as_version = source.version_number
 
 
 def _refuse_unfinished(version: ApiVersion) -> None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +33,8 @@ from apiforge.events.types import (
     StepComplete,
     StepStart,
     Usage,
+    ValidatedAs,
+    ValidationComplete,
     VersionComplete,
     VersionStart,
 )
@@ -300,6 +304,9 @@ async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
     )
     ids = emitter.ids
     await emitter.emit(VersionStart(**ids, version_id=version.id, prompt=version.prompt))
+    carried = carried_validation(version)
+    if carried is not None:
+        await emitter.emit(ValidationComplete(**ids, **carried))
     await emitter.emit(
         VersionComplete(
             **ids,
@@ -310,3 +317,14 @@ async def announce_at_once(log: EventLog, version: ApiVersion) -> None:
             cost_usd=version.cost_usd,
         )
     )
+
+
+def carried_validation(version: ApiVersion) -> dict[str, Any] | None:
+    """A copy's carried-over report as ``validation:complete`` fields, or None (it has none)."""
+    project_id, number = version.validated_as_project_id, version.validated_as_version
+    if version.validation is None or project_id is None or number is None:
+        return None
+    stages: list[dict[str, Any]] = json.loads(version.validation)
+    source = ValidatedAs(project_id=project_id, version_number=number)
+    ok = all(bool(stage.get("ok")) for stage in stages)
+    return {"ok": ok, "stages": stages, "validated_as": source}

@@ -99,6 +99,10 @@ class ApiVersion(Base):
     provider: Mapped[str] = mapped_column(String(100), default="")
     # JSON list of validation stage results, or null before validation ran.
     validation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A restore or fork carries its source's report: the version that report was made for
+    # (no foreign key: a fork's source project may be deleted later). Null: its own, or none.
+    validated_as_project_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    validated_as_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # What produced it: prompt, restore, regenerate, fork.
     origin: Mapped[str] = mapped_column(String(16), default="prompt")
     # The app's OpenAPI document as the sandbox saw it at boot (JSON), for route diffs.

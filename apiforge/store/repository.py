@@ -50,8 +50,18 @@ def version_dict(version: ApiVersion) -> dict[str, Any]:
         "cost_usd": version.cost_usd,
         "provider": version.provider,
         "validation": json.loads(version.validation) if version.validation else None,
+        "validated_as": _validated_as(version),
         "origin": version.origin,
         "base_version_number": version.base_version_number,
+    }
+
+
+def _validated_as(version: ApiVersion) -> dict[str, Any] | None:
+    if version.validated_as_project_id is None or version.validated_as_version is None:
+        return None
+    return {
+        "project_id": version.validated_as_project_id,
+        "version_number": version.validated_as_version,
     }
 
 

@@ -1,11 +1,12 @@
 """Try it on a validated bookstore version, in real Chromium through the sandboxed preview: the
 pre-filled bodies are sent unchanged and the generated API accepts them (201). Then a restore
-of that version: the step bar does not claim a validation that did not run for it, and its
-preview starts on request.
+of that version: its files are v1's, so it carries v1's validation report and the step bar and
+status line say so ("Validated as v1"), and its preview starts on request.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def _send_prefilled(page: Page, route: str) -> None:
     expect(page.locator("#tryit-status")).to_have_text("201 Created", timeout=10_000)
 
 
-def test_prefilled_bodies_are_accepted_and_a_restore_says_it_was_not_validated(
+def test_prefilled_bodies_are_accepted_and_a_restore_says_it_was_validated_as_v1(
     page: Page, preview_server: ServerProcess, artifacts: Path
 ) -> None:
     project_id = create_project(preview_server, BOOKSTORE)
@@ -59,13 +60,17 @@ def test_prefilled_bodies_are_accepted_and_a_restore_says_it_was_not_validated(
 
     restore = f"{preview_server.url}/api/projects/{project_id}/versions/1/restore"
     assert httpx.post(restore, timeout=10).status_code == 201
+    carried = re.compile(r"^v2: Restored v1 · Validated as v1: \S")
     expect_complete(page, 2)
-    assert step_states(page)["validating"] == "skipped"
-    expect(page.locator("#progress-status")).to_have_text("v2: Restored v1 · not validated")
+    assert step_states(page)["validating"] == "done"
+    expect(page.locator("#progress-status")).to_have_text(carried)
+    card = page.locator(".version-card[data-version='2'] .card-validated")
     page.reload()  # the same from the REST record as from the live events
     expect_complete(page, 2)
-    assert step_states(page)["validating"] == "skipped"
-    page.screenshot(path=artifacts / "restored-not-validated.png")
+    assert step_states(page)["validating"] == "done"
+    expect(page.locator("#progress-status")).to_have_text(carried)
+    expect(card).to_have_text("validated as v1")
+    page.screenshot(path=artifacts / "restored-validated-as-v1.png")
     page.locator("#ptab-tryit").click()
     expect(page.locator("#preview-state")).to_have_text("The preview of version 2 is not running.")
     page.locator("#tryit-start").click()

@@ -1,6 +1,7 @@
 """The step bar's validating step (apiforge/web/static/js/model.js and progress.js, run under
-node): done only when a validation ran for that version, "skipped" for a restore, a fork or a
-server without a validator — from the live events and from the REST record alike.
+node): done only when a validation ran for that version or a restore or fork carries its source's
+report ("Validated as v1"), "skipped" for a copy of an unvalidated version or a server without a
+validator — from the live events and from the REST record alike.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ else {
 }
 const states = {};
 for (const [step, entry] of Object.entries(live.steps)) states[step] = entry.state;
-console.log(JSON.stringify({ states, text: subStepText(live) }));
+const activities = live.activities.map((activity) => activity.text);
+console.log(JSON.stringify({ states, text: subStepText(live), activities }));
 """
 IDS = {"project_id": "p", "version_number": 2}
 STAGE = {"stage": "tests", "ok": True, "detail": "3/3 tests passed", "duration_ms": 5}
@@ -115,3 +117,47 @@ def test_a_stored_version_is_shown_validated_only_with_stages(
     shown = run_model(js_dir, {"version": version})
     assert shown["states"]["validating"] == wanted
     assert shown["states"]["complete"] == "done"
+
+
+FAILED_STAGE = {"stage": "tests", "ok": False, "detail": "2/3 tests passed", "duration_ms": 5}
+
+
+def test_a_restore_announced_live_with_its_sources_report_is_shown_validated(js_dir: Path) -> None:
+    # What announce_at_once sends for a restore of a validated version.
+    source = {"project_id": "p", "version_number": 1}
+    events = [
+        event(1, "version:start", prompt="Restore v1"),
+        event(2, "validation:complete", ok=True, stages=[STAGE], validated_as=source),
+        event(3, "version:complete", status="complete", summary="Restored v1"),
+    ]
+    shown = run_model(js_dir, {"events": events})
+    assert set(shown["states"].values()) == {"done"}
+    assert shown["text"] == "Restored v1 · Validated as v1: 3/3 tests passed"
+    assert shown["activities"] == ["Validated as v1: 3/3 tests passed"]
+
+
+@pytest.mark.parametrize(
+    ("source", "stages", "wanted", "text"),
+    [
+        ("p", [STAGE], "done", "Validated as v1: 3/3 tests passed"),
+        ("other", [STAGE], "done", "Validated as v1 of the original project: 3/3 tests passed"),
+        ("p", [FAILED_STAGE], "failed", "Validation failed at tests (as v1)"),
+    ],
+    ids=["restore", "fork", "failed-source"],
+)
+def test_a_stored_copy_shows_the_report_it_carries(
+    js_dir: Path, source: str, stages: list[dict[str, Any]], wanted: str, text: str
+) -> None:
+    version = {
+        "number": 2,
+        "project_id": "p",
+        "status": "complete",
+        "summary": "Restored v1",
+        "validation": stages,
+        "validated_as": {"project_id": source, "version_number": 1},
+        "created_at": "2026-12-01T10:00:00Z",
+        "completed_at": "2026-12-01T10:00:00Z",
+    }
+    shown = run_model(js_dir, {"version": version})
+    assert shown["states"]["validating"] == wanted
+    assert shown["text"] == f"Restored v1 · {text}"

@@ -3,6 +3,7 @@
 // so they can be viewed, downloaded and compared, but not restored or forked as if they worked.
 import { formatCost } from "./cost.js";
 import { baseName, h } from "./dom.js";
+import { validatedAsLabel, versionValidationText } from "./model.js";
 
 const ACTIONS = [
   ["regenerate", "Regenerate"],
@@ -48,7 +49,7 @@ export class VersionCard {
       },
     }, h("span", { class: "chevron", "aria-hidden": "true" }, "›"),
     h("span", { class: "card-title" }, failure ? `Failed at ${STEP_LABELS[failure.step] || failure.step}` : titleFor(version)),
-    h("span", { class: "card-version" }, `v${number}`), costBadge(version));
+    h("span", { class: "card-version" }, `v${number}`), validatedAsBadge(version), costBadge(version));
     const retry = failure ? h("button", {
       type: "button", class: "btn small card-retry", "data-action": "regenerate",
       onclick: () => this.onAction("regenerate", number),
@@ -104,6 +105,13 @@ function costBadge(version) {
     class: "card-cost", "data-cost": known ? String(version.cost_usd) : "unknown",
     title: known ? `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens` : "No price for this model (APIFORGE_PRICES)",
   }, text);
+}
+
+// A restore or fork ran no sandbox; its card says whose report it carries.
+function validatedAsBadge(version) {
+  const as = validatedAsLabel(version.validated_as, version.project_id);
+  if (!as || !Array.isArray(version.validation)) return null;
+  return h("span", { class: "card-validated", title: versionValidationText(version) }, `validated as ${as}`);
 }
 
 function titleFor(version) {

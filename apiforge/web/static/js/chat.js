@@ -1,6 +1,6 @@
 // The chat column: one block per version (prompt, activity, card, reply) and smart auto-scroll.
 import { clear, copyButton, formatClock, formatSeconds, h } from "./dom.js";
-import { STATUS, isActiveStatus, validationText } from "./model.js";
+import { STATUS, isActiveStatus, versionValidationText } from "./model.js";
 import { VersionCard } from "./card.js";
 
 const STICK_THRESHOLD_PX = 48;
@@ -124,7 +124,7 @@ function activityList(version, live) {
       if (activity.text) items.push(activity.text);
     }
   } else if (Array.isArray(version.validation) && version.validation.length) {
-    items.push(validationText(version.validation, version.validation.every((s) => s.ok)));
+    items.push(versionValidationText(version));
   }
   if (!items.length) return null;
   return h("ul", { class: "activity", "aria-label": "Activity" }, items.map((text) => h("li", {}, h("span", { class: "activity-dot", "aria-hidden": "true" }), text)));

@@ -22,6 +22,8 @@ export function emptyLive(number) {
     text: "", activities: [], stages: [], validationOk: null, usage: null, summary: "",
     error: null, previewUrl: null, planned: null, fromEvents: false, codeBytes: 0,
     generatingSince: null, validationSince: null, stageMarks: {},
+    // For a restore or fork: which version its carried-over report is of ("v1"), else "".
+    validatedAs: "",
   };
 }
 
@@ -33,6 +35,8 @@ export function liveFromVersion(version) {
   live.usage = version.usage || null;
   live.error = version.error || null;
   live.stages = Array.isArray(version.validation) ? version.validation : [];
+  live.validatedAs = validatedAsLabel(version.validated_as, version.project_id);
+  if (live.validatedAs) live.validationOk = live.stages.every((stage) => stage.ok);
   live.startedAt = Date.parse(version.created_at) / 1000 || null;
   live.endedAt = version.completed_at ? Date.parse(version.completed_at) / 1000 : null;
   const stepByStatus = { [STATUS.PENDING]: "planning", [STATUS.GENERATING]: "generating", [STATUS.VALIDATING]: "validating" };
@@ -40,8 +44,8 @@ export function liveFromVersion(version) {
   if (active) {
     activateStep(live, active);
   } else if (version.status === STATUS.COMPLETE) {
-    // null: no validation ran for this version (a restore, a fork, a server without a validator).
-    finishAll(live, { validated: version.validation !== null });
+    // null: no validation ran (a server without a validator, or a copy of such a version).
+    finishAll(live, version.validation === null ? "skipped" : live.validationOk === false ? "failed" : "done");
   } else {
     // A failed stage in the stored validation means the version failed there.
     const failedAt = live.stages.some((stage) => !stage.ok) ? "validating" : "generating";
@@ -63,10 +67,11 @@ function activateStep(live, step) {
   live.step = step;
 }
 
-// validated: false shows the validating step as skipped, not done: nothing was checked.
-function finishAll(live, { validated = true } = {}) {
+// validating: how that step ends. "skipped", not "done", when nothing was checked; "failed" for a
+// restore's carried-over report of a version that failed it.
+function finishAll(live, validating) {
   for (const step of STEPS) live.steps[step].state = "done";
-  if (!validated) live.steps.validating.state = "skipped";
+  live.steps.validating.state = validating;
   live.step = "complete";
   live.progress = 100;
 }
@@ -174,6 +179,7 @@ const HANDLERS = {
   "validation:complete": (live, event) => {
     live.validationOk = event.ok;
     if (event.stages && event.stages.length) live.stages = event.stages;
+    if (event.validated_as) carryValidation(live, event);
   },
   "preview:ready": (live, event) => { live.previewUrl = event.url; live.previewError = null; },
   // A later file broke the partial preview's boot; the last one that booted still serves.
@@ -183,10 +189,14 @@ const HANDLERS = {
   "version:complete": (live, event) => {
     live.status = event.status || STATUS.COMPLETE;
     Object.assign(live, { summary: event.summary, usage: event.usage, endedAt: event.ts });
-    // A validation that ran opened its step; one still waiting never ran (a restore, a fork,
-    // validation switched off).
-    if (live.status === STATUS.COMPLETE) finishAll(live, { validated: live.steps.validating.state !== "pending" });
-    else stopActiveStep(live, "failed");
+    // A validation that ran, or a copy's carried-over report, opened its step; one still waiting
+    // never ran (a copy of an unvalidated version, validation switched off).
+    if (live.status !== STATUS.COMPLETE) {
+      stopActiveStep(live, "failed");
+      return;
+    }
+    const validating = live.steps.validating.state;
+    finishAll(live, validating === "pending" ? "skipped" : validating === "failed" ? "failed" : "done");
   },
   cancelled: (live, event) => {
     Object.assign(live, { status: STATUS.CANCELLED, endedAt: event.ts, error: event.reason });
@@ -207,6 +217,29 @@ const HANDLERS = {
   },
 };
 
+// A restore or fork ran no sandbox: its source's report holds for the same files, so the
+// validating step shows as that report says, with the version it was made for.
+function carryValidation(live, event) {
+  live.validatedAs = validatedAsLabel(event.validated_as, event.project_id);
+  live.steps.validating.state = event.ok ? "done" : "failed";
+  const text = validationText(live.stages, event.ok, live.validatedAs);
+  live.activities.push({ text, durationMs: null, ts: event.ts, step: "validating" });
+}
+
+// "v1", or "v1 of the original project" for a fork's report; "" when the report is its own.
+export function validatedAsLabel(validatedAs, projectId) {
+  if (!validatedAs) return "";
+  const number = `v${validatedAs.version_number}`;
+  return validatedAs.project_id === projectId ? number : `${number} of the original project`;
+}
+
+// The chat's line for a stored version's validation: its own, or the one it carries.
+export function versionValidationText(version) {
+  const stages = version.validation;
+  const ok = stages.every((stage) => stage.ok);
+  return validationText(stages, ok, validatedAsLabel(version.validated_as, version.project_id));
+}
+
 // A stage that passed without proving anything (the fuzz budget ran out first) says so.
 function stageVerdict(event) {
   if (!event.ok) return "failed";
@@ -215,14 +248,17 @@ function stageVerdict(event) {
 
 // One line for a validation run: what passed, or the stage it failed at (the failure's detail
 // is the chat summary's to say).
-export function validationText(stages, ok) {
+// as: the version a carried-over report was made for ("v1"), else "".
+export function validationText(stages, ok, as = "") {
   if (!ok) {
     const failed = stages.find((stage) => !stage.ok);
-    return failed ? `Validation failed at ${failed.stage}` : "Validation failed";
+    const text = failed ? `Validation failed at ${failed.stage}` : "Validation failed";
+    return as ? `${text} (as ${as})` : text;
   }
+  const head = as ? `Validated as ${as}` : "Validated";
   const tests = stages.find((stage) => /\d+\/\d+/.test(stage.detail || ""));
-  if (tests) return `Validated: ${tests.detail}`;
-  return `Validated: ${stages.length} checks passed`;
+  if (tests) return `${head}: ${tests.detail}`;
+  return `${head}: ${stages.length} checks passed`;
 }
 
 function noteResume(live, event) {

@@ -1,6 +1,6 @@
 // The progress tracker: Planning → Generating → Validating → Complete with sub-step and timing.
 import { clear, formatSeconds, h } from "./dom.js";
-import { STATUS, STEPS, isActiveStatus } from "./model.js";
+import { STATUS, STEPS, isActiveStatus, validationText } from "./model.js";
 import { remainingMs } from "./eta.js";
 
 const LABELS = { planning: "Planning", generating: "Generating", validating: "Validating", complete: "Complete" };
@@ -12,6 +12,7 @@ export function subStepText(live) {
   if (live.status === STATUS.FAILED) return `Failed at ${LABELS[failedStep(live)].toLowerCase()}`;
   if (live.status === STATUS.COMPLETE) {
     const done = live.summary || "Done";
+    if (live.validatedAs) return `${done} · ${validationText(live.stages, live.validationOk !== false, live.validatedAs)}`;
     return live.steps.validating.state === "skipped" ? `${done} · not validated` : done;
   }
   if (live.step === "generating" && live.currentPath) {
