@@ -1,6 +1,7 @@
 // The chat column: one block per version (prompt, activity, card, reply) and smart auto-scroll.
-import { clear, copyButton, formatClock, formatSeconds, h } from "./dom.js";
-import { STATUS, isActiveStatus, versionValidationText } from "./model.js";
+import { clear, copyButton, formatClock, h } from "./dom.js";
+import { STATUS, isActiveStatus } from "./model.js";
+import { activityItems } from "./activity.js";
 import { VersionCard } from "./card.js";
 
 const STICK_THRESHOLD_PX = 48;
@@ -116,16 +117,7 @@ function message(role, text, at, streaming = false) {
 }
 
 function activityList(version, live) {
-  const items = [];
-  if (live && live.fromEvents) {
-    for (const activity of live.activities) {
-      const planning = activity.step === "planning" && activity.durationMs;
-      if (planning) items.push(`Thought for ${formatSeconds(activity.durationMs)}`);
-      if (activity.text) items.push(activity.text);
-    }
-  } else if (Array.isArray(version.validation) && version.validation.length) {
-    items.push(versionValidationText(version));
-  }
+  const items = activityItems(version, live);
   if (!items.length) return null;
   return h("ul", { class: "activity", "aria-label": "Activity" }, items.map((text) => h("li", {}, h("span", { class: "activity-dot", "aria-hidden": "true" }), text)));
 }

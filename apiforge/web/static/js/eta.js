@@ -14,7 +14,8 @@ export function remainingMs(live, timing, nowS) {
 }
 
 function generationLeft(live, nowS) {
-  const done = [...live.files.values()].filter((file) => file.done).length;
+  // planned counts the files to write (model.js), so a deletion is not one done.
+  const done = [...live.files.values()].filter((file) => file.done && file.operation !== "deleted").length;
   if (!live.planned || !done || !live.generatingSince) return null;
   const perFileS = (nowS - live.generatingSince) / done;
   return Math.max(0, live.planned - done) * perFileS * 1000;

@@ -84,11 +84,19 @@ function stopActiveStep(live, state) {
   live.steps[step].state = state;
 }
 
-const PLAN_PATTERN = /plan(?:ned)?:?\s+(\d+)\s+files?/i;
+// How many files the plan says this version writes: a first version's plan gives its file
+// count ("Plan: 16 files."), a follow-up's the changed files only ("… — 10 files to write, 0 to
+// delete."). Deletions are not counted: the progress line counts written files the same way.
+const PLAN_PATTERNS = [/plan(?:ned)?:?\s+(\d+)\s+files?/i, /(\d+)\s+files?\s+to\s+write/i];
 
 function notePlan(live, text) {
-  const match = PLAN_PATTERN.exec(text);
-  if (match) live.planned = Number(match[1]);
+  for (const pattern of PLAN_PATTERNS) {
+    const match = pattern.exec(text);
+    if (match) {
+      live.planned = Number(match[1]);
+      return;
+    }
+  }
 }
 
 function fileEntry(live, path, operation) {

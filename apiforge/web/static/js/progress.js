@@ -15,12 +15,18 @@ export function subStepText(live) {
     if (live.validatedAs) return `${done} · ${validationText(live.stages, live.validationOk !== false, live.validatedAs)}`;
     return live.steps.validating.state === "skipped" ? `${done} · not validated` : done;
   }
-  if (live.step === "generating" && live.currentPath) {
-    const index = live.order.indexOf(live.currentPath) + 1;
-    const total = Math.max(live.planned || 0, live.order.length);
-    return `Generating ${live.currentPath} (${index}/${total} files)`;
-  }
+  if (live.step === "generating" && live.currentPath) return writingText(live);
   return live.subStep || "Starting…";
+}
+
+// "(i/N files)" counts the files this version writes, as its plan does ("N files to write"):
+// a deletion is not one of them and is named as what it is.
+function writingText(live) {
+  const path = live.currentPath;
+  if (live.files.get(path)?.operation === "deleted") return `Deleting ${path}`;
+  const written = live.order.filter((p) => live.files.get(p).operation !== "deleted");
+  const total = Math.max(live.planned || 0, written.length);
+  return `Generating ${path} (${written.indexOf(path) + 1}/${total} files)`;
 }
 
 function failedStep(live) {

@@ -166,13 +166,18 @@ export class ProjectPage {
     const versions = [...this.versions.values()].sort((a, b) => a.number - b.number);
     renderVersionOptions(this.el.versionSelect, versions, this.viewVersion);
     this.el.compare.disabled = !(this.viewVersion > 1);
-    const latest = versions.length ? this.model.live(versions.at(-1).number) : null;
-    this.progress.render(latest);
+    this.progress.render(this.shownLive(versions));
     const liveNumber = this.liveNumber();
     this.composer.setGenerating(liveNumber);
     for (const version of versions) this.renderChatVersion(version);
     this.tryit.select(this.viewVersion);
     this.renderCode();
+  }
+
+  // The status line and step bar describe the version the switcher shows, not the newest one.
+  shownLive(versions) {
+    const number = this.versions.has(this.viewVersion) ? this.viewVersion : versions.at(-1)?.number;
+    return number === undefined ? null : this.model.live(number);
   }
 
   renderChatVersion(version) {
