@@ -1,13 +1,13 @@
 """The event log's writes on SQLite when something happens while a batch commits: the batch is
-on the writer thread (Database.transact), held there by another connection's write lock."""
+on the writer thread (Database.transact), held there by another connection's write lock. The
+database is tests/conftest.py's (SQLite)."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -18,14 +18,6 @@ from apiforge.events.types import MessageChunk
 from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from apiforge.store.models import Project
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}")
-    await db.migrate()
-    yield db
-    await db.close()
 
 
 @contextmanager

@@ -8,7 +8,6 @@ posts them, unchanged, to that app (in a subprocess, through FastAPI's TestClien
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 import pytest
 
 from apiforge.engine import generate
+from tests.web.page_js import STATIC_JS, needs_node, run_module
 
-EXAMPLES_JS = Path(__file__).resolve().parents[2] / "apiforge/web/static/js/examples.js"
-NODE = shutil.which("node")
+EXAMPLES_JS = STATIC_JS / "examples.js"
 BOOKSTORE = (
     "A bookstore API with authors (name, email, website), books (title, isbn, published date, "
     "price, genre (fiction, poetry)) and reviews (rating, comment). Each book belongs to an "
@@ -45,20 +44,12 @@ with TestClient(app) as client:
 print(json.dumps(statuses))
 """
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="needs node to run the page's JavaScript")
+pytestmark = needs_node
 
 
 def examples(schemas: list[tuple[dict[str, Any], str]], spec: dict[str, Any] | None = None) -> Any:
     script = RUN_EXAMPLES % json.dumps(EXAMPLES_JS.as_uri())
-    done = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", script],
-        input=json.dumps({"spec": spec or {}, "schemas": schemas}),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_module(script, {"spec": spec or {}, "schemas": schemas})
 
 
 def example(schema: dict[str, Any], name: str = "") -> Any:

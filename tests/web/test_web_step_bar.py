@@ -6,18 +6,13 @@ validator — from the live events and from the REST record alike.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apiforge.server.web import statuses_js
+from tests.web.page_js import needs_node, run_module
 
-STATIC_JS = Path(__file__).resolve().parents[2] / "apiforge/web/static/js"
-NODE = shutil.which("node")
 # Reads {"events": [...]} or {"version": {...}} on stdin; prints the steps' states and status line.
 RUN_MODEL = """
 import { GenerationModel, liveFromVersion } from "./model.js";
@@ -39,29 +34,11 @@ console.log(JSON.stringify({ states, text: subStepText(live), activities }));
 IDS = {"project_id": "p", "version_number": 2}
 STAGE = {"stage": "tests", "ok": True, "detail": "3/3 tests passed", "duration_ms": 5}
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="needs node to run the page's JavaScript")
-
-
-@pytest.fixture(scope="module")
-def js_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The page's modules plus statuses.js, which the server writes at start-up."""
-    directory = tmp_path_factory.mktemp("js") / "js"
-    shutil.copytree(STATIC_JS, directory)
-    (directory / "statuses.js").write_text(statuses_js())
-    return directory
+pytestmark = needs_node
 
 
 def run_model(js_dir: Path, given: dict[str, Any]) -> Any:
-    done = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", RUN_MODEL],
-        cwd=js_dir,
-        input=json.dumps(given),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_module(RUN_MODEL, given, js_dir)
 
 
 def event(seq: int, kind: str, **fields: Any) -> dict[str, Any]:

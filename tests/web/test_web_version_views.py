@@ -5,18 +5,13 @@ its events gave (what a reload shows: apiforge/web/static/js/activity.js).
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apiforge.server.web import statuses_js
+from tests.web.page_js import needs_node, run_module
 
-STATIC_JS = Path(__file__).resolve().parents[2] / "apiforge/web/static/js"
-NODE = shutil.which("node")
 # Reads {"events": [...], "record": {...}}; prints each progress line the events produced and
 # the chat items from the events and from the record.
 RUN_VIEWS = """
@@ -41,29 +36,11 @@ PLAN = "Plan: added reviews (rating, comment, book_id) — 3 files to write, 1 t
 TESTS = {"stage": "tests", "ok": True, "detail": "17/17 tests passed", "duration_ms": 5}
 BOOT = {"stage": "boot", "ok": False, "detail": "ImportError", "duration_ms": 5}
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="needs node to run the page's JavaScript")
-
-
-@pytest.fixture(scope="module")
-def js_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The page's modules plus statuses.js, which the server writes at start-up."""
-    directory = tmp_path_factory.mktemp("js") / "js"
-    shutil.copytree(STATIC_JS, directory)
-    (directory / "statuses.js").write_text(statuses_js())
-    return directory
+pytestmark = needs_node
 
 
 def run_views(js_dir: Path, given: dict[str, Any]) -> Any:
-    done = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", RUN_VIEWS],
-        cwd=js_dir,
-        input=json.dumps(given),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_module(RUN_VIEWS, given, js_dir)
 
 
 class Log:
