@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from apiforge.engine import apply_followup, parse_prompt
-from apiforge.engine.spec import ApiSpec, FieldSpec, ResourceSpec
+from apiforge.engine.spec import ApiSpec
 from apiforge.errors import PromptNotUnderstood
+from tests.engine.spec_lookup import field_of, resource_of
 
 LIBRARY = parse_prompt(
     "A library API with books (title, author, isbn, published year, price, optional "
@@ -21,20 +22,8 @@ TASKS = parse_prompt(
 )
 
 
-def _resource(spec: ApiSpec, name: str) -> ResourceSpec:
-    resource = spec.resource(name)
-    assert resource is not None, f"{name} missing; have {[r.name for r in spec.resources]}"
-    return resource
-
-
-def _field(spec: ApiSpec, resource: str, name: str) -> FieldSpec:
-    found = _resource(spec, resource).field(name)
-    assert found is not None, f"{resource}.{name} missing"
-    return found
-
-
 def _lacks(spec: ApiSpec, resource: str, name: str) -> bool:
-    return _resource(spec, resource).field(name) is None
+    return resource_of(spec, resource).field(name) is None
 
 
 def _links(spec: ApiSpec) -> set[tuple[str, str]]:
@@ -44,31 +33,31 @@ def _links(spec: ApiSpec) -> set[tuple[str, str]]:
 Check = Callable[[ApiSpec], bool]
 CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "add a rating (number) to books",
-     lambda s: _field(s, "books", "rating").type == "number"),
+     lambda s: field_of(s, "books", "rating").type == "number"),
     (LIBRARY, "Books should also have a page count and a list of tags",
-     lambda s: _field(s, "books", "page_count").type == "integer"
-     and _field(s, "books", "tags").type == "list"),
+     lambda s: field_of(s, "books", "page_count").type == "integer"
+     and field_of(s, "books", "tags").type == "list"),
     (LIBRARY, "remove the isbn field", lambda s: _lacks(s, "books", "isbn")),
     (LIBRARY, "books don't need isbn anymore", lambda s: _lacks(s, "books", "isbn")),
     (LIBRARY, "rename members to patrons",
      lambda s: s.resource("members") is None and ("books", "patrons") in _links(s)),
     (LIBRARY, "rename isbn to code",
-     lambda s: _lacks(s, "books", "isbn") and _field(s, "books", "code").type == "text"),
-    (LIBRARY, "make price optional", lambda s: not _field(s, "books", "price").required),
+     lambda s: _lacks(s, "books", "isbn") and field_of(s, "books", "code").type == "text"),
+    (LIBRARY, "make price optional", lambda s: not field_of(s, "books", "price").required),
     (LIBRARY, "description should be required",
-     lambda s: _field(s, "books", "description").required),
+     lambda s: field_of(s, "books", "description").required),
     (LIBRARY, "change the price to an integer",
-     lambda s: _field(s, "books", "price").type == "integer"),
+     lambda s: field_of(s, "books", "price").type == "integer"),
     (LIBRARY, "price should be a whole number",
-     lambda s: _field(s, "books", "price").type == "integer"),
+     lambda s: field_of(s, "books", "price").type == "integer"),
     (LIBRARY, "add pagination and make price optional",
-     lambda s: not _field(s, "books", "price").required),
+     lambda s: not field_of(s, "books", "price").required),
     (LIBRARY, "remove pagination", lambda s: not s.has("pagination")),
     (LIBRARY, "no more auth please", lambda s: s.auth is None),
     (LIBRARY, "Switch to bearer tokens instead of api keys", lambda s: s.auth == "bearer_auth"),
     (LIBRARY, "Also add categories with a name and a description. Each book belongs to a "
      "category.", lambda s: ("books", "categories") in _links(s)
-     and _field(s, "categories", "description").type == "text"),
+     and field_of(s, "categories", "description").type == "text"),
     (LIBRARY, "drop the members resource",
      lambda s: s.resource("members") is None and not _links(s)),
     (LIBRARY, "add sorting, search and soft delete",
@@ -76,30 +65,30 @@ CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "make the genre of books one of fiction, poetry or history",
      lambda s: False),  # genre does not exist: must be refused (see REFUSED below)
     (LIBRARY, "give members a phone number and a birthday",
-     lambda s: _field(s, "members", "birthday").type == "date"),
+     lambda s: field_of(s, "members", "birthday").type == "date"),
     (LIBRARY, "add reviews (rating, comment) and each review belongs to a book",
      lambda s: ("reviews", "books") in _links(s)),
     (LIBRARY, "Let's also track a published flag on books",
-     lambda s: _field(s, "books", "published").type == "boolean"),
+     lambda s: field_of(s, "books", "published").type == "boolean"),
     (LIBRARY, "make email on members optional",
-     lambda s: not _field(s, "members", "email").required),
+     lambda s: not field_of(s, "members", "email").required),
     (LIBRARY, "add CORS and a health endpoint", lambda s: {"cors", "health"} <= set(s.features)),
-    (LIBRARY, "turn author into a url", lambda s: _field(s, "books", "author").type == "url"),
+    (LIBRARY, "turn author into a url", lambda s: field_of(s, "books", "author").type == "url"),
     (TASKS, "add a priority (low, medium, high) to tasks",
-     lambda s: _field(s, "tasks", "priority").choices == ["low", "medium", "high"]),
-    (TASKS, "notes should be required now", lambda s: _field(s, "tasks", "notes").required),
+     lambda s: field_of(s, "tasks", "priority").choices == ["low", "medium", "high"]),
+    (TASKS, "notes should be required now", lambda s: field_of(s, "tasks", "notes").required),
     (TASKS, "remove soft delete", lambda s: not s.has("soft_delete")),
     (TASKS, "rename the projects resource to boards",
      lambda s: ("tasks", "boards") in _links(s)),
     (TASKS, "use an API key instead of bearer tokens", lambda s: s.auth == "api_key_auth"),
     (TASKS, "change due date to a datetime",
-     lambda s: _field(s, "tasks", "due_date").type == "datetime"),
+     lambda s: field_of(s, "tasks", "due_date").type == "datetime"),
     (TASKS, "add an estimate in hours to tasks and add filtering",
-     lambda s: _field(s, "tasks", "estimate_hours").type == "integer"
+     lambda s: field_of(s, "tasks", "estimate_hours").type == "integer"
      and s.has("filtering")),
     (TASKS, "delete the notes column from tasks", lambda s: _lacks(s, "tasks", "notes")),
     (TASKS, "projects should have a color and an archived flag",
-     lambda s: _field(s, "projects", "archived").type == "boolean"),
+     lambda s: field_of(s, "projects", "archived").type == "boolean"),
     (TASKS, "add labels (name, color)", lambda s: s.resource("labels") is not None),
 ]  # fmt: skip
 REFUSED_PROMPTS = {"make the genre of books one of fiction, poetry or history"}

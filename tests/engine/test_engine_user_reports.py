@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from apiforge.engine import generate
 from apiforge.engine.engine import EngineResult
-from apiforge.engine.spec import ApiSpec, FieldSpec, ResourceSpec
+from apiforge.engine.spec import ApiSpec
+from tests.engine.spec_lookup import field_of
 
 CLINIC_FIELDS = {
     "patients": {"name": "text", "date_of_birth": "date", "phone": "text"},
@@ -23,22 +24,10 @@ def _links(spec: ApiSpec) -> set[tuple[str, str]]:
     return {(r.name, rel.target) for r in spec.resources for rel in r.relations}
 
 
-def _resource(spec: ApiSpec, name: str) -> ResourceSpec:
-    found = spec.resource(name)
-    assert found is not None, f"{name} missing; have {[r.name for r in spec.resources]}"
-    return found
-
-
-def _field(spec: ApiSpec, resource: str, name: str) -> FieldSpec:
-    found = _resource(spec, resource).field(name)
-    assert found is not None, f"{resource}.{name} missing"
-    return found
-
-
 def _assert_clinic(result: EngineResult) -> None:
     assert _fields(result.spec) == CLINIC_FIELDS
     assert _links(result.spec) == CLINIC_LINKS
-    status = _field(result.spec, "appointments", "status")
+    status = field_of(result.spec, "appointments", "status")
     assert status.choices == ["scheduled", "cancelled", "completed"]
     assert result.not_built == []
     assert "Not built" not in result.summary
@@ -74,8 +63,8 @@ def test_tasks_named_in_a_todo_api_are_the_resource_and_can_be_marked_done() -> 
 
 def test_marking_adds_a_flag_to_the_table_defaults_of_a_resource_named_without_fields() -> None:
     spec = generate("a todo API with tasks; tasks can be marked as done").spec
-    assert _field(spec, "tasks", "done").type == "boolean"
-    assert _field(spec, "tasks", "title").type == "text"  # the table's default fields stay
+    assert field_of(spec, "tasks", "done").type == "boolean"
+    assert field_of(spec, "tasks", "title").type == "text"  # the table's default fields stay
 
 
 def test_a_followup_review_has_a_bounded_rating_and_links_to_books() -> None:
@@ -84,7 +73,7 @@ def test_a_followup_review_has_a_bounded_rating_and_links_to_books() -> None:
         "add a reviews resource with rating 1-5 and a comment, linked to books", first.files
     )
     assert _fields(result.spec)["reviews"] == {"rating": "integer", "comment": "text"}
-    rating = _field(result.spec, "reviews", "rating")
+    rating = field_of(result.spec, "reviews", "rating")
     assert (rating.minimum, rating.maximum) == (1, 5)
     assert ("reviews", "books") in _links(result.spec)
     schemas = result.files["app/schemas.py"]
@@ -97,7 +86,7 @@ def test_a_followup_link_to_a_resource_the_api_lacks_adds_it() -> None:
     first = generate("a bookstore API with books and authors")
     spec = generate("add a reviews resource with a comment, linked to movies", first.files).spec
     assert ("reviews", "movies") in _links(spec)
-    assert _field(spec, "movies", "title").type == "text"
+    assert field_of(spec, "movies", "title").type == "text"
 
 
 def test_a_listed_resource_nothing_could_be_read_from_is_reported_not_dropped() -> None:
