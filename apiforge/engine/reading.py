@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from apiforge.engine.domain import lookup
 from apiforge.engine.knowledge import table_direction
 from apiforge.engine.nouns import Noun, resource_noun
-from apiforge.engine.text import split_top_level
+from apiforge.engine.text import CHOICE_WORDS, split_top_level
 from apiforge.engine.words import phrase_plural
 
 # A noun phrase starts at a word boundary: without it "and appointments" also matched as the
@@ -214,6 +214,33 @@ def read_mark(sentence: str, reading: Reading) -> bool:
     if (found := marked_flag(sentence)) is None:
         return False
     reading.add(found[0]).marks.append(found[1])
+    return True
+
+
+# "posts status can be draft, published or archived" (normalised to "posts status (draft, …)"),
+# or a bare "status (…)" said of the only resource so far.
+_OWNED_CHOICE = re.compile(rf"^(?:{DET}{NP}(?:'s)? )?((?:{CHOICE_WORDS}) \([^()]+\))$")
+
+
+def owned_choice(sentence: str) -> tuple[str | None, str] | None:
+    """ "posts status (draft, live)" -> ("posts", "status (draft, live)"); no owner: None."""
+    match = _OWNED_CHOICE.match(sentence.strip(" ,."))
+    return (match.group(1), match.group(2)) if match else None
+
+
+def read_owned_choice(sentence: str, reading: Reading) -> bool:
+    """An enum field on the resource named before it, or on the only resource read so far."""
+    found = owned_choice(sentence)
+    if found is None:
+        return False
+    words, phrase = found
+    if words is not None and (noun := resource_noun(words)) is not None:
+        draft = reading.add(noun)
+    elif words is None and len(reading.drafts) == 1:
+        draft = next(iter(reading.drafts.values()))
+    else:
+        return False
+    draft.marks.append(phrase)
     return True
 
 

@@ -32,9 +32,12 @@ _BOOLEAN_PAIR = re.compile(
 
 # "a status of scheduled, cancelled or completed", "(…, status: open, closed or won)": the
 # words that name a choice; a field list ("tasks: title, notes or tags") never ends a bracket.
+CHOICE_WORDS = (
+    r"status|state|type|kind|role|priority|level|stage|category|mode|tier|phase|size|gender|"
+    r"visibility|condition"
+)
 _NAMED_CHOICES = re.compile(
-    r"\b(status|state|type|kind|role|priority|level|stage|category|mode|tier|phase|size|gender|"
-    r"visibility|condition)(?: of|:)\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)\b"
+    rf"\b({CHOICE_WORDS})(?: of|:)\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)\b"
     r"|\b([a-z_]+):\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)(?=\s*\))",
     re.IGNORECASE,
 )

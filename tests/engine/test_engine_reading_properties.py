@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apiforge.engine.field_phrases import parse_field
-from apiforge.engine.reading import Reading, find_relations
+from apiforge.engine.reading import Reading, find_relations, read_owned_choice
 from apiforge.engine.text import normalize
 
 NOUNS = ["patient", "doctor", "student", "course", "book", "author", "member", "room", "guest"]
@@ -127,3 +127,15 @@ def test_a_resource_with_fields_linked_to_two_others_links_to_both(
         ("reviews", f"{second}s", True),
     }
     assert rest == f"reviews with {fields}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=VALUES, noun=st.sampled_from(NOUNS), owner=st.sampled_from(["{}s", "a {}'s"]))
+def test_a_status_said_of_a_resource_keeps_every_choice_on_it(
+    values: list[str], noun: str, owner: str
+) -> None:
+    listed = ", ".join(values[:-1]) + " or " + values[-1]
+    reading = Reading()
+    sentence = normalize(f"{owner.format(noun)} status can be {listed}")
+    assert read_owned_choice(sentence, reading)
+    assert reading.drafts[f"{noun}s"].marks == [f"status ({', '.join(values)})"]

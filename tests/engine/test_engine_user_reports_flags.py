@@ -123,3 +123,49 @@ def test_address_line_1_2_is_text_not_a_number_range(prompt: str) -> None:
     assert _fields(spec) == {"people": {"name": "text", "address_line_1_2": "text"}}
     line = field_of(spec, "people", "address_line_1_2")
     assert (line.minimum, line.maximum) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a blog API with posts (title); status can be draft, published or archived",
+        "a blog API with posts (title). Posts status can be draft, published or archived",
+    ],
+)
+def test_a_status_sentence_after_the_resource_is_an_enum_on_it(prompt: str) -> None:
+    result = generate(prompt)
+    assert _fields(result.spec) == {"posts": {"title": "text", "status": "enum"}}
+    assert field_of(result.spec, "posts", "status").choices == ["draft", "published", "archived"]
+    assert result.not_built == []
+
+
+def test_a_status_of_a_named_resource_replaces_its_default_status() -> None:
+    spec = generate("a shop API with orders; orders status can be new, shipped or delivered").spec
+    status = field_of(spec, "orders", "status")
+    assert (status.type, status.choices) == ("enum", ["new", "shipped", "delivered"])
+    assert [f.name for f in spec.resources[0].fields].count("status") == 1
+
+
+def test_a_bare_status_with_two_resources_is_reported_not_guessed() -> None:
+    result = generate(
+        "a blog API with posts and comments; status can be draft, published or archived"
+    )
+    assert all(r.field("status") is None for r in result.spec.resources)
+    assert result.not_built == ['"status (draft, published, archived)"']
+
+
+@pytest.mark.parametrize(
+    ("first_prompt", "followup", "resource"),
+    [
+        (BOOKSTORE, "books status can be draft, published or archived", "books"),
+        ("a blog API with posts (title)", "status can be draft, published or archived", "posts"),
+    ],
+)
+def test_a_followup_status_sentence_adds_an_enum(
+    first_prompt: str, followup: str, resource: str
+) -> None:
+    first = generate(first_prompt)
+    result = generate(followup, first.files)
+    status = field_of(result.spec, resource, "status")
+    assert (status.type, status.choices) == ("enum", ["draft", "published", "archived"])
+    assert 'status: Literal["draft", "published", "archived"]' in result.files["app/schemas.py"]
