@@ -24,6 +24,8 @@ _UNIT_NUMBER = re.compile(r"^(.+?) in (dollars|euros|usd|eur|gbp|pounds|kg|kilog
 _LIST = re.compile(r"^(?:(?:a )?(?:list|array|set|collection) of|multiple|many) (.+)$")
 _HINT = re.compile(r"^(.+?)\s*(?:\(([\w /-]+)\)|:\s*([\w /-]+)|\s+as\s+(?:an?\s+)?([\w /-]+))$")
 _RANGE = re.compile(r"^(.+?)\s*\(?\s*(?:from |between )?(-?\d+)\s*(?:-|to|\.\.)\s*(-?\d+)\s*\)?$")
+# "address line 1-2" numbers the lines of an address; it is not a value between 1 and 2.
+_NUMBERED_PARTS = frozenset({"line", "lines", "address", "street"})
 _FILLER = {"etc", "and so on", "more", "stuff", "things", "other stuff", "other details", "so on"}
 RESERVED = frozenset({"id", "created_at", "updated_at", "deleted_at"})
 _RENAMED = {"q", "sort", "order", "limit", "offset", "db", "payload", "json", "dict", "copy"}
@@ -76,7 +78,8 @@ def parse_field(phrase: str) -> FieldSpec | None:
     """A FieldSpec for one phrase, or None when it is filler ("etc.") or too long to be a name.
 
     "rating 1-5" / "score (0 to 10)" is an integer with those inclusive bounds."""
-    if match := _RANGE.match(phrase.lower().strip(" .;:\"'")):
+    match = _RANGE.match(phrase.lower().strip(" .;:\"'"))
+    if match and match.group(1).split()[-1] not in _NUMBERED_PARTS:
         field = _parse_unbounded(match.group(1))
         if field is None:
             return None

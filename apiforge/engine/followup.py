@@ -15,6 +15,7 @@ from apiforge.engine.features import FEATURES_BY_KEY, canonical
 from apiforge.engine.field_phrases import field_name, parse_field
 from apiforge.engine.field_types import FIELD_TYPES, FieldType, type_from_hint
 from apiforge.engine.followup_links import add_relations, filter_by, remove_link
+from apiforge.engine.followup_marks import mark_flag, set_choices
 from apiforge.engine.followup_resources import RESOURCE_WORD, add_resources
 from apiforge.engine.knowledge import table_relations
 from apiforge.engine.nouns import resource_noun
@@ -256,6 +257,8 @@ def _add_phrases(spec: ApiSpec, resource: ResourceSpec, phrases: list[str]) -> s
 
 
 CHANGES: tuple[Change, ...] = (
+    mark_flag,
+    set_choices,
     remove_link,
     add_relations,
     rename_resource,

@@ -15,6 +15,7 @@ from apiforge.engine.reading import (
     field_statement,
     find_relations,
     read_mark,
+    read_owned_choice,
     resource_items,
 )
 from apiforge.engine.scope import take_out_of_scope
@@ -122,7 +123,7 @@ def _read_clause(clause: str, reading: Reading) -> None:
     if rest is not None:
         _read_items(rest, reading)
         return
-    if read_mark(text, reading):
+    if read_mark(text, reading) or read_owned_choice(text, reading):
         return
     if statement := field_statement(text):
         reading.add(*statement)
@@ -242,10 +243,19 @@ def _build_resource(draft: Draft, reading: Reading, features: set[str]) -> Resou
         default = "title" if draft.noun.name in _DEFAULT_TITLE_NOUNS else "name"
         given = [FieldSpec(name=default, type="text")]
     for mark in draft.marks:
-        field = parse_field(mark)
-        if field is not None and all(known.name != field.name for known in given):
-            given.append(field)
+        given = _with_mark(given, parse_field(mark))
     return ResourceSpec(name=draft.noun.name, singular=draft.noun.singular, fields=given)
+
+
+def _with_mark(given: list[FieldSpec], field: FieldSpec | None) -> list[FieldSpec]:
+    """A flag is added when missing; named choices also replace a same-named default."""
+    if field is None:
+        return given
+    if all(known.name != field.name for known in given):
+        return [*given, field]
+    if field.type != "enum":
+        return given
+    return [field if known.name == field.name else known for known in given]
 
 
 def build_resource_from(

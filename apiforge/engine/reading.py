@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from apiforge.engine.domain import lookup
 from apiforge.engine.knowledge import table_direction
 from apiforge.engine.nouns import Noun, resource_noun
-from apiforge.engine.text import split_top_level
+from apiforge.engine.text import CHOICE_WORDS, split_top_level
 from apiforge.engine.words import phrase_plural
 
 # A noun phrase starts at a word boundary: without it "and appointments" also matched as the
@@ -149,8 +149,11 @@ def _has_one(sentence: str, reading: Reading) -> str:
     return ""
 
 
+# The child's fields come in brackets or after "with" ("reviews with a comment, linked to
+# books and movies"); a "with" list stops at a comma so it never spans two resources.
 _LINKED_TO = re.compile(
-    rf"{NP}(?:\s*(\([^()]*(?:\([^()]*\)[^()]*)*\)),?)?\s+(?:(?:which|that) (?:are|is) |each )?"
+    rf"{NP}(?:(?:\s*(\([^()]*(?:\([^()]*\)[^()]*)*\))|\s+(with [^(),]+?)),?)?\s+"
+    rf"(?:(?:which|that) (?:are|is) |each )?"
     rf"(?:linked|tied|connected|attached|related|belonging) to {DET}{NP}"
     rf"(?:,? (?:and|&) {DET}{NP})?"
 )
@@ -162,13 +165,13 @@ def _linked_to(sentence: str, reading: Reading) -> str:
     rest = sentence
     for match in _LINKED_TO.finditer(sentence):
         child = resource_noun(match.group(1))
-        parents = [resource_noun(words) for words in match.group(3, 4) if words]
+        parents = [resource_noun(words) for words in match.group(4, 5) if words]
         if child is None or None in parents:
             continue
         for parent in parents:
             if parent is not None and parent.name != child.name:
                 _relate(reading, child, parent)
-        kept = f"{match.group(1)} {match.group(2) or ''}".strip()
+        kept = f"{match.group(1)} {match.group(2) or match.group(3) or ''}".strip()
         rest = rest.replace(match.group(0), kept)
     return rest
 
@@ -197,13 +200,47 @@ _MARKED = re.compile(
 )
 
 
-def read_mark(sentence: str, reading: Reading) -> bool:
-    """ "tasks can be marked done": a boolean field on top of the fields said elsewhere."""
+def marked_flag(sentence: str) -> tuple[Noun, str] | None:
+    """ "tasks can be marked done" -> (tasks, "done flag"): the noun and its boolean field."""
     marked = _MARKED.match(sentence)
     noun = resource_noun(marked.group(1)) if marked else None
     if marked is None or noun is None:
+        return None
+    return noun, f"{marked.group(2)} flag"
+
+
+def read_mark(sentence: str, reading: Reading) -> bool:
+    """ "tasks can be marked done": a boolean field on top of the fields said elsewhere."""
+    if (found := marked_flag(sentence)) is None:
         return False
-    reading.add(noun).marks.append(f"{marked.group(2)} flag")
+    reading.add(found[0]).marks.append(found[1])
+    return True
+
+
+# "posts status can be draft, published or archived" (normalised to "posts status (draft, …)"),
+# or a bare "status (…)" said of the only resource so far.
+_OWNED_CHOICE = re.compile(rf"^(?:{DET}{NP}(?:'s)? )?((?:{CHOICE_WORDS}) \([^()]+\))$")
+
+
+def owned_choice(sentence: str) -> tuple[str | None, str] | None:
+    """ "posts status (draft, live)" -> ("posts", "status (draft, live)"); no owner: None."""
+    match = _OWNED_CHOICE.match(sentence.strip(" ,."))
+    return (match.group(1), match.group(2)) if match else None
+
+
+def read_owned_choice(sentence: str, reading: Reading) -> bool:
+    """An enum field on the resource named before it, or on the only resource read so far."""
+    found = owned_choice(sentence)
+    if found is None:
+        return False
+    words, phrase = found
+    if words is not None and (noun := resource_noun(words)) is not None:
+        draft = reading.add(noun)
+    elif words is None and len(reading.drafts) == 1:
+        draft = next(iter(reading.drafts.values()))
+    else:
+        return False
+    draft.marks.append(phrase)
     return True
 
 

@@ -15,16 +15,29 @@ def normalize(prompt: str) -> str:
     text = prompt.replace("\r\n", "\n").replace("\r", "\n").replace("’", "'")
     text = re.sub(r"[“”]", '"', text)
     text = text.replace("—", " - ").replace("–", " - ")
+    text = _BOOLEAN_PAIR.sub(r"\1\2 be marked as \3", text)
     text = _enums_to_parens(text)
     text = _NAMED_CHOICES.sub(_named_choices_to_parens, text)
     return text
 
 
+# "books can be flagged as featured or not featured", "orders can be paid or unpaid": a yes/no
+# flag, not a choice of two values, so it reads as "can be marked as featured" before any
+# "can be a, b or c" turns into an enum.
+_BOOLEAN_PAIR = re.compile(
+    r"\b(can|could|may|should|must|will)((?: also)?) be (?:(?:marked|flagged|set|made) )?"
+    r"(?:as )?(?:an? )?([a-z][\w-]*(?: [a-z][\w-]*)?) or (?:(?:not |non-?|un|in)\3\b|not\b)",
+    re.IGNORECASE,
+)
+
 # "a status of scheduled, cancelled or completed", "(…, status: open, closed or won)": the
 # words that name a choice; a field list ("tasks: title, notes or tags") never ends a bracket.
+CHOICE_WORDS = (
+    r"status|state|type|kind|role|priority|level|stage|category|mode|tier|phase|size|gender|"
+    r"visibility|condition"
+)
 _NAMED_CHOICES = re.compile(
-    r"\b(status|state|type|kind|role|priority|level|stage|category|mode|tier|phase|size|gender|"
-    r"visibility|condition)(?: of|:)\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)\b"
+    rf"\b({CHOICE_WORDS})(?: of|:)\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)\b"
     r"|\b([a-z_]+):\s*((?:[\w-]+,\s*)+[\w-]+,? or [\w-]+)(?=\s*\))",
     re.IGNORECASE,
 )
