@@ -91,11 +91,6 @@ class SharedPreviews:
     def starting(self, project_id: str) -> int | None:
         return self.manager.starting(project_id)
 
-    def partial(self, project_id: str) -> bool:
-        """Whether this process serves the project a partial preview (a version still streaming
-        boots where it is generated, so a partial preview is always its generating process's)."""
-        return self.manager.partial(project_id)
-
     async def start(
         self,
         project_id: str,

@@ -66,9 +66,10 @@ async def _preview(services: AppServices, project_id: str) -> ProjectPreview:
     if services.previews is None:
         return ProjectPreview(state="unavailable", reason=PREVIEWS_OFF)
     manager = cast(SharedPreviews, services.previews)
-    serving = await manager.serving(project_id)
-    if serving is not None:
-        url, partial = preview_url(project_id), manager.partial(project_id)
+    found = await manager.serving_preview(project_id)
+    if found is not None:
+        serving, partial = found
+        url = preview_url(project_id)
         return ProjectPreview(state="running", serving_version=serving, url=url, partial=partial)
     if manager.starting(project_id) is not None:
         return ProjectPreview(state="starting")

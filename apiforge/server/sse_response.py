@@ -53,9 +53,6 @@ class EventStreamResponse(StreamingResponse):
         self._revoked = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # a WebSocket denial: nothing to listen for
-            await super().__call__(scope, receive, send)
-            return
         ending = asyncio.timeout(None)  # a cancel scope, cut short by the callbacks below
         listener = asyncio.ensure_future(_until_disconnect(receive))
         listener.add_done_callback(lambda _: _cut(ending))
@@ -70,7 +67,7 @@ class EventStreamResponse(StreamingResponse):
             listener.cancel()
         if self._revoked:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        if self.background is not None:
+        if self.background is not None:  # FastAPI hands every response its BackgroundTasks
             await self.background()
 
     def _revoke(self, ending: asyncio.Timeout) -> None:
