@@ -14,10 +14,9 @@ from sqlalchemy import delete
 
 from apiforge.events.bus import InMemoryBus
 from apiforge.events.log import EventLog
-from apiforge.events.types import MessageChunk
-from apiforge.store import repository as repo
 from apiforge.store.db import Database
 from apiforge.store.models import Project
+from tests.log_events import chunk, new_project
 
 
 @contextmanager
@@ -33,22 +32,13 @@ def write_lock_held(database: Database) -> Iterator[None]:
         other.close()
 
 
-async def new_project(database: Database, name: str) -> str:
-    async with database.transaction() as session:
-        return (await repo.create_project(session, name=name, owner_id="local")).id
-
-
-def chunk(project_id: str, text: str) -> MessageChunk:
-    return MessageChunk(project_id=project_id, version_number=1, text=text)
-
-
 async def test_a_settle_cancelled_while_its_batch_commits_leaves_it_written_once(
     database: Database,
 ) -> None:
     # A generation interrupted at a stop while it settles: the commit on the thread goes on;
     # the batch must not stay pending (written again: its seq's unique key fails, and the
     # writer retries that forever) nor go unpublished.
-    project = await new_project(database, "p")
+    project = await new_project(database)
     bus = InMemoryBus()
     log = EventLog(database, bus)
     with bus.subscribe(project) as subscription:
@@ -70,7 +60,7 @@ async def test_a_settle_cancelled_while_its_batch_commits_leaves_it_written_once
 async def test_forgetting_a_project_while_a_batch_commits_keeps_what_came_after(
     database: Database,
 ) -> None:
-    kept, gone = await new_project(database, "kept"), await new_project(database, "gone")
+    kept, gone = await new_project(database), await new_project(database)
     log = EventLog(database, InMemoryBus())
     for project in (kept, gone, kept):
         await log.append(chunk(project, "x"))
@@ -90,7 +80,7 @@ async def test_a_batch_written_again_without_a_deleted_project_still_trims(
     # Retention 1000: a trim every 10 events. The batch that is due fails on the deleted
     # project's foreign key and is written again: the trim must happen then, not up to 10
     # events later.
-    kept, gone = await new_project(database, "kept"), await new_project(database, "gone")
+    kept, gone = await new_project(database), await new_project(database)
     log = EventLog(database, InMemoryBus(), retention=1000)
     for i in range(1008):
         await log.append(chunk(kept, str(i)))

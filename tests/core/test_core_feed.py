@@ -9,19 +9,9 @@ from collections.abc import AsyncIterator
 from apiforge.events.bus import Envelope, InMemoryBus
 from apiforge.events.feed import project_feed
 from apiforge.events.log import SEQ_BLOCK, EventLog
-from apiforge.events.types import MessageChunk, Snapshot
-from apiforge.store import repository as repo
+from apiforge.events.types import Snapshot
 from apiforge.store.db import Database
-
-
-async def new_project(db: Database) -> str:
-    async with db.transaction() as session:
-        project = await repo.create_project(session, name="p", owner_id="local")
-        return project.id
-
-
-def chunk(project_id: str, text: str) -> MessageChunk:
-    return MessageChunk(project_id=project_id, version_number=1, text=text)
+from tests.log_events import chunk, new_project
 
 
 async def empty_snapshot(project_id: str) -> Snapshot:

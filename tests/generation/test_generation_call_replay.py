@@ -10,7 +10,7 @@ from apiforge.events.types import Event, MessageChunk, ProviderCall, StepStart, 
 from apiforge.generation.plumbing.emitter import VersionIds
 from apiforge.generation.steps import resume
 from apiforge.store.db import Database
-from tests.core.test_core_feed import new_project
+from tests.log_events import new_project
 
 
 def call(project_id: str, *, duration_ms: int, completion_tokens: int = 40) -> ProviderCall:

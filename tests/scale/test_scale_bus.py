@@ -18,8 +18,8 @@ from apiforge.events.feed import project_feed
 from apiforge.events.log import EventLog
 from apiforge.events.redis_bus import READ_BLOCK_MS, RedisBus
 from apiforge.events.types import Event, MessageChunk, PreviewReady, Snapshot, VersionStart
-from apiforge.store import repository as repo
 from apiforge.store.db import Database
+from tests.log_events import chunk, new_project
 from tests.scale.conftest import REDIS_URL
 
 pytestmark = pytest.mark.scale
@@ -53,15 +53,6 @@ async def pair(database: Database, redis_prefix: str) -> AsyncIterator[tuple[Ins
     yield a, b
     await close_instance(a)
     await close_instance(b)
-
-
-async def new_project(db: Database) -> str:
-    async with db.transaction() as session:
-        return (await repo.create_project(session, name="p", owner_id="local")).id
-
-
-def chunk(project_id: str, text: str) -> MessageChunk:
-    return MessageChunk(project_id=project_id, version_number=1, text=text)
 
 
 async def empty_snapshot(project_id: str) -> Snapshot:

@@ -19,12 +19,11 @@ from apiforge.server.routes_generate import RESUBSCRIBE_S, follow_version
 from apiforge.server.stream_connections import StreamConnections
 from apiforge.settings import Settings
 from apiforge.store.db import Database
+from tests.log_events import chunk, new_project
 from tests.scale.private_redis import PrivateRedis
 from tests.scale.test_scale_bus import (
-    chunk,
     close_instance,
     instance_feed,
-    new_project,
     open_instance,
 )
 
