@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from apiforge.engine import generate
 from apiforge.engine.engine import EngineResult
-from apiforge.engine.spec import ApiSpec
-from tests.engine.spec_lookup import field_of
+from tests.engine.spec_lookup import field_of, fields_of, links_of
 
 CLINIC_FIELDS = {
     "patients": {"name": "text", "date_of_birth": "date", "phone": "text"},
@@ -16,17 +15,9 @@ CLINIC_FIELDS = {
 CLINIC_LINKS = {("appointments", "patients"), ("appointments", "doctors")}
 
 
-def _fields(spec: ApiSpec) -> dict[str, dict[str, str]]:
-    return {r.name: {f.name: f.type for f in r.fields} for r in spec.resources}
-
-
-def _links(spec: ApiSpec) -> set[tuple[str, str]]:
-    return {(r.name, rel.target) for r in spec.resources for rel in r.relations}
-
-
 def _assert_clinic(result: EngineResult) -> None:
-    assert _fields(result.spec) == CLINIC_FIELDS
-    assert _links(result.spec) == CLINIC_LINKS
+    assert fields_of(result.spec) == CLINIC_FIELDS
+    assert links_of(result.spec) == CLINIC_LINKS
     status = field_of(result.spec, "appointments", "status")
     assert status.choices == ["scheduled", "cancelled", "completed"]
     assert result.not_built == []
@@ -55,7 +46,7 @@ def test_tasks_named_in_a_todo_api_are_the_resource_and_can_be_marked_done() -> 
     result = generate(
         "a todo API with tasks that have a title, a due date and tags; tasks can be marked done"
     )
-    assert _fields(result.spec) == {
+    assert fields_of(result.spec) == {
         "tasks": {"title": "text", "due_date": "date", "tags": "list", "done": "boolean"}
     }
     assert result.not_built == []
@@ -72,10 +63,10 @@ def test_a_followup_review_has_a_bounded_rating_and_links_to_books() -> None:
     result = generate(
         "add a reviews resource with rating 1-5 and a comment, linked to books", first.files
     )
-    assert _fields(result.spec)["reviews"] == {"rating": "integer", "comment": "text"}
+    assert fields_of(result.spec)["reviews"] == {"rating": "integer", "comment": "text"}
     rating = field_of(result.spec, "reviews", "rating")
     assert (rating.minimum, rating.maximum) == (1, 5)
-    assert ("reviews", "books") in _links(result.spec)
+    assert ("reviews", "books") in links_of(result.spec)
     schemas = result.files["app/schemas.py"]
     assert "rating: Annotated[Integer, Field(ge=1, le=5)]" in schemas
     assert "linked_to" not in schemas
@@ -85,7 +76,7 @@ def test_a_followup_review_has_a_bounded_rating_and_links_to_books() -> None:
 def test_a_followup_link_to_a_resource_the_api_lacks_adds_it() -> None:
     first = generate("a bookstore API with books and authors")
     spec = generate("add a reviews resource with a comment, linked to movies", first.files).spec
-    assert ("reviews", "movies") in _links(spec)
+    assert ("reviews", "movies") in links_of(spec)
     assert field_of(spec, "movies", "title").type == "text"
 
 
@@ -101,5 +92,13 @@ def test_a_listed_resource_nothing_could_be_read_from_is_reported_not_dropped() 
 
 def test_a_first_prompt_link_to_a_missing_resource_is_reported() -> None:
     result = generate("a shop API with reviews (rating 1-5, comment, linked to movies)")
-    assert _fields(result.spec) == {"reviews": {"rating": "integer", "comment": "text"}}
+    assert fields_of(result.spec) == {"reviews": {"rating": "integer", "comment": "text"}}
     assert result.not_built == ['"linked to movies"']
+
+
+def test_a_one_value_range_tests_both_sides() -> None:
+    # "score 3-3": 2 and 4 are out of range (both were 2 when the side was told by comparing
+    # the value with the minimum).
+    files = generate("a survey API with answers (score 3-3, comment)").files
+    tests = files["tests/test_answers.py"]
+    assert '"score": 2}' in tests and '"score": 4}' in tests

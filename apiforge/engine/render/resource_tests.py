@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apiforge.engine.render._text import from_import, join_blocks
 from apiforge.engine.render.router import filter_fields
+from apiforge.engine.render.schemas import bounds_of
 from apiforge.engine.render.test_support import payload_name, sample
 from apiforge.engine.spec import ApiSpec, FieldSpec, RelationSpec, ResourceSpec
 
@@ -85,10 +86,9 @@ def _bound_tests(resource: ResourceSpec, n: _Names) -> list[str]:
     """A value just outside a bounded field's range ("rating 1-5": 0 and 6) is a 422."""
     tests = []
     for field in resource.fields:
-        outside = [v for v in (field.minimum, field.maximum) if v is not None]
-        if not outside:
+        values = [v - 1 if key == "ge" else v + 1 for key, v in bounds_of(field).items()]
+        if not values:
             continue
-        values = [v - 1 if v == field.minimum else v + 1 for v in outside]
         checks = [
             f'    bad = {{**{n.sample}, "{field.name}": {value}}}\n'
             f'    assert client.post("{n.path}", json=bad).status_code == 422'
