@@ -20,6 +20,7 @@ from apiforge.engine.followup_resources import RESOURCE_WORD, add_resources
 from apiforge.engine.knowledge import table_relations
 from apiforge.engine.nouns import resource_noun
 from apiforge.engine.prompt import detect_features, link
+from apiforge.engine.reading import LINK_VERB
 from apiforge.engine.scope import take_out_of_scope
 from apiforge.engine.spec import ApiSpec, FieldSpec, ResourceSpec
 from apiforge.engine.text import normalize, split_top_level
@@ -73,7 +74,7 @@ _SHOULD_HAVE = (
     r"(?:have|store|include|track) (.+)$"
 )
 
-_LINKED_END = re.compile(r"\b(?:linked|tied|connected|attached|related|belong(?:s|ing)?)$")
+_LINKED_END = re.compile(rf"\b(?:{LINK_VERB}|belong(?:s|ing)?)$")
 
 Change = Callable[[ApiSpec, str], str | None]
 

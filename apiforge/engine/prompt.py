@@ -10,6 +10,7 @@ from apiforge.engine.field_phrases import RESERVED, parse_field
 from apiforge.engine.knowledge import table_relations, typed_like_table, with_defaults
 from apiforge.engine.nouns import Noun, clean_phrase, resource_noun
 from apiforge.engine.reading import (
+    LINK_VERB,
     Draft,
     Reading,
     field_statement,
@@ -187,8 +188,8 @@ def _strip_domain(text: str) -> str:
 
 
 _LINK_WORDS = re.compile(
-    r"^(?:optional(?:ly)?\s+)?(?:(?:which|that) (?:is|are) |each )?(?:linked|tied|connected|"
-    r"attached|related|belong(?:s|ing)?) to\s+"
+    r"^(?:optional(?:ly)?\s+)?(?:(?:which|that) (?:is|are) |each )?"
+    rf"(?:{LINK_VERB}|belong(?:s|ing)?) to\s+"
 )
 
 

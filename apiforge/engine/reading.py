@@ -149,12 +149,16 @@ def _has_one(sentence: str, reading: Reading) -> str:
     return ""
 
 
+# The verbs of "X linked to Y" (each reader adds its own "belong…" forms): one list, so a
+# first prompt and a follow-up read the same phrases as links.
+LINK_VERB = r"(?:linked|tied|connected|attached|related)"
+
 # The child's fields come in brackets or after "with" ("reviews with a comment, linked to
 # books and movies"); a "with" list stops at a comma so it never spans two resources.
 _LINKED_TO = re.compile(
     rf"{NP}(?:(?:\s*(\([^()]*(?:\([^()]*\)[^()]*)*\))|\s+(with [^(),]+?)),?)?\s+"
     rf"(?:(?:which|that) (?:are|is) |each )?"
-    rf"(?:linked|tied|connected|attached|related|belonging) to {DET}{NP}"
+    rf"(?:{LINK_VERB}|belonging) to {DET}{NP}"
     rf"(?:,? (?:and|&) {DET}{NP})?"
 )
 

@@ -43,10 +43,15 @@ _NAMED_CHOICES = re.compile(
 )
 
 
+def _as_parens(values: str) -> str:
+    """ "draft, live or gone" -> "(draft, live, gone)"."""
+    choices = re.split(r",\s*|\s+or\s+|\s+and\s+", values)
+    return "(" + ", ".join(choice for choice in choices if choice) + ")"
+
+
 def _named_choices_to_parens(match: re.Match[str]) -> str:
     name, values = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
-    choices = [value for value in re.split(r",\s*|\s+or\s+", values) if value]
-    return f"{name} ({', '.join(choices)})"
+    return f"{name} {_as_parens(values)}"
 
 
 def _enums_to_parens(text: str) -> str:
@@ -58,11 +63,7 @@ def _enums_to_parens(text: str) -> str:
         re.IGNORECASE,
     )
 
-    def to_parens(match: re.Match[str]) -> str:
-        values = re.split(r",\s*|\s+or\s+|\s+and\s+", match.group(1))
-        return " (" + ", ".join(value for value in values if value) + ")"
-
-    return pattern.sub(to_parens, text)
+    return pattern.sub(lambda match: " " + _as_parens(match.group(1)), text)
 
 
 def split_top_level(text: str, separators: str = r",|;|\band\b|&|\bplus\b") -> list[str]:

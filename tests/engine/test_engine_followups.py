@@ -9,7 +9,7 @@ import pytest
 from apiforge.engine import apply_followup, parse_prompt
 from apiforge.engine.spec import ApiSpec
 from apiforge.errors import PromptNotUnderstood
-from tests.engine.spec_lookup import field_of, resource_of
+from tests.engine.spec_lookup import field_of, links_of, resource_of
 
 LIBRARY = parse_prompt(
     "A library API with books (title, author, isbn, published year, price, optional "
@@ -26,10 +26,6 @@ def _lacks(spec: ApiSpec, resource: str, name: str) -> bool:
     return resource_of(spec, resource).field(name) is None
 
 
-def _links(spec: ApiSpec) -> set[tuple[str, str]]:
-    return {(r.name, rel.target) for r in spec.resources for rel in r.relations}
-
-
 Check = Callable[[ApiSpec], bool]
 CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "add a rating (number) to books",
@@ -40,7 +36,7 @@ CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "remove the isbn field", lambda s: _lacks(s, "books", "isbn")),
     (LIBRARY, "books don't need isbn anymore", lambda s: _lacks(s, "books", "isbn")),
     (LIBRARY, "rename members to patrons",
-     lambda s: s.resource("members") is None and ("books", "patrons") in _links(s)),
+     lambda s: s.resource("members") is None and ("books", "patrons") in links_of(s)),
     (LIBRARY, "rename isbn to code",
      lambda s: _lacks(s, "books", "isbn") and field_of(s, "books", "code").type == "text"),
     (LIBRARY, "make price optional", lambda s: not field_of(s, "books", "price").required),
@@ -56,10 +52,10 @@ CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "no more auth please", lambda s: s.auth is None),
     (LIBRARY, "Switch to bearer tokens instead of api keys", lambda s: s.auth == "bearer_auth"),
     (LIBRARY, "Also add categories with a name and a description. Each book belongs to a "
-     "category.", lambda s: ("books", "categories") in _links(s)
+     "category.", lambda s: ("books", "categories") in links_of(s)
      and field_of(s, "categories", "description").type == "text"),
     (LIBRARY, "drop the members resource",
-     lambda s: s.resource("members") is None and not _links(s)),
+     lambda s: s.resource("members") is None and not links_of(s)),
     (LIBRARY, "add sorting, search and soft delete",
      lambda s: {"sorting", "search", "soft_delete"} <= set(s.features)),
     (LIBRARY, "make the genre of books one of fiction, poetry or history",
@@ -67,7 +63,7 @@ CASES: list[tuple[ApiSpec, str, Check]] = [
     (LIBRARY, "give members a phone number and a birthday",
      lambda s: field_of(s, "members", "birthday").type == "date"),
     (LIBRARY, "add reviews (rating, comment) and each review belongs to a book",
-     lambda s: ("reviews", "books") in _links(s)),
+     lambda s: ("reviews", "books") in links_of(s)),
     (LIBRARY, "Let's also track a published flag on books",
      lambda s: field_of(s, "books", "published").type == "boolean"),
     (LIBRARY, "make email on members optional",
@@ -79,7 +75,7 @@ CASES: list[tuple[ApiSpec, str, Check]] = [
     (TASKS, "notes should be required now", lambda s: field_of(s, "tasks", "notes").required),
     (TASKS, "remove soft delete", lambda s: not s.has("soft_delete")),
     (TASKS, "rename the projects resource to boards",
-     lambda s: ("tasks", "boards") in _links(s)),
+     lambda s: ("tasks", "boards") in links_of(s)),
     (TASKS, "use an API key instead of bearer tokens", lambda s: s.auth == "api_key_auth"),
     (TASKS, "change due date to a datetime",
      lambda s: field_of(s, "tasks", "due_date").type == "datetime"),

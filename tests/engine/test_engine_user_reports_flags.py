@@ -7,28 +7,19 @@ from __future__ import annotations
 import pytest
 
 from apiforge.engine import generate
-from apiforge.engine.spec import ApiSpec
-from tests.engine.spec_lookup import field_of
+from tests.engine.spec_lookup import field_of, fields_of, links_of
 
 BOOKSTORE = "a bookstore API with books (title) and authors (name)"
-
-
-def _fields(spec: ApiSpec) -> dict[str, dict[str, str]]:
-    return {r.name: {f.name: f.type for f in r.fields} for r in spec.resources}
-
-
-def _links(spec: ApiSpec) -> set[tuple[str, str]]:
-    return {(r.name, rel.target) for r in spec.resources for rel in r.relations}
 
 
 @pytest.mark.parametrize("joiner", ["; books", ". Books"])
 def test_featured_or_not_featured_in_a_first_prompt_is_a_boolean(joiner: str) -> None:
     result = generate(f"{BOOKSTORE}{joiner} can be flagged as featured or not featured")
-    assert _fields(result.spec) == {
+    assert fields_of(result.spec) == {
         "books": {"title": "text", "featured": "boolean"},
         "authors": {"name": "text"},
     }
-    assert _links(result.spec) == {("books", "authors")}
+    assert links_of(result.spec) == {("books", "authors")}
     assert result.not_built == []
 
 
@@ -65,7 +56,7 @@ def test_a_state_or_its_negation_is_one_boolean_field(
     prompt: str, resource: str, fields: dict[str, str]
 ) -> None:
     result = generate(prompt)
-    assert _fields(result.spec) == {resource: fields}
+    assert fields_of(result.spec) == {resource: fields}
     assert result.not_built == []
 
 
@@ -73,7 +64,7 @@ def test_a_status_with_three_values_stays_an_enum() -> None:
     spec = generate(
         "a blog API with posts (title, status can be draft, published or archived)"
     ).spec
-    assert _fields(spec) == {"posts": {"title": "text", "status": "enum"}}
+    assert fields_of(spec) == {"posts": {"title": "text", "status": "enum"}}
     assert field_of(spec, "posts", "status").choices == ["draft", "published", "archived"]
 
 
@@ -88,7 +79,7 @@ def test_a_status_with_three_values_stays_an_enum() -> None:
 def test_a_followup_flag_adds_one_boolean_field(followup: str, field: str) -> None:
     first = generate(BOOKSTORE)
     result = generate(followup, first.files)
-    assert _fields(result.spec)["books"] == {"title": "text", field: "boolean"}
+    assert fields_of(result.spec)["books"] == {"title": "text", field: "boolean"}
     assert result.files["app/schemas.py"].count(f"{field}:") >= 1
     assert result.not_built == []
 
@@ -103,9 +94,9 @@ def test_reviews_with_fields_linked_to_two_resources_link_to_both() -> None:
     result = generate(
         "a movie review API with movies, and reviews with a comment, linked to books and movies"
     )
-    assert _links(result.spec) == {("reviews", "books"), ("reviews", "movies")}
-    assert _fields(result.spec)["reviews"] == {"comment": "text"}
-    assert "movies" not in _fields(result.spec)["reviews"]
+    assert links_of(result.spec) == {("reviews", "books"), ("reviews", "movies")}
+    assert fields_of(result.spec)["reviews"] == {"comment": "text"}
+    assert "movies" not in fields_of(result.spec)["reviews"]
     assert field_of(result.spec, "movies", "title").type == "text"
     assert field_of(result.spec, "books", "title").type == "text"
     assert result.not_built == []
@@ -120,7 +111,7 @@ def test_reviews_with_fields_linked_to_two_resources_link_to_both() -> None:
 )
 def test_address_line_1_2_is_text_not_a_number_range(prompt: str) -> None:
     spec = generate(prompt).spec
-    assert _fields(spec) == {"people": {"name": "text", "address_line_1_2": "text"}}
+    assert fields_of(spec) == {"people": {"name": "text", "address_line_1_2": "text"}}
     line = field_of(spec, "people", "address_line_1_2")
     assert (line.minimum, line.maximum) == (None, None)
 
@@ -134,7 +125,7 @@ def test_address_line_1_2_is_text_not_a_number_range(prompt: str) -> None:
 )
 def test_a_status_sentence_after_the_resource_is_an_enum_on_it(prompt: str) -> None:
     result = generate(prompt)
-    assert _fields(result.spec) == {"posts": {"title": "text", "status": "enum"}}
+    assert fields_of(result.spec) == {"posts": {"title": "text", "status": "enum"}}
     assert field_of(result.spec, "posts", "status").choices == ["draft", "published", "archived"]
     assert result.not_built == []
 
