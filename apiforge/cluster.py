@@ -185,8 +185,13 @@ class Cluster:
         # The runner's pid first: `stop` asks it to stop them all (and the groups, if it died).
         pids = [os.getpid(), *(member.pid for member in self.members)]
         (self.root / PIDS_FILE).write_text("".join(f"{pid}\n" for pid in pids))
+        self.wait_ready(self.members, timeout)
+
+    def wait_ready(self, members: list[Member], timeout: float) -> None:
+        """Until every one of ``members`` is ready; RuntimeError naming those that are not by
+        ``timeout``."""
         deadline = time.monotonic() + timeout
-        waiting = list(self.members)
+        waiting = list(members)
         while waiting:
             waiting = [member for member in waiting if not member.ready()]
             if waiting and time.monotonic() > deadline:

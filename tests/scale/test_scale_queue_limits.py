@@ -14,7 +14,6 @@ themselves, but not what a client sees running.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -86,10 +85,7 @@ async def generate(api_url: str, dbos_url: str, count: int) -> list[Run]:
 def restart(cluster: Cluster, member: Member, timeout: float = 60) -> None:
     member.end()
     cluster.respawn(member)
-    deadline = time.monotonic() + timeout
-    while not member.ready():
-        assert time.monotonic() < deadline, f"{member.name} not ready after {timeout:.0f} s"
-        time.sleep(0.05)
+    cluster.wait_ready([member], timeout)
 
 
 async def test_a_worker_runs_at_most_its_worker_concurrency(
